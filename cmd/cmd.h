@@ -1,0 +1,21 @@
+/*
+ * cmd.h - the rsskey subcommands. Each lives in its own file, cmd_<name>.c,
+ * parses its arguments and calls the modules; it does no analysis itself.
+ * Every subcommand answers --help, returns a UTIL_EXIT_* code, and prints
+ * errors as "rsskey CMD: error: ..." on stderr.
+ */
+#ifndef RSSKEY_CMD_H
+#define RSSKEY_CMD_H
+
+struct cmd_entry {
+    const char *name;
+    int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
+    const char *summary;
+};
+
+/* Prints "rsskey NAME: error: MESSAGE" to stderr. */
+void cmd_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Subcommands (one file each). */
+
+#endif /* RSSKEY_CMD_H */

@@ -1,0 +1,84 @@
+/*
+ * main.c - the rsskey binary: dispatches to one subcommand per file, like
+ * git's builtin/. Only subcommands that exist are listed.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "util/util.h"
+
+static const struct cmd_entry commands[] = {
+    /* one line per subcommand, in pipeline order */
+    {NULL, NULL, NULL}
+};
+
+void cmd_error(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "rsskey %s: error: ", name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rsskey [--version] [--help] COMMAND [ARGS]\n"
+            "\n"
+            "Analyse a network function compiled to LLVM bitcode and synthesise RSS\n"
+            "keys and indirection tables that let it run on many cores unchanged.\n"
+            "\n"
+            "Commands:\n");
+    for (const struct cmd_entry *c = commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out, "\n'rsskey help COMMAND' or 'rsskey COMMAND --help' for a command's options.\n"
+                 "Exit codes: 0 ok, 1 failure, 2 usage, 3 bad input, 4 I/O, 5 unsatisfiable.\n");
+}
+
+static const struct cmd_entry *find_command(const char *name)
+{
+    for (const struct cmd_entry *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return UTIL_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        print_usage(stdout);
+        return UTIL_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("rsskey %s\n", RSSKEY_VERSION);
+        return UTIL_EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            print_usage(stdout);
+            return UTIL_EXIT_OK;
+        }
+        const struct cmd_entry *c = find_command(argv[2]);
+        if (!c) {
+            fprintf(stderr, "rsskey: '%s' is not a command; see 'rsskey --help'\n", argv[2]);
+            return UTIL_EXIT_USAGE;
+        }
+        char *help_argv[] = {argv[2], "--help", NULL};
+        return c->run(2, help_argv);
+    }
+    const struct cmd_entry *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "rsskey: '%s' is not a command; see 'rsskey --help'\n", name);
+        return UTIL_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,90 @@
+/*
+ * deps.h - the state-dependency graph of an NF and the per-object plan for
+ * running it on many cores (sharded, replicated or shared under locks).
+ *
+ * CONTRACT (used by rss/, sim/, report/): struct deps_plan and its JSON form.
+ * Extend it; do not change the meaning of what is here.
+ */
+#ifndef RSSKEY_DEPS_H
+#define RSSKEY_DEPS_H
+
+#include "ir/ir.h"
+#include "util/util.h"
+
+#define DEPS_MAX_PORTS 8
+#define DEPS_MAX_KEY_FIELDS 16
+#define DEPS_NAME_MAX 64
+#define DEPS_REASON_MAX 512
+
+enum deps_decision { DEPS_SHARDED, DEPS_REPLICATED, DEPS_SHARED };
+
+enum deps_object_kind {
+    DEPS_KIND_MAP, DEPS_KIND_VECTOR, DEPS_KIND_ALLOC, DEPS_KIND_SKETCH,
+    DEPS_KIND_CHASH, DEPS_KIND_COUNTER
+};
+
+/* What an access does to its object. */
+enum deps_op {
+    DEPS_OP_READ,       /* map get, vector read, is_allocated, estimate, lookup, counter read */
+    DEPS_OP_WRITE,      /* map put/erase, vector write, sketch add/reset, counter add */
+    DEPS_OP_ALLOCATE,   /* alloc new */
+    DEPS_OP_REFRESH,    /* alloc refresh */
+    DEPS_OP_FREE,       /* alloc free */
+    DEPS_OP_EXPIRE      /* alloc expire (and the map erases it implies) */
+};
+
+/* An ordered list of key fields. Position i of one port's key corresponds to
+ * position i of another port's key for the same object. */
+struct deps_key {
+    int count;
+    struct ir_field fields[DEPS_MAX_KEY_FIELDS];
+};
+
+struct deps_access {
+    int object;                 /* index into deps_plan.objects */
+    enum deps_op op;
+    int port;                   /* input port this access is reached from */
+    struct deps_key key;        /* fields the key or index is made of */
+    char file[128];             /* source location from debug info, "" if none */
+    int line;                   /* 0 if unknown */
+};
+
+struct deps_object {
+    char name[DEPS_NAME_MAX];
+    enum deps_object_kind kind;
+    int group;                  /* objects partitioned together share a group */
+    enum deps_decision decision;
+    char reason[DEPS_REASON_MAX];   /* why, in words a person understands */
+    /* For sharded objects: the sharding key per port (count 0 when the
+     * object is not reached from that port). Packets on ports p and q whose
+     * keys agree position by position must meet on one core. */
+    struct deps_key ports[DEPS_MAX_PORTS];
+};
+
+/* Owner: whoever filled it (deps_plan_build or deps_plan_from_json) calls
+ * deps_plan_free. */
+struct deps_plan {
+    char nf[256];               /* source bitcode path or NF name */
+    int n_ports;
+    int n_objects;
+    struct deps_object *objects;
+    int n_accesses;
+    struct deps_access *accesses;
+    int n_warnings;
+    char **warnings;
+};
+
+void deps_plan_free(struct deps_plan *plan);
+
+/* Writes the plan's "ports", "objects", "accesses" and "warnings" members into
+ * the object currently open in w (schema: docs/plan-format.md). */
+void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w);
+/* Reads those members back from a parsed object. Returns 0 on success. */
+int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
+                        struct util_error *err);
+
+const char *deps_decision_name(enum deps_decision d);
+const char *deps_op_name(enum deps_op op);
+const char *deps_kind_name(enum deps_object_kind k);
+
+#endif /* RSSKEY_DEPS_H */

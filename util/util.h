@@ -1,0 +1,110 @@
+/*
+ * util.h - small shared services every module may use: error messages, a JSON
+ * writer and reader, whole-file reads and atomic file writes, a terminal
+ * progress bar. util/ depends on nothing else in rsskey.
+ */
+#ifndef RSSKEY_UTIL_H
+#define RSSKEY_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- Errors ------------------------------------------------------------ */
+
+/* A module that fails fills one of these and returns non-zero; cmd/ prints
+ * it. A message says what was wrong, where, and what to do. */
+struct util_error {
+    char msg[2048];
+};
+
+void util_error_set(struct util_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Exit codes shared by every subcommand. */
+enum {
+    UTIL_EXIT_OK = 0,
+    UTIL_EXIT_FAILURE = 1,      /* the job ran and failed (e.g. checker rejected) */
+    UTIL_EXIT_USAGE = 2,        /* bad command line */
+    UTIL_EXIT_INPUT = 3,        /* bad input file (bitcode, trace, plan) */
+    UTIL_EXIT_IO = 4,           /* could not read or write a file */
+    UTIL_EXIT_UNSAT = 5,        /* no plan satisfies the constraints */
+};
+
+/* ---- Files ------------------------------------------------------------- */
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees).
+ * Returns NULL and fills err on failure. */
+char *util_read_file(const char *path, size_t *len, struct util_error *err);
+
+/* Writes data to path through a temporary file in the same directory and a
+ * rename, so path is either untouched or complete. path "-" writes stdout.
+ * Returns 0 on success. */
+int util_write_file_atomic(const char *path, const void *data, size_t len,
+                           struct util_error *err);
+
+/* ---- JSON writer --------------------------------------------------------- */
+
+/* Builds pretty-printed JSON (2-space indent) into a growable buffer. Commas
+ * and indentation are handled by the writer. Owner: the caller of
+ * util_json_new, who calls util_json_free. */
+struct util_json;
+
+struct util_json *util_json_new(void);
+void util_json_free(struct util_json *w);
+void util_json_object_begin(struct util_json *w);
+void util_json_object_end(struct util_json *w);
+void util_json_array_begin(struct util_json *w);
+void util_json_array_end(struct util_json *w);
+void util_json_key(struct util_json *w, const char *key);   /* inside an object */
+void util_json_string(struct util_json *w, const char *s);
+void util_json_int(struct util_json *w, int64_t v);
+void util_json_uint(struct util_json *w, uint64_t v);
+void util_json_double(struct util_json *w, double v);       /* NaN/inf -> null */
+void util_json_bool(struct util_json *w, bool v);
+void util_json_null(struct util_json *w);
+/* The text so far (valid JSON once every begin has its end). */
+const char *util_json_text(const struct util_json *w, size_t *len);
+
+/* ---- JSON reader --------------------------------------------------------- */
+
+enum util_jtype { UTIL_JNULL, UTIL_JBOOL, UTIL_JNUMBER, UTIL_JSTRING, UTIL_JARRAY, UTIL_JOBJECT };
+
+struct util_jvalue {
+    enum util_jtype type;
+    bool boolean;
+    double number;
+    char *string;                   /* UTIL_JSTRING, NUL-terminated */
+    size_t count;                   /* items in an array or object */
+    struct util_jvalue *items;      /* array items or object values */
+    char **keys;                    /* object keys, parallel to items */
+};
+
+/* Parses text; returns a tree the caller frees with util_jvalue_free, or NULL
+ * with err naming `source`, the line and column. */
+struct util_jvalue *util_json_parse(const char *text, size_t len, const char *source,
+                                    struct util_error *err);
+void util_jvalue_free(struct util_jvalue *v);
+/* Member of an object by key, or NULL (also when v is not an object). */
+const struct util_jvalue *util_jobject_get(const struct util_jvalue *v, const char *key);
+
+/* ---- Progress ------------------------------------------------------------ */
+
+/* A one-line progress bar on stderr, drawn only when stderr is a terminal and
+ * at most ~10 times a second. */
+struct util_progress {
+    const char *label;
+    uint64_t total;
+    bool enabled;
+    double last_draw;
+};
+
+void util_progress_start(struct util_progress *p, const char *label, uint64_t total);
+void util_progress_update(struct util_progress *p, uint64_t done);
+void util_progress_finish(struct util_progress *p);
+
+/* Monotonic seconds, for progress and timing. */
+double util_now_seconds(void);
+
+#endif /* RSSKEY_UTIL_H */
