@@ -76,10 +76,13 @@ struct deps_plan {
 
 void deps_plan_free(struct deps_plan *plan);
 
-/* Writes the plan's "ports", "objects", "accesses" and "warnings" members into
- * the object currently open in w (schema: docs/plan-format.md). */
+/* Writes the plan's members "nf", "input_ports", "objects", "accesses" and
+ * "warnings" into the JSON object currently open in w (schema:
+ * docs/plan-format.md). Top-level "ports" is left to the caller: plan.json uses
+ * it for the per-port RSS configuration. */
 void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w);
-/* Reads those members back from a parsed object. Returns 0 on success. */
+/* Reads those members back from a parsed object ("input_ports" and "objects"
+ * are required). Returns 0, or -1 with err set; on failure plan is empty. */
 int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
                         struct util_error *err);
 

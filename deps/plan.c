@@ -1,0 +1,312 @@
+/*
+ * plan.c - struct deps_plan's lifetime and its JSON form (the "objects",
+ * "accesses" and "warnings" members shared by `rsskey analyze --json` and
+ * plan.json; schema in docs/plan-format.md).
+ */
+#include "deps/deps.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const decision_names[] = {"sharded", "replicated", "shared"};
+static const char *const op_names[] = {"read", "write", "allocate", "refresh", "free", "expire"};
+static const char *const kind_names[] = {"map", "vector", "alloc", "sketch", "chash", "counter"};
+
+const char *deps_decision_name(enum deps_decision d)
+{
+    return (unsigned)d < 3 ? decision_names[d] : "invalid";
+}
+
+const char *deps_op_name(enum deps_op op)
+{
+    return (unsigned)op < 6 ? op_names[op] : "invalid";
+}
+
+const char *deps_kind_name(enum deps_object_kind k)
+{
+    return (unsigned)k < 6 ? kind_names[k] : "invalid";
+}
+
+static int name_index(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+void deps_plan_free(struct deps_plan *plan)
+{
+    if (!plan)
+        return;
+    free(plan->objects);
+    free(plan->accesses);
+    for (int i = 0; i < plan->n_warnings; i++)
+        free(plan->warnings[i]);
+    free(plan->warnings);
+    memset(plan, 0, sizeof *plan);
+}
+
+/* ---- Writing ------------------------------------------------------------- */
+
+static void write_key(struct util_json *w, const struct deps_key *key)
+{
+    char buf[48];
+    util_json_array_begin(w);
+    for (int i = 0; i < key->count; i++)
+        util_json_string(w, ir_field_format(key->fields[i], buf, sizeof buf));
+    util_json_array_end(w);
+}
+
+void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w)
+{
+    char port_name[16];
+    util_json_key(w, "nf");
+    util_json_string(w, plan->nf);
+    util_json_key(w, "input_ports");
+    util_json_int(w, plan->n_ports);
+
+    util_json_key(w, "objects");
+    util_json_array_begin(w);
+    for (int i = 0; i < plan->n_objects; i++) {
+        const struct deps_object *o = &plan->objects[i];
+        util_json_object_begin(w);
+        util_json_key(w, "name");
+        util_json_string(w, o->name);
+        util_json_key(w, "kind");
+        util_json_string(w, deps_kind_name(o->kind));
+        util_json_key(w, "group");
+        util_json_int(w, o->group);
+        util_json_key(w, "decision");
+        util_json_string(w, deps_decision_name(o->decision));
+        util_json_key(w, "reason");
+        util_json_string(w, o->reason);
+        util_json_key(w, "ports");
+        util_json_object_begin(w);
+        for (int p = 0; p < plan->n_ports && p < DEPS_MAX_PORTS; p++) {
+            if (o->ports[p].count == 0)
+                continue;
+            snprintf(port_name, sizeof port_name, "%d", p);
+            util_json_key(w, port_name);
+            write_key(w, &o->ports[p]);
+        }
+        util_json_object_end(w);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+
+    util_json_key(w, "accesses");
+    util_json_array_begin(w);
+    for (int i = 0; i < plan->n_accesses; i++) {
+        const struct deps_access *a = &plan->accesses[i];
+        util_json_object_begin(w);
+        util_json_key(w, "object");
+        util_json_string(w, a->object >= 0 && a->object < plan->n_objects
+                                ? plan->objects[a->object].name : "");
+        util_json_key(w, "op");
+        util_json_string(w, deps_op_name(a->op));
+        util_json_key(w, "port");
+        util_json_int(w, a->port);
+        util_json_key(w, "key");
+        write_key(w, &a->key);
+        util_json_key(w, "file");
+        util_json_string(w, a->file);
+        util_json_key(w, "line");
+        util_json_int(w, a->line);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+
+    util_json_key(w, "warnings");
+    util_json_array_begin(w);
+    for (int i = 0; i < plan->n_warnings; i++)
+        util_json_string(w, plan->warnings[i]);
+    util_json_array_end(w);
+}
+
+/* ---- Reading ------------------------------------------------------------- */
+
+static const struct util_jvalue *member(const struct util_jvalue *obj, const char *key,
+                                        enum util_jtype type, const char *where,
+                                        struct util_error *err)
+{
+    const struct util_jvalue *v = util_jobject_get(obj, key);
+    if (!v || v->type != type) {
+        static const char *const type_names[] = {"null", "boolean", "number", "string",
+                                                 "array", "object"};
+        util_error_set(err, "%s: member \"%s\" is missing or not a%s %s", where, key,
+                       type == UTIL_JARRAY || type == UTIL_JOBJECT ? "n" : "",
+                       type_names[type]);
+        return NULL;
+    }
+    return v;
+}
+
+static int read_key(const struct util_jvalue *arr, struct deps_key *key, const char *where,
+                    struct util_error *err)
+{
+    if (arr->type != UTIL_JARRAY || arr->count > DEPS_MAX_KEY_FIELDS) {
+        util_error_set(err, "%s: a key must be an array of at most %d field names", where,
+                       DEPS_MAX_KEY_FIELDS);
+        return -1;
+    }
+    key->count = (int)arr->count;
+    for (size_t i = 0; i < arr->count; i++) {
+        const struct util_jvalue *f = &arr->items[i];
+        if (f->type != UTIL_JSTRING || ir_field_parse(f->string, &key->fields[i]) != 0) {
+            util_error_set(err, "%s: \"%s\" is not a field name (expected e.g. ipv4.src, "
+                                "ipv4.src/24, l4.dport)", where,
+                           f->type == UTIL_JSTRING ? f->string : "(not a string)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void copy_string(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+static int read_object(const struct util_jvalue *jo, int index, struct deps_plan *plan,
+                       struct util_error *err)
+{
+    struct deps_object *o = &plan->objects[index];
+    char where[96];
+    snprintf(where, sizeof where, "objects[%d]", index);
+    const struct util_jvalue *name = member(jo, "name", UTIL_JSTRING, where, err);
+    const struct util_jvalue *decision = name ? member(jo, "decision", UTIL_JSTRING, where, err)
+                                              : NULL;
+    if (!decision)
+        return -1;
+    copy_string(o->name, sizeof o->name, name->string);
+    int d = name_index(decision_names, 3, decision->string);
+    if (d < 0) {
+        util_error_set(err, "%s (%s): decision \"%s\" is not sharded, replicated or shared",
+                       where, o->name, decision->string);
+        return -1;
+    }
+    o->decision = (enum deps_decision)d;
+    const struct util_jvalue *kind = util_jobject_get(jo, "kind");
+    int k = kind && kind->type == UTIL_JSTRING ? name_index(kind_names, 6, kind->string) : 0;
+    o->kind = (enum deps_object_kind)(k < 0 ? 0 : k);
+    const struct util_jvalue *group = util_jobject_get(jo, "group");
+    o->group = group && group->type == UTIL_JNUMBER ? (int)group->number : index;
+    const struct util_jvalue *reason = util_jobject_get(jo, "reason");
+    copy_string(o->reason, sizeof o->reason,
+                reason && reason->type == UTIL_JSTRING ? reason->string : "");
+    const struct util_jvalue *ports = util_jobject_get(jo, "ports");
+    if (ports && ports->type == UTIL_JOBJECT) {
+        for (size_t i = 0; i < ports->count; i++) {
+            char *end;
+            long p = strtol(ports->keys[i], &end, 10);
+            if (*end != '\0' || p < 0 || p >= DEPS_MAX_PORTS) {
+                util_error_set(err, "%s (%s): port \"%s\" is not a number below %d", where,
+                               o->name, ports->keys[i], DEPS_MAX_PORTS);
+                return -1;
+            }
+            if (read_key(&ports->items[i], &o->ports[p], where, err) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_access(const struct util_jvalue *ja, int index, struct deps_plan *plan,
+                       struct util_error *err)
+{
+    struct deps_access *a = &plan->accesses[index];
+    char where[96];
+    snprintf(where, sizeof where, "accesses[%d]", index);
+    const struct util_jvalue *object = member(ja, "object", UTIL_JSTRING, where, err);
+    const struct util_jvalue *op = object ? member(ja, "op", UTIL_JSTRING, where, err) : NULL;
+    const struct util_jvalue *port = op ? member(ja, "port", UTIL_JNUMBER, where, err) : NULL;
+    if (!port)
+        return -1;
+    a->object = -1;
+    for (int i = 0; i < plan->n_objects; i++)
+        if (strcmp(plan->objects[i].name, object->string) == 0)
+            a->object = i;
+    if (a->object < 0) {
+        util_error_set(err, "%s: object \"%s\" is not in \"objects\"", where, object->string);
+        return -1;
+    }
+    int o = name_index(op_names, 6, op->string);
+    if (o < 0) {
+        util_error_set(err, "%s: op \"%s\" is not one of read, write, allocate, refresh, "
+                            "free, expire", where, op->string);
+        return -1;
+    }
+    a->op = (enum deps_op)o;
+    a->port = (int)port->number;
+    const struct util_jvalue *key = util_jobject_get(ja, "key");
+    if (key && read_key(key, &a->key, where, err) != 0)
+        return -1;
+    const struct util_jvalue *file = util_jobject_get(ja, "file");
+    copy_string(a->file, sizeof a->file, file && file->type == UTIL_JSTRING ? file->string : "");
+    const struct util_jvalue *line = util_jobject_get(ja, "line");
+    a->line = line && line->type == UTIL_JNUMBER ? (int)line->number : 0;
+    return 0;
+}
+
+int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
+                        struct util_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    const struct util_jvalue *nf = util_jobject_get(root, "nf");
+    copy_string(plan->nf, sizeof plan->nf, nf && nf->type == UTIL_JSTRING ? nf->string : "");
+    const struct util_jvalue *ports = member(root, "input_ports", UTIL_JNUMBER, "plan", err);
+    const struct util_jvalue *objects = ports ? member(root, "objects", UTIL_JARRAY, "plan", err)
+                                              : NULL;
+    if (!objects)
+        return -1;
+    plan->n_ports = (int)ports->number;
+    if (plan->n_ports < 0 || plan->n_ports > DEPS_MAX_PORTS) {
+        util_error_set(err, "plan: input_ports %d is outside 0..%d", plan->n_ports,
+                       DEPS_MAX_PORTS);
+        return -1;
+    }
+    plan->objects = calloc(objects->count ? objects->count : 1, sizeof *plan->objects);
+    if (!plan->objects) {
+        util_error_set(err, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < objects->count; i++) {
+        plan->n_objects = (int)i + 1;
+        if (read_object(&objects->items[i], (int)i, plan, err) != 0)
+            goto fail;
+    }
+    const struct util_jvalue *accesses = util_jobject_get(root, "accesses");
+    if (accesses && accesses->type == UTIL_JARRAY) {
+        plan->accesses = calloc(accesses->count ? accesses->count : 1, sizeof *plan->accesses);
+        if (!plan->accesses) {
+            util_error_set(err, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < accesses->count; i++) {
+            plan->n_accesses = (int)i + 1;
+            if (read_access(&accesses->items[i], (int)i, plan, err) != 0)
+                goto fail;
+        }
+    }
+    const struct util_jvalue *warnings = util_jobject_get(root, "warnings");
+    if (warnings && warnings->type == UTIL_JARRAY && warnings->count > 0) {
+        plan->warnings = calloc(warnings->count, sizeof *plan->warnings);
+        if (!plan->warnings) {
+            util_error_set(err, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < warnings->count; i++) {
+            if (warnings->items[i].type != UTIL_JSTRING)
+                continue;
+            plan->warnings[plan->n_warnings] = strdup(warnings->items[i].string);
+            if (plan->warnings[plan->n_warnings])
+                plan->n_warnings++;
+        }
+    }
+    return 0;
+fail:
+    deps_plan_free(plan);
+    return -1;
+}
