@@ -1,0 +1,136 @@
+/*
+ * test_util.c - util/: JSON writer and reader, atomic file writes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+static void test_writer_builds_valid_nested_json(void **state)
+{
+    (void)state;
+    struct util_json *w = util_json_new();
+    util_json_object_begin(w);
+    util_json_key(w, "name");
+    util_json_string(w, "quote \" and \\ and\nnewline");
+    util_json_key(w, "list");
+    util_json_array_begin(w);
+    util_json_int(w, -3);
+    util_json_uint(w, 18446744073709551615ull);
+    util_json_double(w, 0.5);
+    util_json_bool(w, true);
+    util_json_null(w);
+    util_json_array_end(w);
+    util_json_key(w, "empty");
+    util_json_object_begin(w);
+    util_json_object_end(w);
+    util_json_key(w, "nan");
+    util_json_double(w, 0.0 / 0.0);
+    util_json_object_end(w);
+
+    size_t len;
+    const char *text = util_json_text(w, &len);
+    struct util_error err;
+    struct util_jvalue *v = util_json_parse(text, len, "test", &err);
+    assert_non_null(v);
+    assert_int_equal(v->type, UTIL_JOBJECT);
+    assert_string_equal(util_jobject_get(v, "name")->string, "quote \" and \\ and\nnewline");
+    const struct util_jvalue *list = util_jobject_get(v, "list");
+    assert_int_equal(list->count, 5);
+    assert_true(list->items[0].number == -3);
+    assert_true(list->items[2].number == 0.5);
+    assert_int_equal(list->items[3].type, UTIL_JBOOL);
+    assert_true(list->items[3].boolean);
+    assert_int_equal(list->items[4].type, UTIL_JNULL);
+    assert_int_equal(util_jobject_get(v, "empty")->count, 0);
+    assert_int_equal(util_jobject_get(v, "nan")->type, UTIL_JNULL);
+    assert_null(util_jobject_get(v, "missing"));
+    util_jvalue_free(v);
+    util_json_free(w);
+}
+
+static void test_reader_decodes_unicode_escapes(void **state)
+{
+    (void)state;
+    const char *text = "[\"\\u00e9\\ud83d\\ude00\\/\"]";
+    struct util_error err;
+    struct util_jvalue *v = util_json_parse(text, strlen(text), "t", &err);
+    assert_non_null(v);
+    assert_string_equal(v->items[0].string, "\xc3\xa9\xf0\x9f\x98\x80/");
+    util_jvalue_free(v);
+}
+
+static void test_reader_reports_line_and_column(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"{\n  \"a\": 1,\n  \"b\" 2\n}", "plan.json:3:7"},
+        {"[1, 2", "plan.json:1:6"},
+        {"{\"a\": tru}", "plan.json:1:7"},
+        {"[1] x", "plan.json:1:5"},
+        {"\"unterminated", "plan.json:1:"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct util_error err = {{0}};
+        struct util_jvalue *v = util_json_parse(cases[i][0], strlen(cases[i][0]), "plan.json", &err);
+        assert_null(v);
+        if (strstr(err.msg, cases[i][1]) == NULL)
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i][1]);
+        assert_non_null(strstr(err.msg, "invalid JSON"));
+    }
+}
+
+static void test_atomic_write_replaces_whole_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/rsskey-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.json", dir);
+    struct util_error err;
+    assert_int_equal(util_write_file_atomic(path, "first", 5, &err), 0);
+    assert_int_equal(util_write_file_atomic(path, "second!", 7, &err), 0);
+    size_t len;
+    char *back = util_read_file(path, &len, &err);
+    assert_non_null(back);
+    assert_int_equal(len, 7);
+    assert_string_equal(back, "second!");
+    free(back);
+    /* No temporary file is left beside it. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_atomic_write_to_missing_dir_fails_cleanly(void **state)
+{
+    (void)state;
+    struct util_error err = {{0}};
+    assert_int_not_equal(util_write_file_atomic("/nonexistent-dir/x.json", "x", 1, &err), 0);
+    assert_non_null(strstr(err.msg, "/nonexistent-dir/x.json"));
+    assert_null(util_read_file("/nonexistent-dir/x.json", NULL, &err));
+    assert_non_null(strstr(err.msg, "cannot open"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_writer_builds_valid_nested_json),
+        cmocka_unit_test(test_reader_decodes_unicode_escapes),
+        cmocka_unit_test(test_reader_reports_line_and_column),
+        cmocka_unit_test(test_atomic_write_replaces_whole_file),
+        cmocka_unit_test(test_atomic_write_to_missing_dir_fails_cleanly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
