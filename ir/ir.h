@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/util.h"
+
 /* ---- Header fields ------------------------------------------------------ */
 
 /* Fields a state key can be made of. The first nine are the names used in
@@ -48,5 +50,130 @@ bool ir_field_hashable(enum ir_field_id id);
 const char *ir_field_format(struct ir_field f, char *buf, unsigned buflen);
 /* Parses the form above. Returns 0 on success, -1 if unknown. */
 int ir_field_parse(const char *text, struct ir_field *out);
+
+
+/* ---- Lifted NF (owner: ir/; consumer: deps/) ---------------------------- */
+
+#define IR_NAME_MAX 64
+#define IR_KEY_MAX_PARTS 16
+#define IR_MAX_GUARDS 4
+
+enum ir_object_kind {
+    IR_OBJ_MAP, IR_OBJ_VECTOR, IR_OBJ_ALLOC, IR_OBJ_SKETCH, IR_OBJ_CHASH, IR_OBJ_COUNTER
+};
+
+/* Every state API call of include/rsskey/nf.h. */
+enum ir_api {
+    IR_API_MAP_GET, IR_API_MAP_PUT, IR_API_MAP_ERASE,
+    IR_API_VECTOR_READ, IR_API_VECTOR_WRITE,
+    IR_API_ALLOC_NEW, IR_API_ALLOC_REFRESH, IR_API_ALLOC_IS_ALLOCATED, IR_API_ALLOC_FREE,
+    IR_API_ALLOC_EXPIRE,
+    IR_API_SKETCH_ADD, IR_API_SKETCH_ESTIMATE, IR_API_SKETCH_RESET,
+    IR_API_CHASH_LOOKUP,
+    IR_API_COUNTER_ADD, IR_API_COUNTER_READ
+};
+
+/* One part of a key or index, in the order the key's bytes lay it out. */
+struct ir_key_part {
+    struct ir_field field;
+    int from_access;        /* IR_FIELD_STATE: index of the access whose result
+                               this is; -1 otherwise */
+    uint8_t layer;          /* IR_FIELD_OTHER_HEADER: 2 = L2, 3 = L3, 4 = L4 */
+    uint16_t offset;        /* IR_FIELD_OTHER_HEADER: byte offset in that header */
+    uint16_t bits;          /* width of this part in the key, in bits */
+    int64_t constant;       /* IR_FIELD_CONSTANT: its value */
+};
+
+struct ir_key {
+    int count;
+    struct ir_key_part parts[IR_KEY_MAX_PARTS];
+};
+
+/* A check of a value read from state against packet fields that decides
+ * whether the access's result is used (the NAT's "stored remote host ==
+ * packet source"). stored[i] is compared with packet[i]. */
+struct ir_guard {
+    int from_access;        /* the access whose result holds the stored value */
+    struct ir_key stored;
+    struct ir_key packet;
+};
+
+struct ir_location {
+    char file[128];         /* "" when there is no debug info */
+    int line;               /* 0 when unknown */
+    char function[IR_NAME_MAX];
+};
+
+struct ir_object {
+    char name[IR_NAME_MAX];
+    enum ir_object_kind kind;
+    uint32_t key_size;      /* map, sketch */
+    uint32_t record_size;   /* vector */
+    uint32_t capacity;      /* map, vector, alloc; chash: backends */
+    struct ir_location created;
+};
+
+struct ir_access {
+    int object;             /* index into ir_nf.objects */
+    enum ir_api api;
+    int port;               /* the input port whose specialisation reaches it */
+    struct ir_key key;      /* key (map, sketch, chash) or index (vector, alloc) */
+    int related[2];         /* expire: map, keys vector; chash: alive allocator; else -1 */
+    int n_guards;
+    struct ir_guard guards[IR_MAX_GUARDS];
+    struct ir_location where;
+};
+
+/* A packet byte range nf_process writes, and what the written value is made of
+ * (the NAT writes the allocated index into l4.sport). */
+struct ir_header_write {
+    int port;
+    struct ir_field field;
+    struct ir_key value;
+    struct ir_location where;
+};
+
+/* Something the analysis does not understand; deps/ makes the touched state
+ * shared because of it. object = -1 when it could touch any object. */
+enum ir_issue_kind {
+    IR_ISSUE_UNKNOWN_CALL, IR_ISSUE_INDIRECT_CALL, IR_ISSUE_INLINE_ASM,
+    IR_ISSUE_GLOBAL_WRITE, IR_ISSUE_BORROW_WRITE, IR_ISSUE_UNKNOWN_OBJECT,
+    IR_ISSUE_API_MISUSE
+};
+
+struct ir_issue {
+    enum ir_issue_kind kind;
+    int object;
+    int port;
+    char detail[256];
+    struct ir_location where;
+};
+
+/* Owner: ir_analyze_file fills it; the caller frees it with ir_nf_free. */
+struct ir_nf {
+    char path[256];
+    int n_ports;
+    int n_objects;
+    struct ir_object *objects;
+    int n_accesses;
+    struct ir_access *accesses;
+    int n_writes;
+    struct ir_header_write *writes;
+    int n_issues;
+    struct ir_issue *issues;
+};
+
+struct ir_options {
+    int ports;              /* 0 = the NF's nf_config("ports", N) default, else 2 */
+};
+
+/* Loads bitcode, normalises a copy, specialises nf_process per input port and
+ * lifts every state access. Returns 0, or a UTIL_EXIT_* code with err set
+ * (not bitcode, too new for LLVM 19, no nf_process, object created outside
+ * nf_init, API misuse, ...). */
+int ir_analyze_file(const char *bitcode_path, const struct ir_options *opts,
+                    struct ir_nf *out, struct util_error *err);
+void ir_nf_free(struct ir_nf *nf);
+const char *ir_api_name(enum ir_api api);
 
 #endif /* RSSKEY_IR_H */
