@@ -81,7 +81,10 @@ struct ir_key_part {
     uint8_t layer;          /* IR_FIELD_OTHER_HEADER: 2 = L2, 3 = L3, 4 = L4 */
     uint16_t offset;        /* IR_FIELD_OTHER_HEADER: byte offset in that header */
     uint16_t bits;          /* width of this part in the key, in bits */
-    int64_t constant;       /* IR_FIELD_CONSTANT: its value */
+    int64_t constant;       /* IR_FIELD_CONSTANT: its value (0 when the constant
+                               is a configuration value read from a global) */
+    /* Added by ir/: IR_FIELD_STATE parts also set `offset` to the byte offset
+     * of the part inside the record / value read by from_access. */
 };
 
 struct ir_key {
@@ -128,9 +131,14 @@ struct ir_access {
  * (the NAT writes the allocated index into l4.sport). */
 struct ir_header_write {
     int port;
-    struct ir_field field;
+    struct ir_field field;  /* IR_FIELD_OTHER_HEADER when the bytes are not one
+                               whole field of the vocabulary */
     struct ir_key value;
     struct ir_location where;
+    /* Added by ir/: the exact bytes written. */
+    uint8_t layer;          /* 2 = L2, 3 = L3, 4 = L4 */
+    uint16_t offset;        /* first byte written, in that header */
+    uint16_t bits;          /* bytes written * 8 */
 };
 
 /* Something the analysis does not understand; deps/ makes the touched state
