@@ -1,0 +1,501 @@
+/*
+ * registry.c - the process-wide runtime: configuration, the object registry,
+ * per-core instances, the read-token locks and the statistics.
+ *
+ * The NF API has no context argument, so this file keeps one process-wide
+ * `struct runtime` (static), created lazily by the first configuration call
+ * or object creation and emptied by rt_reset. The only per-thread state is
+ * rt_tls_core, the calling thread's core.
+ *
+ * Locking (SMP Click / Maestro): core c owns a cache-line-aligned token. A
+ * reader packet takes its own token; a packet that may write shared state
+ * takes every token in core order, which excludes every reader and, because
+ * the order is fixed, other writers without deadlock. rt_packet_end releases
+ * what was taken. Each core's state (token, what it holds, statistics) sits
+ * on its own cache line and is written only by that core's thread, except
+ * the token word, which a writer on another core also takes.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "runtime/rt_internal.h"
+
+_Thread_local int rt_tls_core;
+
+enum held { HELD_NONE, HELD_READ, HELD_ALL };
+
+struct core_state {
+    _Alignas(64) atomic_int token;  /* 1 while taken */
+    int held;                        /* what this core's packet holds */
+    uint64_t packets, write_packets, violations, unlocked_reads;
+};
+
+struct config_entry {
+    char name[RT_CONFIG_NAME_MAX];
+    uint64_t value;
+};
+
+struct runtime {
+    struct config_entry *config;
+    size_t nconfig, config_cap;
+    struct rt_object **objects;
+    size_t nobjects, objects_cap;
+    int cores;                      /* 1 until rt_instantiate */
+    bool instantiated;
+    bool abort_on_violation;
+    struct core_state core[RT_MAX_CORES];
+};
+
+static struct runtime *the_runtime;
+
+static struct runtime *runtime_get(void)
+{
+    if (!the_runtime) {
+        the_runtime = aligned_alloc(64, sizeof *the_runtime);
+        if (!the_runtime) {
+            fprintf(stderr, "rsskey runtime: out of memory creating the runtime\n");
+            abort();
+        }
+        memset(the_runtime, 0, sizeof *the_runtime);
+        the_runtime->cores = 1;
+#ifdef NDEBUG
+        the_runtime->abort_on_violation = false;
+#else
+        the_runtime->abort_on_violation = true;
+#endif
+    }
+    return the_runtime;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+int rt_config_set(const char *name, uint64_t value, struct util_error *err)
+{
+    if (!name || !*name || strlen(name) >= RT_CONFIG_NAME_MAX) {
+        util_error_set(err, "configuration name '%s' is empty or longer than %d bytes",
+                       name ? name : "(null)", RT_CONFIG_NAME_MAX - 1);
+        return -1;
+    }
+    struct runtime *rt = runtime_get();
+    for (size_t i = 0; i < rt->nconfig; i++) {
+        if (strcmp(rt->config[i].name, name) == 0) {
+            rt->config[i].value = value;
+            return 0;
+        }
+    }
+    if (rt->nconfig == rt->config_cap) {
+        size_t cap = rt->config_cap ? rt->config_cap * 2 : 16;
+        struct config_entry *c = realloc(rt->config, cap * sizeof *c);
+        if (!c) {
+            util_error_set(err, "out of memory storing configuration '%s'", name);
+            return -1;
+        }
+        rt->config = c;
+        rt->config_cap = cap;
+    }
+    struct config_entry *e = &rt->config[rt->nconfig++];
+    memset(e->name, 0, sizeof e->name);
+    memcpy(e->name, name, strlen(name));
+    e->value = value;
+    return 0;
+}
+
+int rt_config_parse(const char *assignment, struct util_error *err)
+{
+    const char *eq = assignment ? strchr(assignment, '=') : NULL;
+    if (!eq || eq == assignment) {
+        util_error_set(err, "configuration '%s' is not of the form name=value (e.g. "
+                       "flow_capacity=65536)", assignment ? assignment : "(null)");
+        return -1;
+    }
+    size_t nlen = (size_t)(eq - assignment);
+    if (nlen >= RT_CONFIG_NAME_MAX) {
+        util_error_set(err, "configuration name in '%s' is longer than %d bytes", assignment,
+                       RT_CONFIG_NAME_MAX - 1);
+        return -1;
+    }
+    char name[RT_CONFIG_NAME_MAX];
+    memcpy(name, assignment, nlen);
+    name[nlen] = '\0';
+    const char *v = eq + 1;
+    char *end;
+    errno = 0;
+    unsigned long long value = (*v == '-') ? 0 : strtoull(v, &end, 0);
+    if (*v == '-' || end == v || errno) {
+        util_error_set(err, "configuration '%s': value '%s' is not an unsigned integer", name, v);
+        return -1;
+    }
+    uint64_t mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1000;
+    else if (*end == 'M')
+        mul = 1000000;
+    else if (*end == 'G')
+        mul = 1000000000;
+    if (mul != 1)
+        end++;
+    if (*end) {
+        util_error_set(err, "configuration '%s': trailing '%s' after the number (allowed "
+                       "suffixes: k, M, G)", name, end);
+        return -1;
+    }
+    if (value > UINT64_MAX / mul) {
+        util_error_set(err, "configuration '%s': value '%s' overflows 64 bits", name, v);
+        return -1;
+    }
+    return rt_config_set(name, value * mul, err);
+}
+
+bool rt_config_get(const char *name, uint64_t *value)
+{
+    struct runtime *rt = the_runtime;
+    if (!rt || !name)
+        return false;
+    for (size_t i = 0; i < rt->nconfig; i++) {
+        if (strcmp(rt->config[i].name, name) == 0) {
+            if (value)
+                *value = rt->config[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+uint64_t nf_config(const char *name, uint64_t default_value)
+{
+    uint64_t v;
+    return rt_config_get(name, &v) ? v : default_value;
+}
+
+/* ---- registry ----------------------------------------------------------- */
+
+void *rt_register(size_t handle_size, const char *name, enum rt_kind kind,
+                  const struct rt_kind_ops *ops, void *inst)
+{
+    struct runtime *rt = runtime_get();
+    if (!name || !*name) {
+        fprintf(stderr, "rsskey runtime: a %s was created without a name; give every "
+                "object a string-literal name\n", rt_kind_name(kind));
+        return NULL;
+    }
+    if (rt->instantiated) {
+        fprintf(stderr, "rsskey runtime: %s '%s' created after rt_instantiate; objects are "
+                "created only in nf_init\n", rt_kind_name(kind), name);
+        return NULL;
+    }
+    if (rt_object_find(name) >= 0) {
+        fprintf(stderr, "rsskey runtime: two objects are called '%s'; names identify objects "
+                "in plans, make them unique (or call rt_reset before nf_init again)\n", name);
+        return NULL;
+    }
+    if (rt->nobjects == rt->objects_cap) {
+        size_t cap = rt->objects_cap ? rt->objects_cap * 2 : 16;
+        struct rt_object **o = realloc(rt->objects, cap * sizeof *o);
+        if (!o)
+            return NULL;
+        rt->objects = o;
+        rt->objects_cap = cap;
+    }
+    struct rt_object *obj = calloc(1, handle_size);
+    char *copy = strdup(name);
+    if (!obj || !copy) {
+        free(obj);
+        free(copy);
+        return NULL;
+    }
+    obj->name = copy;
+    obj->kind = kind;
+    obj->mode = RT_SHARDED;
+    obj->guard = RT_GUARD_NONE;
+    obj->ops = ops;
+    for (int c = 0; c < RT_MAX_CORES; c++)
+        obj->inst[c] = inst;
+    rt->objects[rt->nobjects++] = obj;
+    return obj;
+}
+
+size_t rt_objects(void)
+{
+    return the_runtime ? the_runtime->nobjects : 0;
+}
+
+int rt_object_find(const char *name)
+{
+    struct runtime *rt = the_runtime;
+    if (!rt || !name)
+        return -1;
+    for (size_t i = 0; i < rt->nobjects; i++)
+        if (strcmp(rt->objects[i]->name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Distinct instances of o: inst[0..n) when sharded, else just inst[0]. */
+static int distinct_instances(const struct runtime *rt, const struct rt_object *o)
+{
+    return rt->instantiated && o->mode == RT_SHARDED ? rt->cores : 1;
+}
+
+bool rt_object_info(size_t i, struct rt_object_info *info)
+{
+    struct runtime *rt = the_runtime;
+    if (!rt || i >= rt->nobjects || !info)
+        return false;
+    const struct rt_object *o = rt->objects[i];
+    memset(info, 0, sizeof *info);
+    info->name = o->name;
+    info->kind = o->kind;
+    info->mode = o->mode;
+    info->key_size = o->key_size;
+    info->record_size = o->record_size;
+    info->capacity = o->capacity;
+    info->width = o->width;
+    info->depth = o->depth;
+    info->backends = o->backends;
+    info->table_size = o->table_size;
+    for (int c = 0; c < distinct_instances(rt, o); c++)
+        info->bytes += o->ops->bytes(o->inst[c]);
+    return true;
+}
+
+const char *rt_kind_name(enum rt_kind kind)
+{
+    switch (kind) {
+    case RT_MAP: return "map";
+    case RT_VECTOR: return "vector";
+    case RT_ALLOC: return "alloc";
+    case RT_SKETCH: return "sketch";
+    case RT_CHASH: return "chash";
+    case RT_COUNTER: return "counter";
+    }
+    return "?";
+}
+
+const char *rt_mode_name(enum rt_mode mode)
+{
+    switch (mode) {
+    case RT_SHARDED: return "sharded";
+    case RT_REPLICATED: return "replicated";
+    case RT_SHARED: return "shared";
+    }
+    return "?";
+}
+
+/* ---- instances ---------------------------------------------------------- */
+
+int rt_instantiate(int cores, const enum rt_mode *modes, struct util_error *err)
+{
+    struct runtime *rt = runtime_get();
+    if (rt->instantiated) {
+        util_error_set(err, "rt_instantiate called twice; call rt_reset and nf_init first");
+        return -1;
+    }
+    if (cores < 1 || cores > RT_MAX_CORES) {
+        util_error_set(err, "rt_instantiate: %d cores; use 1 to %d", cores, RT_MAX_CORES);
+        return -1;
+    }
+    for (size_t i = 0; modes && i < rt->nobjects; i++) {
+        if (modes[i] != RT_SHARDED && modes[i] != RT_REPLICATED && modes[i] != RT_SHARED) {
+            util_error_set(err, "rt_instantiate: object %zu ('%s') has unknown mode %d", i,
+                           rt->objects[i]->name, (int)modes[i]);
+            return -1;
+        }
+    }
+    /* Build every sharded instance first, so a failure changes nothing. */
+    void **built = calloc(rt->nobjects * (size_t)cores + 1, sizeof *built);
+    if (!built) {
+        util_error_set(err, "rt_instantiate: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < rt->nobjects; i++) {
+        struct rt_object *o = rt->objects[i];
+        if ((modes ? modes[i] : RT_SHARDED) != RT_SHARDED)
+            continue;
+        for (int c = 0; c < cores; c++) {
+            void *inst = o->ops->shard(o, o->inst[0], c, cores, err);
+            if (!inst) {
+                for (size_t j = 0; j < rt->nobjects * (size_t)cores; j++)
+                    if (built[j])
+                        rt->objects[j / (size_t)cores]->ops->destroy(built[j]);
+                free(built);
+                return -1;
+            }
+            built[i * (size_t)cores + (size_t)c] = inst;
+        }
+    }
+    for (size_t i = 0; i < rt->nobjects; i++) {
+        struct rt_object *o = rt->objects[i];
+        o->mode = modes ? modes[i] : RT_SHARDED;
+        if (o->mode == RT_SHARDED) {
+            o->ops->destroy(o->inst[0]);
+            for (int c = 0; c < RT_MAX_CORES; c++)
+                o->inst[c] = c < cores ? built[i * (size_t)cores + (size_t)c] : NULL;
+            o->guard = RT_GUARD_NONE;
+        } else {
+            o->guard = o->mode == RT_SHARED ? RT_GUARD_SHARED : RT_GUARD_REPLICATED;
+        }
+    }
+    free(built);
+    rt->cores = cores;
+    rt->instantiated = true;
+    return 0;
+}
+
+int rt_cores(void)
+{
+    return the_runtime ? the_runtime->cores : 1;
+}
+
+void rt_set_core(int core)
+{
+    int limit = the_runtime && the_runtime->instantiated ? the_runtime->cores : RT_MAX_CORES;
+    if (core < 0 || core >= limit) {
+        fprintf(stderr, "rsskey runtime: rt_set_core(%d) outside 0..%d (rt_instantiate "
+                "decides the number of cores)\n", core, limit - 1);
+        abort();
+    }
+    rt_tls_core = core;
+}
+
+int rt_current_core(void)
+{
+    return rt_tls_core;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void token_take(atomic_int *token)
+{
+    for (;;) {
+        int expected = 0;
+        if (atomic_compare_exchange_weak_explicit(token, &expected, 1, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return;
+        while (atomic_load_explicit(token, memory_order_relaxed))
+            cpu_relax();
+    }
+}
+
+static void token_give(atomic_int *token)
+{
+    atomic_store_explicit(token, 0, memory_order_release);
+}
+
+void rt_packet_begin(int core, bool may_write_shared)
+{
+    struct runtime *rt = runtime_get();
+    if (core < 0 || core >= rt->cores) {
+        fprintf(stderr, "rsskey runtime: rt_packet_begin on core %d, but the runtime has %d "
+                "core(s) (rt_instantiate)\n", core, rt->cores);
+        abort();
+    }
+    struct core_state *cs = &rt->core[core];
+    if (cs->held != HELD_NONE) {
+        fprintf(stderr, "rsskey runtime: rt_packet_begin on core %d twice without "
+                "rt_packet_end\n", core);
+        abort();
+    }
+    rt_tls_core = core;
+    cs->packets++;
+    if (may_write_shared) {
+        cs->write_packets++;
+        for (int c = 0; c < rt->cores; c++)
+            token_take(&rt->core[c].token);
+        cs->held = HELD_ALL;
+    } else {
+        token_take(&cs->token);
+        cs->held = HELD_READ;
+    }
+}
+
+void rt_packet_end(int core)
+{
+    struct runtime *rt = runtime_get();
+    if (core < 0 || core >= rt->cores)
+        return;
+    struct core_state *cs = &rt->core[core];
+    if (cs->held == HELD_ALL) {
+        for (int c = rt->cores; c-- > 0;)
+            token_give(&rt->core[c].token);
+    } else if (cs->held == HELD_READ) {
+        token_give(&cs->token);
+    }
+    cs->held = HELD_NONE;
+}
+
+void rt_set_abort_on_violation(bool abort_on_violation)
+{
+    runtime_get()->abort_on_violation = abort_on_violation;
+}
+
+void rt_guard_write_slow(struct rt_object *o, const char *op)
+{
+    struct runtime *rt = runtime_get();
+    struct core_state *cs = &rt->core[rt_tls_core];
+    if (o->guard == RT_GUARD_SHARED && cs->held == HELD_ALL)
+        return;
+    cs->violations++;
+    if (!o->violation_reported || rt->abort_on_violation) {
+        o->violation_reported = true;
+        if (o->guard == RT_GUARD_SHARED)
+            fprintf(stderr, "rsskey runtime: plan violation: %s on shared %s '%s' from core %d "
+                    "while holding %s; a packet that writes shared state must start with "
+                    "rt_packet_begin(core, true)\n", op, rt_kind_name(o->kind), o->name,
+                    rt_tls_core, cs->held == HELD_READ ? "only its read token" : "no token");
+        else
+            fprintf(stderr, "rsskey runtime: plan violation: %s writes replicated (read-only) "
+                    "%s '%s' from core %d; the plan must shard or share it\n", op,
+                    rt_kind_name(o->kind), o->name, rt_tls_core);
+    }
+    if (rt->abort_on_violation)
+        abort();
+}
+
+void rt_guard_read_slow(struct rt_object *o, const char *op)
+{
+    (void)op;
+    (void)o;
+    struct core_state *cs = &runtime_get()->core[rt_tls_core];
+    if (cs->held == HELD_NONE)
+        cs->unlocked_reads++;
+}
+
+void rt_stats(struct rt_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    struct runtime *rt = the_runtime;
+    if (!rt)
+        return;
+    for (int c = 0; c < RT_MAX_CORES; c++) {
+        out->packets += rt->core[c].packets;
+        out->write_packets += rt->core[c].write_packets;
+        out->plan_violations += rt->core[c].violations;
+        out->unlocked_shared_reads += rt->core[c].unlocked_reads;
+    }
+}
+
+void rt_reset(void)
+{
+    struct runtime *rt = the_runtime;
+    if (!rt)
+        return;
+    for (size_t i = 0; i < rt->nobjects; i++) {
+        struct rt_object *o = rt->objects[i];
+        for (int c = 0; c < distinct_instances(rt, o); c++)
+            o->ops->destroy(o->inst[c]);
+        free(o->name);
+        free(o);
+    }
+    free(rt->objects);
+    free(rt->config);
+    free(rt);
+    the_runtime = NULL;
+    rt_tls_core = 0;
+}
