@@ -17,5 +17,6 @@ struct cmd_entry {
 void cmd_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Subcommands (one file each). */
+int cmd_trace(int argc, char **argv);
 
 #endif /* RSSKEY_CMD_H */

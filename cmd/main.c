@@ -11,6 +11,7 @@
 
 static const struct cmd_entry commands[] = {
     /* one line per subcommand, in pipeline order */
+    {"trace", cmd_trace, "summarise or generate packet traces (pcap)"},
     {NULL, NULL, NULL}
 };
 
