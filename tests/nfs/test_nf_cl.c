@@ -1,0 +1,78 @@
+/*
+ * test_nf_cl.c - the connection limiter admits `limit` new connections per
+ * (client, server) pair and drops the next one, while existing connections
+ * keep passing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nf_harness.h"
+#include "rsskey/nf.h"
+
+static const char *const config[] = {"limit=3", "capacity=64", "expiry_ms=1000", NULL};
+
+static const uint32_t client = PB_IPV4(10, 0, 0, 1);
+static const uint32_t server = PB_IPV4(172, 16, 0, 1);
+
+static int connect_from(uint32_t src, uint32_t dst, uint16_t sport, uint64_t t)
+{
+    struct pb_spec s = pb_ipv4(NF_PROTO_TCP, src, dst, sport, 443);
+    return harness_send_spec(&s, 0, t);
+}
+
+static void limit_trips_exactly(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    for (uint16_t i = 1; i <= 3; i++)
+        assert_int_equal(connect_from(client, server, i, i), 1);
+    assert_int_equal(connect_from(client, server, 4, 10), NF_DROP);
+    assert_int_equal(connect_from(client, server, 5, 11), NF_DROP);
+    /* Established connections keep passing. */
+    for (uint16_t i = 1; i <= 3; i++)
+        assert_int_equal(connect_from(client, server, i, 20), 1);
+    /* Other pairs have their own count, and ports do not matter. */
+    assert_int_equal(connect_from(client, PB_IPV4(172, 16, 0, 2), 4, 30), 1);
+    assert_int_equal(connect_from(PB_IPV4(10, 0, 0, 2), server, 4, 31), 1);
+}
+
+static void counts_do_not_decay(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    for (uint16_t i = 1; i <= 3; i++)
+        assert_int_equal(connect_from(client, server, i, 0), 1);
+    /* After the flows expired, the same tuples are new connections, and the
+     * pair has used its allowance. */
+    assert_int_equal(connect_from(client, server, 1, 5000 * MS), NF_DROP);
+}
+
+static void other_traffic_passes(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    struct pb_spec icmp = pb_ipv4(1, client, server, 0, 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(harness_send_spec(&icmp, 0, (uint64_t)i), 1);
+    /* Server side is never limited. */
+    for (uint16_t i = 0; i < 10; i++) {
+        struct pb_spec reply = pb_ipv4(NF_PROTO_TCP, server, client, 443, i);
+        assert_int_equal(harness_send_spec(&reply, 1, i), 0);
+    }
+    /* ICMP and replies used none of the allowance. */
+    for (uint16_t i = 1; i <= 3; i++)
+        assert_int_equal(connect_from(client, server, i, 100), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(limit_trips_exactly),
+        cmocka_unit_test(counts_do_not_decay),
+        cmocka_unit_test(other_traffic_passes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,112 @@
+/*
+ * test_nf_fw.c - the firewall lets the WAN answer only flows the LAN opened,
+ * and forgets flows after the expiry time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nf_harness.h"
+#include "rsskey/nf.h"
+
+static const char *const config[] = {"capacity=2", "expiry_ms=1000", NULL};
+
+static const uint32_t inside = PB_IPV4(192, 168, 1, 10);
+static const uint32_t outside = PB_IPV4(93, 184, 216, 34);
+
+static struct pb_spec lan_packet(uint16_t sport)
+{
+    return pb_ipv4(NF_PROTO_TCP, inside, outside, sport, 443);
+}
+
+static struct pb_spec wan_reply(uint16_t dport)
+{
+    return pb_ipv4(NF_PROTO_TCP, outside, inside, 443, dport);
+}
+
+static void unsolicited_wan_dropped_reply_passes(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    struct pb_spec lan = lan_packet(40000), reply = wan_reply(40000);
+    assert_int_equal(harness_send_spec(&reply, 1, 0), NF_DROP);
+    assert_int_equal(harness_send_spec(&lan, 0, 1 * MS), 1);
+    assert_int_equal(harness_send_spec(&reply, 1, 2 * MS), 0);
+    /* Not the reversed tuple: other port, other protocol, other host. */
+    struct pb_spec wrong_port = wan_reply(40001);
+    assert_int_equal(harness_send_spec(&wrong_port, 1, 3 * MS), NF_DROP);
+    struct pb_spec wrong_proto = pb_ipv4(NF_PROTO_UDP, outside, inside, 443, 40000);
+    assert_int_equal(harness_send_spec(&wrong_proto, 1, 3 * MS), NF_DROP);
+    struct pb_spec wrong_host = pb_ipv4(NF_PROTO_TCP, PB_IPV4(93, 184, 216, 35), inside,
+                                        443, 40000);
+    assert_int_equal(harness_send_spec(&wrong_host, 1, 3 * MS), NF_DROP);
+    /* The LAN packet itself arriving on the WAN side is not a reply. */
+    assert_int_equal(harness_send_spec(&lan, 1, 4 * MS), NF_DROP);
+}
+
+static void reply_dropped_after_expiry(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    struct pb_spec lan = lan_packet(40000), reply = wan_reply(40000);
+    assert_int_equal(harness_send_spec(&lan, 0, 0), 1);
+    assert_int_equal(harness_send_spec(&reply, 1, 1000 * MS), 0);      /* refreshes */
+    assert_int_equal(harness_send_spec(&reply, 1, 2000 * MS), 0);
+    assert_int_equal(harness_send_spec(&reply, 1, 3000 * MS + 1), NF_DROP);
+    /* A new LAN packet opens the flow again. */
+    assert_int_equal(harness_send_spec(&lan, 0, 3001 * MS), 1);
+    assert_int_equal(harness_send_spec(&reply, 1, 3002 * MS), 0);
+}
+
+static void full_table_drops_new_flows(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    struct pb_spec f1 = lan_packet(1), f2 = lan_packet(2), f3 = lan_packet(3);
+    assert_int_equal(harness_send_spec(&f1, 0, 0), 1);
+    assert_int_equal(harness_send_spec(&f2, 0, 0), 1);
+    assert_int_equal(harness_send_spec(&f3, 0, 0), NF_DROP);
+    assert_int_equal(harness_send_spec(&f1, 0, 1), 1);              /* known flows pass */
+    struct pb_spec r3 = wan_reply(3);
+    assert_int_equal(harness_send_spec(&r3, 1, 2), NF_DROP);
+}
+
+static void non_tcp_udp_dropped(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    struct pb_spec icmp = pb_ipv4(1, inside, outside, 0, 0);
+    assert_int_equal(harness_send_spec(&icmp, 0, 0), NF_DROP);
+    struct pb_spec v6 = pb_ipv4(NF_PROTO_TCP, 0, 0, 1, 2);
+    v6.ip_version = 6;
+    assert_int_equal(harness_send_spec(&v6, 0, 0), NF_DROP);
+    struct pb_spec arp = pb_ipv4(0, 0, 0, 0, 0);
+    arp.ip_version = 0;
+    arp.ethertype = 0x0806;
+    assert_int_equal(harness_send_spec(&arp, 1, 0), NF_DROP);
+}
+
+static void vlan_tagged_flow(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    struct pb_spec lan = lan_packet(5555), reply = wan_reply(5555);
+    lan.vlan_id = 10;
+    reply.vlan_id = 20;
+    assert_int_equal(harness_send_spec(&lan, 0, 0), 1);
+    assert_int_equal(harness_send_spec(&reply, 1, 1), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(unsolicited_wan_dropped_reply_passes),
+        cmocka_unit_test(reply_dropped_after_expiry),
+        cmocka_unit_test(full_table_drops_new_flows),
+        cmocka_unit_test(non_tcp_udp_dropped),
+        cmocka_unit_test(vlan_tagged_flow),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
