@@ -2,7 +2,7 @@
  * parse.c - turns the bytes of one captured frame into a trace_tuple.
  *
  * Link layers: Ethernet (with any stack of 802.1Q / 802.1ad 0x88A8 / 0x9100
- * / 0x9200 tags), raw IP (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), Linux cooked
+ * / 0x9200 tags, PPPoE sessions, MPLS label stacks), raw IP (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), Linux cooked
  * capture v1 and v2, BSD loopback (DLT_NULL, DLT_LOOP). Network layers: IPv4
  * (options, fragments) and IPv6 (hop-by-hop, routing, fragment, destination
  * options and AH extension headers; ESP and no-next-header end the chain).
@@ -19,6 +19,11 @@
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86DD
+#define ETHERTYPE_PPPOE_SESSION 0x8864
+#define ETHERTYPE_MPLS 0x8847
+#define ETHERTYPE_MPLS_MULTICAST 0x8848
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
 
 #define PROTO_HOPOPTS 0
 #define PROTO_TCP 6
@@ -153,6 +158,23 @@ static bool parse_ipv6(struct cursor c, uint32_t off, struct trace_tuple *t)
     return true;
 }
 
+static bool parse_ip_by_version(struct cursor c, uint32_t off, struct trace_tuple *t)
+{
+    if (off + 1 > c.len) {
+        t->truncated = true;
+        return false;
+    }
+    uint8_t version = c.data[off] >> 4;
+    if (version == 4)
+        return parse_ipv4(c, off, t);
+    if (version == 6)
+        return parse_ipv6(c, off, t);
+    return false;
+}
+
+/* Parses what follows an ethertype at off: IP directly, or inside a PPPoE
+ * session (PPP protocol 0x0021 / 0x0057), or under an MPLS label stack
+ * (the payload's version nibble picks IPv4 or IPv6, as Wireshark does). */
 static bool parse_ip_by_ethertype(struct cursor c, uint32_t off, uint16_t ethertype,
                                   struct trace_tuple *t)
 {
@@ -160,6 +182,28 @@ static bool parse_ip_by_ethertype(struct cursor c, uint32_t off, uint16_t ethert
         return parse_ipv4(c, off, t);
     if (ethertype == ETHERTYPE_IPV6)
         return parse_ipv6(c, off, t);
+    if (ethertype == ETHERTYPE_PPPOE_SESSION) {
+        if (off + 8 > c.len) {
+            t->truncated = true;
+            return false;
+        }
+        uint16_t ppp = be16(c.data + off + 6);
+        if (ppp == PPP_IPV4)
+            return parse_ipv4(c, off + 8, t);
+        if (ppp == PPP_IPV6)
+            return parse_ipv6(c, off + 8, t);
+        return false;
+    }
+    if (ethertype == ETHERTYPE_MPLS || ethertype == ETHERTYPE_MPLS_MULTICAST) {
+        for (;; off += 4) {
+            if (off + 4 > c.len) {
+                t->truncated = true;
+                return false;
+            }
+            if (c.data[off + 2] & 1)        /* bottom of stack */
+                return parse_ip_by_version(c, off + 4, t);
+        }
+    }
     return false;
 }
 
@@ -201,16 +245,7 @@ static bool parse_ethernet(struct cursor c, struct trace_tuple *t)
 
 static bool parse_raw_ip(struct cursor c, struct trace_tuple *t)
 {
-    if (c.len < 1) {
-        t->truncated = true;
-        return false;
-    }
-    uint8_t version = c.data[0] >> 4;
-    if (version == 4)
-        return parse_ipv4(c, 0, t);
-    if (version == 6)
-        return parse_ipv6(c, 0, t);
-    return false;
+    return parse_ip_by_version(c, 0, t);
 }
 
 /* Linux cooked capture v1: 16-byte header, protocol at 14, link address at 6. */
