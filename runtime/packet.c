@@ -228,13 +228,16 @@ void nf_checksums_update(struct nf_packet *pkt)
     } else {
         uint8_t *ip = d + l.l3_off;
         pseudo = sum_bytes(pseudo, ip + 8, 32);
-        /* a fragment header anywhere means L4 is not all here */
+        /* a fragment (offset or M flag set) means L4 is not all here; an
+         * atomic fragment header (both zero) holds the whole datagram */
         uint8_t next = ip[6];
         uint32_t pos = l.l3_off + 40;
         while (pos < l.l4_off) {
-            if (next == 44)
+            if (next == 44 && (rd16(d + pos + 2) & 0xfff9) != 0)
                 return;
-            uint32_t ext = next == 51 ? (d[pos + 1] + 2u) * 4 : (d[pos + 1] + 1u) * 8;
+            uint32_t ext = next == 44   ? 8
+                           : next == 51 ? (d[pos + 1] + 2u) * 4
+                                        : (d[pos + 1] + 1u) * 8;
             next = d[pos];
             pos += ext;
         }
