@@ -1,0 +1,947 @@
+/*
+ * engine.c - the event-driven replay. Arrivals (paced by the trace's clock or
+ * a fixed rate) and core service starts are handled in global time order:
+ * an arriving packet is hashed (Toeplitz with its port's key and rss_hf),
+ * looked up in the RETA and appended to that core's RX ring, or dropped when
+ * the ring is full; a core takes the head of its ring when it is free and runs
+ * the packet's state accesses against the caches, the coherence directory and
+ * the locks, which gives the packet's cycle cost and so its completion time.
+ * All times are in core cycles (double).
+ *
+ * Address layout: shared objects and the lock tokens first (the "shared area",
+ * which the coherence directory covers), then one region per core of every
+ * sharded or replicated object. An access's entry index is a hash of the key
+ * fields' bytes modulo the object's capacity.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim_internal.h"
+
+#define LINE 64
+#define REGION_ALIGN 4096
+#define KEY_BYTES_MAX 160
+
+struct access_rt {
+    int object;
+    enum deps_op op;
+    struct deps_key key;
+};
+
+struct object_rt {
+    enum deps_object_kind kind;
+    bool per_core;              /* sharded or replicated: one region per core */
+    int lock;                   /* shared: index into locks, else -1 */
+    uint64_t capacity;
+    uint32_t entry_bytes;
+    uint32_t rows;              /* sketch rows, else 1 */
+    uint64_t base;              /* byte address; per-core: core 0's region */
+    uint64_t stride;            /* bytes between per-core regions */
+    uint64_t seed;
+};
+
+struct lock_rt {
+    uint64_t token_line;        /* core 0's token line; core k's is +k */
+    double writer_end;
+    double reader_end[SIM_MAX_CORES];
+};
+
+struct pending {
+    struct trace_tuple tuple;
+    double arrival;
+    uint32_t wire_len;
+    uint16_t port_index;
+};
+
+struct core_rt {
+    struct sim_cache *l1, *l2;
+    struct pending *ring;
+    uint32_t head, count;
+    double free_at;
+};
+
+struct port_rt {
+    int port;
+    struct sim_hasher *hasher;
+    uint32_t reta_mask;
+    uint16_t reta[RSS_RETA_MAX];
+    int n_accesses;
+    struct access_rt *accesses;
+};
+
+struct flow_set {
+    uint64_t *slots;
+    uint64_t cap, used;
+};
+
+struct engine {
+    const struct sim_costs *c;
+    int cores;
+    bool rss_only;
+    int n_ports;
+    struct port_rt ports[DEPS_MAX_PORTS];
+    int n_objects;
+    struct object_rt *objects;
+    int n_locks;
+    struct lock_rt *locks;
+    uint8_t *held;              /* per lock, this packet: 0, 1 read, 2 write */
+    uint64_t shared_lines;      /* lines [0, shared_lines) are the shared area */
+    uint64_t *sharers;          /* directory: cores that may hold the line */
+    int8_t *owner;              /* core holding it modified, or -1 */
+    struct sim_cache *llc;
+    struct core_rt core[SIM_MAX_CORES];
+    struct flow_set flows;
+    struct sim_trace_sink *sink;
+    struct sim_result *res;
+};
+
+/* ---- Small helpers ---------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+uint64_t sim_hash_bytes(const void *data, size_t len, uint64_t seed)
+{
+    const uint8_t *p = data;
+    uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
+    while (len >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ mix64(v)) * 0x9e3779b97f4a7c15ULL;
+        p += 8;
+        len -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, p, len);
+    h = (h ^ mix64(v ^ 0xa5)) * 0x9e3779b97f4a7c15ULL;
+    return mix64(h);
+}
+
+static uint64_t flow_id(const struct trace_tuple *t)
+{
+    uint8_t b[40];
+    memcpy(b, t->src, 16);
+    memcpy(b + 16, t->dst, 16);
+    memcpy(b + 32, &t->sport, 2);
+    memcpy(b + 34, &t->dport, 2);
+    b[36] = t->proto;
+    b[37] = t->ip_version;
+    b[38] = b[39] = 0;
+    if (t->ip_version == 0) {       /* non-IP: the MAC pair */
+        memset(b, 0, sizeof b);
+        memcpy(b, t->src_mac, 6);
+        memcpy(b + 6, t->dst_mac, 6);
+    }
+    return sim_hash_bytes(b, sizeof b, 0x51f10e);
+}
+
+static int flow_set_add(struct flow_set *s, uint64_t key)
+{
+    if ((s->used + 1) * 2 > s->cap) {
+        uint64_t ncap = s->cap ? s->cap * 2 : 4096;
+        uint64_t *ns = calloc(ncap, sizeof *ns);
+        if (!ns)
+            return -1;
+        for (uint64_t i = 0; i < s->cap; i++) {
+            uint64_t k = s->slots[i];
+            if (!k)
+                continue;
+            uint64_t j = mix64(k) & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = k;
+        }
+        free(s->slots);
+        s->slots = ns;
+        s->cap = ncap;
+    }
+    uint64_t j = mix64(key) & (s->cap - 1);
+    while (s->slots[j]) {
+        if (s->slots[j] == key)
+            return 0;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->slots[j] = key;
+    s->used++;
+    return 1;
+}
+
+/* ---- Setup -------------------------------------------------------------------- */
+
+static void object_size(const struct sim_costs *c, const struct deps_object *d,
+                        uint64_t *capacity, uint32_t *entry_bytes, uint32_t *rows)
+{
+    *rows = 1;
+    *capacity = c->default_capacity;
+    *entry_bytes = c->default_entry_bytes;
+    switch (d->kind) {
+    case DEPS_KIND_COUNTER:
+        *capacity = 1;
+        break;
+    case DEPS_KIND_ALLOC:
+        *entry_bytes = 16;          /* links and a timestamp per index */
+        break;
+    case DEPS_KIND_SKETCH:
+        *entry_bytes = 4;           /* one 32-bit counter per column */
+        *rows = c->sketch_rows ? c->sketch_rows : 1;
+        break;
+    case DEPS_KIND_CHASH:
+        *entry_bytes = 4;           /* backend index per slot */
+        break;
+    default:
+        break;
+    }
+    for (int i = 0; i < c->n_overrides; i++) {
+        if (strcmp(c->overrides[i].name, d->name) != 0)
+            continue;
+        if (c->overrides[i].capacity)
+            *capacity = c->overrides[i].capacity;
+        if (c->overrides[i].entry_bytes)
+            *entry_bytes = c->overrides[i].entry_bytes;
+    }
+}
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+static void engine_free(struct engine *e)
+{
+    for (int i = 0; i < e->n_ports; i++) {
+        sim_hasher_free(e->ports[i].hasher);
+        free(e->ports[i].accesses);
+    }
+    for (int i = 0; i < e->cores; i++) {
+        sim_cache_free(e->core[i].l1);
+        sim_cache_free(e->core[i].l2);
+        free(e->core[i].ring);
+    }
+    sim_cache_free(e->llc);
+    free(e->objects);
+    free(e->locks);
+    free(e->held);
+    free(e->sharers);
+    free(e->owner);
+    free(e->flows.slots);
+}
+
+static int engine_init(struct engine *e, const struct rss_plan *plan,
+                       const struct sim_costs *c, const struct sim_options *o,
+                       struct util_error *err)
+{
+    memset(e, 0, sizeof *e);
+    e->c = c;
+    e->rss_only = o->rss_only;
+    e->cores = o->cores > 0 ? o->cores : plan->cores > 0 ? plan->cores : 1;
+    if (e->cores > SIM_MAX_CORES) {
+        util_error_set(err, "%d cores asked; the simulator handles at most %d",
+                       e->cores, SIM_MAX_CORES);
+        return UTIL_EXIT_USAGE;
+    }
+    if (plan->n_ports <= 0 || plan->n_ports > DEPS_MAX_PORTS) {
+        util_error_set(err, "the plan configures %d ports; it needs 1..%d "
+                       "(re-run 'rsskey synth')", plan->n_ports, DEPS_MAX_PORTS);
+        return UTIL_EXIT_INPUT;
+    }
+    /* Ports: hasher, RETA re-derived for this many cores, accesses. */
+    for (int i = 0; i < plan->n_ports; i++) {
+        const struct rss_port_config *pc = &plan->ports[i];
+        struct port_rt *p = &e->ports[i];
+        e->n_ports = i + 1;
+        p->port = pc->port;
+        if (pc->reta_size == 0 || pc->reta_size > RSS_RETA_MAX ||
+            (pc->reta_size & (pc->reta_size - 1))) {
+            util_error_set(err, "port %d: RETA size %u is not a power of two in 1..%d",
+                           pc->port, pc->reta_size, RSS_RETA_MAX);
+            return UTIL_EXIT_INPUT;
+        }
+        p->reta_mask = pc->reta_size - 1;
+        bool same = plan->cores == e->cores;
+        for (uint32_t k = 0; k < pc->reta_size; k++) {
+            uint32_t core = o->fold == SIM_FOLD_ROUND_ROBIN ? k % e->cores
+                          : same ? pc->reta[k] : pc->reta[k] % e->cores;
+            if (core >= (uint32_t)e->cores) {
+                util_error_set(err, "port %d: RETA entry %u names core %u, but the plan "
+                               "has %d cores", pc->port, k, core, e->cores);
+                return UTIL_EXIT_INPUT;
+            }
+            p->reta[k] = (uint16_t)core;
+        }
+        p->hasher = sim_hasher_new(pc);
+        if (!p->hasher)
+            goto oom;
+        int n = 0;
+        for (int a = 0; a < plan->deps.n_accesses; a++)
+            n += plan->deps.accesses[a].port == pc->port;
+        p->accesses = calloc(n ? n : 1, sizeof *p->accesses);
+        if (!p->accesses)
+            goto oom;
+        for (int a = 0; a < plan->deps.n_accesses; a++) {
+            const struct deps_access *da = &plan->deps.accesses[a];
+            if (da->port != pc->port)
+                continue;
+            if (da->object < 0 || da->object >= plan->deps.n_objects) {
+                util_error_set(err, "plan access %d (%s:%d) names object %d; the plan has %d",
+                               a, da->file, da->line, da->object, plan->deps.n_objects);
+                return UTIL_EXIT_INPUT;
+            }
+            struct access_rt *ar = &p->accesses[p->n_accesses++];
+            ar->object = da->object;
+            ar->op = da->op;
+            ar->key = da->key;
+            if (ar->key.count > DEPS_MAX_KEY_FIELDS)
+                ar->key.count = DEPS_MAX_KEY_FIELDS;
+        }
+    }
+    if (e->rss_only)
+        return 0;
+
+    /* Objects: shared ones and their lock tokens first, then per-core regions. */
+    e->n_objects = plan->deps.n_objects;
+    e->objects = calloc(e->n_objects ? e->n_objects : 1, sizeof *e->objects);
+    e->locks = calloc(e->n_objects ? e->n_objects : 1, sizeof *e->locks);
+    e->held = calloc(e->n_objects ? e->n_objects : 1, 1);
+    if (!e->objects || !e->locks || !e->held)
+        goto oom;
+    uint64_t addr = 0;
+    for (int i = 0; i < e->n_objects; i++) {
+        const struct deps_object *d = &plan->deps.objects[i];
+        struct object_rt *ob = &e->objects[i];
+        ob->kind = d->kind;
+        ob->per_core = d->decision != DEPS_SHARED;
+        ob->lock = -1;
+        ob->seed = sim_hash_bytes(d->name, strlen(d->name), 0x0b1ec7);
+        object_size(c, d, &ob->capacity, &ob->entry_bytes, &ob->rows);
+        if (ob->per_core)
+            continue;
+        ob->base = addr;
+        addr = align_up(addr + ob->capacity * ob->entry_bytes * ob->rows, REGION_ALIGN);
+        ob->lock = e->n_locks++;
+    }
+    for (int l = 0; l < e->n_locks; l++) {
+        e->locks[l].token_line = addr / LINE;
+        addr = align_up(addr + (uint64_t)e->cores * LINE, REGION_ALIGN);
+    }
+    e->shared_lines = addr / LINE;
+    for (int i = 0; i < e->n_objects; i++) {
+        struct object_rt *ob = &e->objects[i];
+        if (!ob->per_core)
+            continue;
+        ob->stride = align_up(ob->capacity * ob->entry_bytes * ob->rows, REGION_ALIGN);
+        ob->base = addr;
+        addr += ob->stride * e->cores;
+    }
+    if (e->cores > 1 && e->shared_lines) {
+        e->sharers = calloc(e->shared_lines, sizeof *e->sharers);
+        e->owner = malloc(e->shared_lines);
+        if (!e->sharers || !e->owner)
+            goto oom;
+        memset(e->owner, -1, e->shared_lines);
+    }
+    e->llc = sim_cache_new(c->llc_bytes, c->llc_ways);
+    if (!e->llc) {
+        util_error_set(err, "LLC of %llu bytes, %u ways: the set count must be a power of "
+                       "two (fix llc_bytes/llc_ways in the costs file)",
+                       (unsigned long long)c->llc_bytes, c->llc_ways);
+        return UTIL_EXIT_INPUT;
+    }
+    for (int k = 0; k < e->cores; k++) {
+        e->core[k].l1 = sim_cache_new(c->l1_bytes, c->l1_ways);
+        e->core[k].l2 = c->l2_bytes ? sim_cache_new(c->l2_bytes, c->l2_ways) : NULL;
+        e->core[k].ring = malloc((size_t)c->ring_size * sizeof *e->core[k].ring);
+        if (!e->core[k].l1 || (c->l2_bytes && !e->core[k].l2)) {
+            util_error_set(err, "L1 %llu bytes/%u ways or L2 %llu bytes/%u ways: the set "
+                           "count must be a power of two (fix the costs file)",
+                           (unsigned long long)c->l1_bytes, c->l1_ways,
+                           (unsigned long long)c->l2_bytes, c->l2_ways);
+            return UTIL_EXIT_INPUT;
+        }
+        if (!e->core[k].ring)
+            goto oom;
+    }
+    return 0;
+oom:
+    util_error_set(err, "out of memory setting up the simulation");
+    return UTIL_EXIT_FAILURE;
+}
+
+/* ---- The memory system --------------------------------------------------------- */
+
+static void sink_record(struct sim_trace_sink *s, uint64_t addr, bool write)
+{
+    if (s->count == s->cap) {
+        uint64_t ncap = s->cap ? s->cap * 2 : 4096;
+        uint64_t *na = realloc(s->addrs, ncap * sizeof *na);
+        if (!na)
+            return;
+        s->addrs = na;
+        uint8_t *nw = realloc(s->is_write, ncap);
+        if (!nw)
+            return;
+        s->is_write = nw;
+        s->cap = ncap;
+    }
+    s->addrs[s->count] = addr;
+    s->is_write[s->count++] = write;
+}
+
+/* One line access by core k; returns the cycles beyond an L1 hit. */
+static double touch(struct engine *e, int k, uint64_t line, bool write,
+                    struct sim_core_stats *st)
+{
+    const struct sim_costs *c = e->c;
+    struct core_rt *cr = &e->core[k];
+    bool coherent = e->sharers && line < e->shared_lines;
+    double cycles = 0;
+    if (e->sink)
+        sink_record(e->sink, line * LINE, write);
+    st->line_accesses++;
+    if (!sim_cache_access(cr->l1, line)) {
+        st->l1_misses++;
+        if (cr->l2 && sim_cache_access(cr->l2, line)) {
+            st->cycles_l2 += c->l2_cycles;
+            cycles += c->l2_cycles;
+        } else {
+            st->l2_misses++;
+            st->bus_ops++;
+            int owner = coherent ? e->owner[line] : -1;
+            bool llc_hit = sim_cache_access(e->llc, line);
+            if (owner >= 0 && owner != k &&
+                (sim_cache_probe(e->core[owner].l1, line) ||
+                 (e->core[owner].l2 && sim_cache_probe(e->core[owner].l2, line)))) {
+                st->transfers++;
+                st->cycles_coherence += c->transfer_cycles;
+                cycles += c->transfer_cycles;
+                e->owner[line] = -1;
+            } else if (llc_hit) {
+                st->cycles_llc += c->llc_cycles;
+                cycles += c->llc_cycles;
+            } else {
+                st->llc_misses++;
+                st->cycles_dram += c->dram_cycles;
+                cycles += c->dram_cycles;
+            }
+        }
+    }
+    if (coherent) {
+        uint64_t me = 1ull << k;
+        if (write) {
+            uint64_t others = e->sharers[line] & ~me;
+            bool found = false;
+            while (others) {
+                int o = __builtin_ctzll(others);
+                others &= others - 1;
+                found |= sim_cache_invalidate(e->core[o].l1, line);
+                if (e->core[o].l2)
+                    found |= sim_cache_invalidate(e->core[o].l2, line);
+            }
+            if (found) {
+                st->invalidations++;
+                st->bus_ops++;
+                st->cycles_coherence += c->invalidate_cycles;
+                cycles += c->invalidate_cycles;
+            }
+            e->sharers[line] = me;
+            e->owner[line] = (int8_t)k;
+        } else {
+            e->sharers[line] |= me;
+        }
+    }
+    return cycles;
+}
+
+/* ---- Keys ------------------------------------------------------------------------- */
+
+static void mask_prefix(uint8_t *p, int bytes, int prefix)
+{
+    if (prefix <= 0 || prefix >= bytes * 8)
+        return;
+    for (int i = 0; i < bytes; i++) {
+        int keep = prefix - i * 8;
+        if (keep >= 8)
+            continue;
+        p[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+    }
+}
+
+/* Appends the bytes of one key field; returns the new length, or -1 when the
+ * packet lacks the field. */
+static int key_field(struct ir_field f, const struct pending *pk, uint16_t port,
+                     uint8_t *buf, int n)
+{
+    const struct trace_tuple *t = &pk->tuple;
+    const void *src = NULL;
+    int len = 0;
+    switch (f.id) {
+    case IR_FIELD_ETH_SRC: src = t->src_mac; len = 6; break;
+    case IR_FIELD_ETH_DST: src = t->dst_mac; len = 6; break;
+    case IR_FIELD_IPV4_SRC: if (t->ip_version != 4) return -1; src = t->src; len = 4; break;
+    case IR_FIELD_IPV4_DST: if (t->ip_version != 4) return -1; src = t->dst; len = 4; break;
+    case IR_FIELD_IPV6_SRC: if (t->ip_version != 6) return -1; src = t->src; len = 16; break;
+    case IR_FIELD_IPV6_DST: if (t->ip_version != 6) return -1; src = t->dst; len = 16; break;
+    case IR_FIELD_IP_PROTO: if (!t->ip_version) return -1; src = &t->proto; len = 1; break;
+    case IR_FIELD_L4_SPORT: if (!t->has_ports) return -1; src = &t->sport; len = 2; break;
+    case IR_FIELD_L4_DPORT: if (!t->has_ports) return -1; src = &t->dport; len = 2; break;
+    case IR_FIELD_INPUT_PORT: src = &port; len = 2; break;
+    case IR_FIELD_STATE:
+    case IR_FIELD_UNKNOWN: {
+        /* A value read from state: stands for "this flow's entry". */
+        uint64_t id = flow_id(t);
+        memcpy(buf + n, &id, 8);
+        return n + 8;
+    }
+    default:                /* constants, time, other header bytes: fixed */
+        return n;
+    }
+    if (n + len > KEY_BYTES_MAX)
+        return n;
+    memcpy(buf + n, src, len);
+    mask_prefix(buf + n, len, f.prefix);
+    return n + len;
+}
+
+/* ---- Processing one packet ----------------------------------------------------------- */
+
+static double op_cycles(const struct sim_costs *c, enum deps_op op)
+{
+    switch (op) {
+    case DEPS_OP_READ: return c->read_cycles;
+    case DEPS_OP_WRITE: return c->write_cycles;
+    case DEPS_OP_EXPIRE: return c->expire_cycles;
+    default: return c->alloc_cycles;
+    }
+}
+
+static double lock_take(struct engine *e, int k, int l, bool write, double now,
+                        struct sim_core_stats *st)
+{
+    const struct sim_costs *c = e->c;
+    struct lock_rt *lk = &e->locks[l];
+    double cycles = 0, ready = lk->writer_end;
+    if (write) {
+        for (int o = 0; o < e->cores; o++)
+            if (o != k && lk->reader_end[o] > ready)
+                ready = lk->reader_end[o];
+    }
+    if (ready > now) {
+        st->cycles_lock_wait += ready - now;
+        cycles += ready - now;
+    }
+    if (!write) {
+        st->cycles_lock += c->lock_read_cycles;
+        cycles += c->lock_read_cycles;
+        cycles += touch(e, k, lk->token_line + k, true, st);
+    } else {
+        for (int o = 0; o < e->cores; o++) {
+            st->cycles_lock += c->lock_write_cycles;
+            cycles += c->lock_write_cycles;
+            cycles += touch(e, k, lk->token_line + o, true, st);
+        }
+    }
+    e->held[l] = write ? 2 : 1;
+    return cycles;
+}
+
+static void process(struct engine *e, int k, const struct pending *pk, double start)
+{
+    const struct sim_costs *c = e->c;
+    struct sim_core_stats *st = &e->res->core[k];
+    const struct port_rt *p = &e->ports[pk->port_index];
+    double cycles = c->base_cycles;
+    st->cycles_base += c->base_cycles;
+    for (int a = 0; a < p->n_accesses; a++) {
+        const struct access_rt *ac = &p->accesses[a];
+        uint8_t key[KEY_BYTES_MAX];
+        int n = 0;
+        for (int f = 0; f < ac->key.count && n >= 0; f++)
+            n = key_field(ac->key.fields[f], pk, (uint16_t)p->port, key, n);
+        if (n < 0) {
+            e->res->skipped_accesses++;
+            continue;
+        }
+        const struct object_rt *ob = &e->objects[ac->object];
+        bool write = ac->op != DEPS_OP_READ;
+        if (ob->lock >= 0 && e->held[ob->lock] < (write ? 2 : 1))
+            cycles += lock_take(e, k, ob->lock, write, start + cycles, st);
+        st->accesses++;
+        st->cycles_state += op_cycles(c, ac->op);
+        cycles += op_cycles(c, ac->op);
+        uint64_t h = sim_hash_bytes(key, n, ob->seed);
+        uint64_t base = ob->base + (ob->per_core ? ob->stride * k : 0);
+        uint64_t row_bytes = ob->capacity * ob->entry_bytes;
+        for (uint32_t r = 0; r < ob->rows; r++) {
+            uint64_t idx = (r ? mix64(h + r) : h) % ob->capacity;
+            uint64_t first = (base + r * row_bytes + idx * ob->entry_bytes) / LINE;
+            uint64_t last = (base + r * row_bytes + (idx + 1) * ob->entry_bytes - 1) / LINE;
+            for (uint64_t line = first; line <= last; line++)
+                cycles += touch(e, k, line, write, st);
+        }
+    }
+    double end = start + cycles;
+    for (int l = 0; l < e->n_locks; l++) {
+        if (!e->held[l])
+            continue;
+        e->locks[l].reader_end[k] = end;
+        if (e->held[l] == 2)
+            e->locks[l].writer_end = end;
+        e->held[l] = 0;
+    }
+    e->core[k].free_at = end;
+    st->busy_cycles += cycles;
+    st->packets++;
+    st->bytes += pk->wire_len;
+    if (flow_set_add(&e->flows, (flow_id(&pk->tuple) & ~63ull) | 64 | (uint64_t)k) == 1)
+        st->flows++;
+    if (end > e->res->last_done_s)
+        e->res->last_done_s = end;     /* in cycles until finish() converts */
+}
+
+/* ---- The replay loop ------------------------------------------------------------------ */
+
+static int port_index(const struct engine *e, uint16_t port)
+{
+    for (int i = 0; i < e->n_ports; i++)
+        if (e->ports[i].port == port)
+            return i;
+    return -1;
+}
+
+/* Bits a frame occupies on the wire: preamble, FCS, gap, 64-byte minimum. */
+static double wire_bits(uint32_t wire_len)
+{
+    uint32_t frame = wire_len + 4 < 64 ? 64 : wire_len + 4;
+    return (frame + 20) * 8.0;
+}
+
+static void finish(struct engine *e, const struct sim_options *o, double port_bits[],
+                   double pcie_bytes)
+{
+    struct sim_result *r = e->res;
+    const struct sim_costs *c = e->c;
+    double hz = c->ghz * 1e9;
+    r->cores = e->cores;
+    uint64_t maxp = 0;
+    double max_busy = -1;
+    for (int k = 0; k < e->cores; k++) {
+        struct sim_core_stats *st = &r->core[k];
+        r->processed += st->packets;
+        r->drops += st->drops;
+        if (st->packets > maxp)
+            maxp = st->packets;
+        if (st->busy_cycles > max_busy) {
+            max_busy = st->busy_cycles;
+            r->busiest_core = k;
+        }
+    }
+    double mean = (double)r->processed / e->cores;
+    r->imbalance = mean > 0 ? maxp / mean : 0;
+    if (!e->rss_only) {
+        r->last_done_s /= hz;
+        r->duration_s = r->last_done_s - r->first_arrival_s;
+        r->offered_pps = r->last_arrival_s > r->first_arrival_s
+                       ? (r->offered - 1) / (r->last_arrival_s - r->first_arrival_s) : 0;
+        uint64_t bytes = 0;
+        for (int k = 0; k < e->cores; k++)
+            bytes += r->core[k].bytes;
+        if (r->duration_s > 0) {
+            r->mpps = r->processed / r->duration_s / 1e6;
+            r->gbps = bytes * 8.0 / r->duration_s / 1e9;
+        }
+        r->core_limit_pps = INFINITY;
+        for (int k = 0; k < e->cores; k++) {
+            const struct sim_core_stats *st = &r->core[k];
+            if (!st->packets)
+                continue;
+            double per_core = hz / (st->busy_cycles / st->packets);
+            double limit = per_core * r->processed / st->packets;
+            if (limit < r->core_limit_pps)
+                r->core_limit_pps = limit;
+        }
+    }
+    double max_port_bits = 0;
+    for (int i = 0; i < DEPS_MAX_PORTS; i++)
+        if (port_bits[i] > max_port_bits)
+            max_port_bits = port_bits[i];
+    r->nic_limit_pps = max_port_bits > 0 ? c->nic_gbps * 1e9 / (max_port_bits / r->offered)
+                                         : INFINITY;
+    r->pcie_limit_pps = pcie_bytes > 0 ? c->pcie_gbps * 1e9 / (pcie_bytes * 8 / r->offered)
+                                       : INFINITY;
+    if (e->rss_only) {
+        r->bottleneck = "n/a (--rss-only)";
+        return;
+    }
+    double best = r->core_limit_pps;
+    snprintf(r->bottleneck_buf, sizeof r->bottleneck_buf, "core %d", r->busiest_core);
+    r->bottleneck = r->bottleneck_buf;
+    if (r->nic_limit_pps < best) {
+        best = r->nic_limit_pps;
+        r->bottleneck = "NIC line rate";
+    }
+    if (r->pcie_limit_pps < best)
+        r->bottleneck = "PCIe";
+    (void)o;
+}
+
+static int run(const struct rss_plan *plan, const struct sim_costs *costs,
+               const struct sim_options *o, struct sim_source *src, struct sim_result *out,
+               struct sim_trace_sink *sink, struct util_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct engine e;
+    int rc = engine_init(&e, plan, costs, o, err);
+    if (rc) {
+        engine_free(&e);
+        return rc;
+    }
+    e.res = out;
+    e.sink = sink;
+    double hz = costs->ghz * 1e9;
+    double port_bits[DEPS_MAX_PORTS] = {0}, pcie_bytes = 0;
+    struct util_progress prog;
+    if (o->progress && src->size)
+        util_progress_start(&prog, o->rss_only ? "rss replay" : "simulating", src->size(src->ctx));
+    bool have = false;
+    struct pending next;
+    uint64_t t0_ns = 0, nread = 0;
+    double bits_so_far = 0, last_arrival = 0;
+    int core_of_next = 0;
+    for (;;) {
+        if (!have && (o->limit == 0 || nread < o->limit)) {
+            struct trace_packet pkt;
+            int got = src->next(src->ctx, &pkt, err);
+            if (got < 0) {
+                rc = UTIL_EXIT_INPUT;
+                break;
+            }
+            if (got == 1) {
+                int pi = port_index(&e, pkt.port);
+                if (pi < 0) {
+                    util_error_set(err, "packet %llu arrives on port %u, but the plan "
+                                   "configures only %d port(s) (assign ports with --lan or "
+                                   "--port N=FILE)", (unsigned long long)nread + 1,
+                                   pkt.port, e.n_ports);
+                    rc = UTIL_EXIT_INPUT;
+                    break;
+                }
+                uint32_t h = sim_hasher_hash(e.ports[pi].hasher, &pkt.tuple);
+                if (!h)
+                    out->no_hash++;
+                int core = e.ports[pi].reta[h & e.ports[pi].reta_mask];
+                out->offered++;
+                out->wire_bytes += pkt.wire_len;
+                port_bits[pi] += wire_bits(pkt.wire_len);
+                pcie_bytes += pkt.wire_len + costs->pcie_overhead_bytes;
+                nread++;
+                if (o->progress && src->offset && (nread & 0xffff) == 0)
+                    util_progress_update(&prog, src->offset(src->ctx));
+                if (e.rss_only) {
+                    out->core[core].packets++;
+                    out->core[core].bytes += pkt.wire_len;
+                    continue;
+                }
+                double t;
+                if (nread == 1)
+                    t0_ns = pkt.time_ns;
+                if (o->pacing == SIM_PACE_PPS)
+                    t = (nread - 1) / o->rate;
+                else if (o->pacing == SIM_PACE_GBPS) {
+                    t = bits_so_far / (o->rate * 1e9);
+                    bits_so_far += wire_bits(pkt.wire_len);
+                } else {
+                    double ns = pkt.time_ns >= t0_ns ? (double)(pkt.time_ns - t0_ns) : 0;
+                    t = ns * 1e-9 / (o->rate > 0 ? o->rate : 1);
+                }
+                if (t < last_arrival)
+                    t = last_arrival;
+                last_arrival = t;
+                if (nread == 1)
+                    out->first_arrival_s = t;
+                out->last_arrival_s = t;
+                next.tuple = pkt.tuple;
+                next.arrival = t * hz;
+                next.wire_len = pkt.wire_len;
+                next.port_index = (uint16_t)pi;
+                core_of_next = core;
+                have = true;
+            }
+        }
+        if (e.rss_only) {
+            if (!have)
+                break;
+            continue;
+        }
+        int best = -1;
+        double best_t = INFINITY;
+        for (int k = 0; k < e.cores; k++) {
+            struct core_rt *cr = &e.core[k];
+            if (!cr->count)
+                continue;
+            double a = cr->ring[cr->head].arrival;
+            double t = cr->free_at > a ? cr->free_at : a;
+            if (t < best_t) {
+                best_t = t;
+                best = k;
+            }
+        }
+        if (have && (best < 0 || next.arrival <= best_t)) {
+            struct core_rt *cr = &e.core[core_of_next];
+            if (cr->count == costs->ring_size) {
+                out->core[core_of_next].drops++;
+            } else {
+                cr->ring[(cr->head + cr->count) % costs->ring_size] = next;
+                cr->count++;
+            }
+            have = false;
+        } else if (best >= 0) {
+            struct core_rt *cr = &e.core[best];
+            struct pending pk = cr->ring[cr->head];
+            cr->head = (cr->head + 1) % costs->ring_size;
+            cr->count--;
+            process(&e, best, &pk, best_t);
+        } else {
+            break;
+        }
+    }
+    if (o->progress && src->size)
+        util_progress_finish(&prog);
+    if (rc == 0)
+        finish(&e, o, port_bits, pcie_bytes);
+    engine_free(&e);
+    return rc;
+}
+
+void sim_options_default(struct sim_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->pacing = SIM_PACE_TRACE;
+    o->rate = 1;
+    o->fold = SIM_FOLD_PLAN;
+}
+
+int sim_run(const struct rss_plan *plan, const struct sim_costs *costs,
+            const struct sim_options *opts, struct sim_source *src,
+            struct sim_result *out, struct util_error *err)
+{
+    return run(plan, costs, opts, src, out, NULL, err);
+}
+
+int sim_export_stream(const struct rss_plan *plan, const struct sim_costs *costs,
+                      struct sim_source *src, struct sim_trace_sink *sink,
+                      struct util_error *err)
+{
+    struct sim_options o;
+    sim_options_default(&o);
+    o.cores = 1;
+    struct sim_result *r = malloc(sizeof *r);
+    if (!r) {
+        util_error_set(err, "out of memory");
+        return UTIL_EXIT_FAILURE;
+    }
+    int rc = run(plan, costs, &o, src, r, sink, err);
+    free(r);
+    return rc;
+}
+
+void sim_trace_sink_free(struct sim_trace_sink *s)
+{
+    free(s->addrs);
+    free(s->is_write);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- MLFFR -------------------------------------------------------------------------------- */
+
+int sim_mlffr(const struct rss_plan *plan, const struct sim_costs *costs,
+              const struct sim_options *opts, struct sim_source *src,
+              double *mlffr_pps, struct sim_result *at, struct util_error *err)
+{
+    struct sim_options o = *opts;
+    o.rss_only = false;
+    o.pacing = SIM_PACE_PPS;
+    o.progress = false;
+    struct sim_result *r = malloc(sizeof *r);
+    if (!r) {
+        util_error_set(err, "out of memory");
+        return UTIL_EXIT_FAILURE;
+    }
+    int rc;
+    /* First run far above anything: gives the limits and a bracket. */
+    o.rate = 1e12;
+    if ((rc = src->rewind(src->ctx, err)) || (rc = run(plan, costs, &o, src, r, NULL, err)))
+        goto out;
+    double hi = r->nic_limit_pps < r->pcie_limit_pps ? r->nic_limit_pps : r->pcie_limit_pps;
+    if (!isfinite(hi) || hi <= 0) {
+        *mlffr_pps = 0;
+        *at = *r;
+        goto out;
+    }
+    double lo = 0;
+    o.rate = hi;
+    if ((rc = src->rewind(src->ctx, err)) || (rc = run(plan, costs, &o, src, r, NULL, err)))
+        goto out;
+    if (r->drops == 0) {           /* the machine around the cores limits */
+        *mlffr_pps = hi;
+        *at = *r;
+        goto out;
+    }
+    memset(at, 0, sizeof *at);
+    for (int iter = 0; iter < 40 && (hi - lo) > 0.005 * hi; iter++) {
+        double mid = lo > 0 ? (lo + hi) / 2 : hi / 2;
+        o.rate = mid;
+        if ((rc = src->rewind(src->ctx, err)) ||
+            (rc = run(plan, costs, &o, src, r, NULL, err)))
+            goto out;
+        if (r->drops == 0) {
+            lo = mid;
+            *at = *r;
+        } else {
+            hi = mid;
+        }
+    }
+    *mlffr_pps = lo;
+    if (lo == 0)
+        *at = *r;
+out:
+    free(r);
+    return rc;
+}
+
+/* ---- In-memory source ---------------------------------------------------------------------- */
+
+static int array_next(void *ctx, struct trace_packet *pkt, struct util_error *err)
+{
+    (void)err;
+    struct sim_array_source *a = ctx;
+    if (a->next_index >= a->count)
+        return 0;
+    *pkt = a->packets[a->next_index++];
+    return 1;
+}
+
+static int array_rewind(void *ctx, struct util_error *err)
+{
+    (void)err;
+    ((struct sim_array_source *)ctx)->next_index = 0;
+    return 0;
+}
+
+void sim_array_source_init(struct sim_source *src, struct sim_array_source *ctx,
+                           const struct trace_packet *packets, uint64_t count)
+{
+    ctx->packets = packets;
+    ctx->count = count;
+    ctx->next_index = 0;
+    memset(src, 0, sizeof *src);
+    src->ctx = ctx;
+    src->next = array_next;
+    src->rewind = array_rewind;
+}

@@ -1,0 +1,157 @@
+/*
+ * report.c - the simulator's results for people (tables that fit 100
+ * columns) and for scripts (JSON members written into an open object).
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "sim/sim_internal.h"
+
+static double per(double x, uint64_t n)
+{
+    return n ? x / n : 0;
+}
+
+static double busy_share(const struct sim_result *r, const struct sim_core_stats *st,
+                         const struct sim_costs *c)
+{
+    double span = r->duration_s * c->ghz * 1e9;
+    return span > 0 ? st->busy_cycles / span : 0;
+}
+
+static void print_rate(FILE *out, const char *label, double pps)
+{
+    if (isfinite(pps))
+        fprintf(out, "  %-22s %10.3f Mpps\n", label, pps / 1e6);
+}
+
+void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_costs *c)
+{
+    bool full = r->duration_s > 0 || r->core[0].busy_cycles > 0;
+    fprintf(out, "%-5s %11s %6s %9s %9s %6s %9s %9s %9s %9s\n", "core", "packets", "share",
+            "flows", "drops", "busy", "cyc/pkt", "bus/pkt", "wait/pkt", "Mpps max");
+    for (int k = 0; k < r->cores; k++) {
+        const struct sim_core_stats *st = &r->core[k];
+        double cpp = per(st->busy_cycles, st->packets);
+        fprintf(out, "%-5d %11llu %5.1f%% ", k, (unsigned long long)st->packets,
+                r->offered ? 100.0 * st->packets / r->offered : 0.0);
+        if (!full) {
+            fprintf(out, "%9s %9s %6s %9s %9s %9s %9s\n", "-", "-", "-", "-", "-", "-", "-");
+            continue;
+        }
+        fprintf(out, "%9llu %9llu %5.1f%% %9.1f %9.2f %9.1f %9.2f\n",
+                (unsigned long long)st->flows, (unsigned long long)st->drops,
+                100 * busy_share(r, st, c), cpp, per(st->bus_ops, st->packets),
+                per(st->cycles_lock_wait, st->packets),
+                cpp > 0 ? c->ghz * 1e3 / cpp : 0.0);
+    }
+    if (full) {
+        fprintf(out, "\ncycles per packet by cause, and misses per packet:\n");
+        fprintf(out, "%-5s %7s %7s %7s %7s %7s %7s %7s %7s  %6s %6s %6s\n", "core", "base",
+                "state", "L2 hit", "LLC hit", "DRAM", "coher.", "lock", "wait", "L1 m", "L2 m",
+                "LLC m");
+        for (int k = 0; k < r->cores; k++) {
+            const struct sim_core_stats *st = &r->core[k];
+            uint64_t n = st->packets;
+            fprintf(out, "%-5d %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f  %6.2f %6.2f "
+                    "%6.2f\n", k, per(st->cycles_base, n), per(st->cycles_state, n),
+                    per(st->cycles_l2, n), per(st->cycles_llc, n), per(st->cycles_dram, n),
+                    per(st->cycles_coherence, n), per(st->cycles_lock, n),
+                    per(st->cycles_lock_wait, n), per(st->l1_misses, n),
+                    per(st->l2_misses, n), per(st->llc_misses, n));
+        }
+    }
+    fprintf(out, "\ntotals: %llu packets offered, %llu processed, %llu dropped (%.2f%%), "
+            "imbalance %.2f (max/mean)\n", (unsigned long long)r->offered,
+            (unsigned long long)r->processed, (unsigned long long)r->drops,
+            r->offered ? 100.0 * r->drops / r->offered : 0.0, r->imbalance);
+    if (r->no_hash)
+        fprintf(out, "  %llu packets not hashed by the NIC (non-IP or flow type off): "
+                "RETA[0]'s core\n", (unsigned long long)r->no_hash);
+    if (r->skipped_accesses)
+        fprintf(out, "  %llu state accesses skipped: packet lacks the key's fields\n",
+                (unsigned long long)r->skipped_accesses);
+    if (!full)
+        return;
+    fprintf(out, "  offered %.3f Mpps; throughput %.3f Mpps, %.3f Gbps over %.6f s\n",
+            r->offered_pps / 1e6, r->mpps, r->gbps, r->duration_s);
+    print_rate(out, "cores limit", r->core_limit_pps);
+    print_rate(out, "NIC line rate limit", r->nic_limit_pps);
+    print_rate(out, "PCIe limit", r->pcie_limit_pps);
+    fprintf(out, "  bottleneck: %s\n", r->bottleneck ? r->bottleneck : "-");
+}
+
+static void json_double(struct util_json *w, const char *key, double v)
+{
+    util_json_key(w, key);
+    util_json_double(w, v);
+}
+
+static void json_uint(struct util_json *w, const char *key, uint64_t v)
+{
+    util_json_key(w, key);
+    util_json_uint(w, v);
+}
+
+void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c,
+                           struct util_json *w)
+{
+    util_json_key(w, "cores");
+    util_json_array_begin(w);
+    for (int k = 0; k < r->cores; k++) {
+        const struct sim_core_stats *st = &r->core[k];
+        uint64_t n = st->packets;
+        util_json_object_begin(w);
+        json_uint(w, "core", (uint64_t)k);
+        json_uint(w, "packets", n);
+        json_uint(w, "drops", st->drops);
+        json_uint(w, "flows", st->flows);
+        json_uint(w, "bytes", st->bytes);
+        json_double(w, "busy_share", busy_share(r, st, c));
+        json_double(w, "cycles_per_packet", per(st->busy_cycles, n));
+        util_json_key(w, "cycles_breakdown");
+        util_json_object_begin(w);
+        json_double(w, "base", per(st->cycles_base, n));
+        json_double(w, "state", per(st->cycles_state, n));
+        json_double(w, "l2_hit", per(st->cycles_l2, n));
+        json_double(w, "llc_hit", per(st->cycles_llc, n));
+        json_double(w, "dram", per(st->cycles_dram, n));
+        json_double(w, "coherence", per(st->cycles_coherence, n));
+        json_double(w, "lock", per(st->cycles_lock, n));
+        json_double(w, "lock_wait", per(st->cycles_lock_wait, n));
+        util_json_object_end(w);
+        util_json_key(w, "misses_per_packet");
+        util_json_object_begin(w);
+        json_double(w, "l1", per(st->l1_misses, n));
+        json_double(w, "l2", per(st->l2_misses, n));
+        json_double(w, "llc", per(st->llc_misses, n));
+        util_json_object_end(w);
+        json_double(w, "accesses_per_packet", per(st->accesses, n));
+        json_double(w, "bus_ops_per_packet", per(st->bus_ops, n));
+        json_double(w, "invalidations_per_packet", per(st->invalidations, n));
+        json_double(w, "transfers_per_packet", per(st->transfers, n));
+        json_double(w, "lock_wait_cycles", st->cycles_lock_wait);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+    util_json_key(w, "totals");
+    util_json_object_begin(w);
+    json_uint(w, "offered", r->offered);
+    json_uint(w, "processed", r->processed);
+    json_uint(w, "drops", r->drops);
+    json_uint(w, "not_hashed", r->no_hash);
+    json_uint(w, "skipped_accesses", r->skipped_accesses);
+    json_uint(w, "wire_bytes", r->wire_bytes);
+    json_double(w, "duration_s", r->duration_s);
+    json_double(w, "offered_mpps", r->offered_pps / 1e6);
+    json_double(w, "mpps", r->mpps);
+    json_double(w, "gbps", r->gbps);
+    json_double(w, "imbalance", r->imbalance);
+    json_uint(w, "busiest_core", (uint64_t)r->busiest_core);
+    json_double(w, "core_limit_mpps", r->core_limit_pps / 1e6);
+    json_double(w, "nic_limit_mpps", r->nic_limit_pps / 1e6);
+    json_double(w, "pcie_limit_mpps", r->pcie_limit_pps / 1e6);
+    util_json_key(w, "bottleneck");
+    util_json_string(w, r->bottleneck ? r->bottleneck : "");
+    util_json_object_end(w);
+}

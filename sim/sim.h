@@ -1,0 +1,210 @@
+/*
+ * sim.h - the multi-core cache and lock simulator (docs/simulator.md).
+ *
+ * Replays packets through a deployed plan: the NIC's Toeplitz hash with the
+ * port's key and rss_hf, the RETA, a finite RX ring per core, and each core
+ * running the packet's state accesses (from the plan, for the packet's input
+ * port) against a cost model: private L1/L2 per core, a shared LLC, coherence
+ * traffic, per-core read/write locks for shared objects. Events are handled in
+ * global time order. Results per core and overall (throughput, imbalance,
+ * drops, bottleneck), plus an MLFFR search and a scaling table.
+ *
+ * Ownership: the caller owns every struct it passes in; sim_run fills a
+ * struct sim_result that the caller releases with sim_result_free.
+ */
+#ifndef RSSKEY_SIM_H
+#define RSSKEY_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rss/rss.h"
+#include "traces/traces.h"
+#include "util/util.h"
+
+#define SIM_MAX_CORES 64
+#define SIM_MAX_OVERRIDES 64
+
+/* ---- Cost model (sim/costs/default.conf documents each parameter) ------- */
+
+struct sim_object_override {
+    char name[DEPS_NAME_MAX];
+    uint64_t capacity;          /* entries; 0 = keep the default */
+    uint32_t entry_bytes;       /* bytes per entry; 0 = keep the default */
+};
+
+struct sim_costs {
+    double ghz;                 /* core clock */
+    /* caches: sizes in bytes, lines are 64 bytes; l2_bytes 0 = no L2 */
+    uint64_t l1_bytes, l2_bytes, llc_bytes;
+    uint32_t l1_ways, l2_ways, llc_ways;
+    /* load-to-use latency, cycles, of a hit at each level and of DRAM */
+    double l1_cycles, l2_cycles, llc_cycles, dram_cycles;
+    double transfer_cycles;     /* a line owned (modified) by another core */
+    double invalidate_cycles;   /* a write to a line other cores hold */
+    /* per packet and per state access (L1 hit included) */
+    double base_cycles;
+    double read_cycles, write_cycles, alloc_cycles, expire_cycles;
+    /* locks of shared objects: per-core read tokens, writer takes all */
+    double lock_read_cycles;    /* take and release the own core's token */
+    double lock_write_cycles;   /* per token a writer takes */
+    /* machine around the cores */
+    uint32_t ring_size;         /* RX descriptors per core */
+    double nic_gbps;            /* line rate, per port */
+    double pcie_gbps;           /* usable PCIe bandwidth, all ports */
+    uint32_t pcie_overhead_bytes;  /* descriptors and TLP headers per packet */
+    /* state layout defaults (an object's table: capacity x entry bytes) */
+    uint64_t default_capacity;
+    uint32_t default_entry_bytes;
+    uint32_t sketch_rows;       /* lines a count-min sketch access touches */
+    int n_overrides;
+    struct sim_object_override overrides[SIM_MAX_OVERRIDES];
+};
+
+/* Defaults for a current server (3 GHz, 32 KiB L1, 1 MiB L2, 32 MiB LLC). */
+void sim_costs_default(struct sim_costs *c);
+/* Reads "name = value" lines (# comments) over the defaults already in c.
+ * Returns 0, or UTIL_EXIT_INPUT / UTIL_EXIT_IO with err naming the line. */
+int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err);
+/* The file form of c, a malloc'd string (caller frees). */
+char *sim_costs_format(const struct sim_costs *c, const char *header_comment);
+
+/* ---- Packets --------------------------------------------------------------- */
+
+/* Where packets come from: next returns 1 (got one), 0 (end), -1 (error);
+ * rewind restarts from the first packet (MLFFR and scaling replay many
+ * times). size/offset, when set, drive the progress bar. */
+struct sim_source {
+    void *ctx;
+    int (*next)(void *ctx, struct trace_packet *pkt, struct util_error *err);
+    int (*rewind)(void *ctx, struct util_error *err);
+    uint64_t (*size)(void *ctx);
+    uint64_t (*offset)(void *ctx);
+};
+
+/* An in-memory source over an array (tests, benches). */
+struct sim_array_source {
+    const struct trace_packet *packets;
+    uint64_t count;
+    uint64_t next_index;
+};
+void sim_array_source_init(struct sim_source *src, struct sim_array_source *ctx,
+                           const struct trace_packet *packets, uint64_t count);
+
+/* ---- Running ------------------------------------------------------------- */
+
+enum sim_pacing {
+    SIM_PACE_TRACE,             /* the trace's timestamps divided by speedup */
+    SIM_PACE_PPS,               /* evenly spaced at rate packets per second */
+    SIM_PACE_GBPS               /* back to back at rate Gbit/s of wire bytes */
+};
+
+enum sim_reta_fold {
+    SIM_FOLD_PLAN,              /* entry -> plan core % k */
+    SIM_FOLD_ROUND_ROBIN        /* entry -> entry % k */
+};
+
+struct sim_options {
+    int cores;                  /* 0 = the plan's core count */
+    enum sim_pacing pacing;
+    double rate;                /* pps, Gbps or speedup (by pacing) */
+    enum sim_reta_fold fold;    /* how the RETA is re-derived when cores differ */
+    bool rss_only;              /* hash + RETA + per-core counts only */
+    bool progress;              /* progress bar (drawn only on a terminal) */
+    uint64_t limit;             /* stop after this many packets; 0 = all */
+};
+
+void sim_options_default(struct sim_options *o);
+
+struct sim_core_stats {
+    uint64_t packets;           /* processed */
+    uint64_t drops;             /* RX ring overflows */
+    uint64_t flows;             /* distinct 5-tuples processed */
+    uint64_t bytes;             /* wire bytes processed */
+    uint64_t accesses;          /* state accesses made */
+    double busy_cycles;
+    /* breakdown of busy_cycles */
+    double cycles_base, cycles_state, cycles_l2, cycles_llc, cycles_dram;
+    double cycles_coherence, cycles_lock, cycles_lock_wait;
+    /* cache events (line accesses) */
+    uint64_t line_accesses, l1_misses, l2_misses, llc_misses;
+    uint64_t bus_ops;           /* private-cache misses + invalidating writes */
+    uint64_t invalidations, transfers;
+};
+
+struct sim_result {
+    int cores;
+    uint64_t offered;           /* packets the NIC received */
+    uint64_t processed;
+    uint64_t drops;
+    uint64_t no_hash;           /* packets the NIC did not hash (hash 0) */
+    uint64_t skipped_accesses;  /* accesses skipped: key fields absent */
+    uint64_t wire_bytes;        /* offered */
+    double first_arrival_s, last_arrival_s, last_done_s;
+    double duration_s;          /* first arrival .. last completion */
+    double offered_pps;
+    double mpps, gbps;          /* processed per duration */
+    double imbalance;           /* max/mean of per-core packets */
+    int busiest_core;           /* by busy cycles */
+    double nic_limit_pps;       /* line rate, at this trace's mean size */
+    double pcie_limit_pps;
+    double core_limit_pps;      /* cores, all busy at their measured cost */
+    const char *bottleneck;     /* "core N", "NIC line rate", "PCIe" */
+    char bottleneck_buf[32];
+    struct sim_core_stats core[SIM_MAX_CORES];
+};
+
+/* Replays src through plan on opts->cores cores. Returns 0, or a UTIL_EXIT_*
+ * code with err set. The source is read from its current position. */
+int sim_run(const struct rss_plan *plan, const struct sim_costs *costs,
+            const struct sim_options *opts, struct sim_source *src,
+            struct sim_result *out, struct util_error *err);
+
+/* Maximum loss-free forwarding rate: bisection over evenly paced rates,
+ * rewinding src each time, until the bracket is within 1%. Fills *at with
+ * the result of the fastest loss-free run. */
+int sim_mlffr(const struct rss_plan *plan, const struct sim_costs *costs,
+              const struct sim_options *opts, struct sim_source *src,
+              double *mlffr_pps, struct sim_result *at, struct util_error *err);
+
+/* ---- Pieces exposed for tests and benches ---------------------------------- */
+
+/* The NIC's hash for a tuple under cfg (0 when the flow type is not
+ * enabled in cfg->rss_hf), with the same rules as rss_hash_tuple. */
+struct sim_hasher;
+struct sim_hasher *sim_hasher_new(const struct rss_port_config *cfg);
+uint32_t sim_hasher_hash(const struct sim_hasher *h, const struct trace_tuple *t);
+void sim_hasher_free(struct sim_hasher *h);
+
+/* One set-associative LRU cache of 64-byte lines (for the cachegrind check). */
+struct sim_cache;
+struct sim_cache *sim_cache_new(uint64_t bytes, uint32_t ways);
+/* Looks line (address / 64) up; on a miss inserts it, evicting the LRU way.
+ * Returns true on a hit. */
+bool sim_cache_access(struct sim_cache *c, uint64_t line);
+void sim_cache_free(struct sim_cache *c);
+
+/* Records every line address the cost model touches, in order, on one core
+ * (used to check the model against cachegrind). */
+struct sim_trace_sink {
+    uint64_t *addrs;            /* byte addresses */
+    uint8_t *is_write;
+    uint64_t count, cap;
+};
+int sim_export_stream(const struct rss_plan *plan, const struct sim_costs *costs,
+                      struct sim_source *src, struct sim_trace_sink *sink,
+                      struct util_error *err);
+void sim_trace_sink_free(struct sim_trace_sink *s);
+
+/* ---- Reports ---------------------------------------------------------------- */
+
+/* Human tables (fit 100 columns) and JSON members. */
+void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_costs *c);
+void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c,
+                           struct util_json *w);
+
+/* Calibration: times this machine's hash-table lookups and a packet parse,
+ * fills c's per-access and base costs (docs/simulator.md says what). */
+int sim_calibrate(struct sim_costs *c, FILE *log, struct util_error *err);
+
+#endif /* RSSKEY_SIM_H */

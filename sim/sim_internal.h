@@ -1,0 +1,40 @@
+/*
+ * sim_internal.h - what the files of sim/ share and nothing outside sim/ may
+ * use: DPDK's rss_hf bit values, the RSS input builder, the cache probe and
+ * invalidate operations the coherence model needs.
+ */
+#ifndef RSSKEY_SIM_INTERNAL_H
+#define RSSKEY_SIM_INTERNAL_H
+
+#include "sim/sim.h"
+
+/* RTE_ETH_RSS_* of DPDK 22.11's rte_ethdev.h (checked in tests/sim). */
+#define SIM_RSS_IPV4               (1ULL << 2)
+#define SIM_RSS_FRAG_IPV4          (1ULL << 3)
+#define SIM_RSS_NONFRAG_IPV4_TCP   (1ULL << 4)
+#define SIM_RSS_NONFRAG_IPV4_UDP   (1ULL << 5)
+#define SIM_RSS_NONFRAG_IPV4_OTHER (1ULL << 7)
+#define SIM_RSS_IPV6               (1ULL << 8)
+#define SIM_RSS_FRAG_IPV6          (1ULL << 9)
+#define SIM_RSS_NONFRAG_IPV6_TCP   (1ULL << 10)
+#define SIM_RSS_NONFRAG_IPV6_UDP   (1ULL << 11)
+#define SIM_RSS_NONFRAG_IPV6_OTHER (1ULL << 13)
+#define SIM_RSS_IPV6_EX            (1ULL << 15)
+#define SIM_RSS_L3_SRC_ONLY        (1ULL << 63)
+#define SIM_RSS_L3_DST_ONLY        (1ULL << 62)
+#define SIM_RSS_L4_SRC_ONLY        (1ULL << 61)
+#define SIM_RSS_L4_DST_ONLY        (1ULL << 60)
+
+/* Writes the bytes the NIC hashes for t under rss_hf into buf (at most 36);
+ * returns their count, 0 when the NIC would not hash the packet. */
+int sim_rss_input(uint64_t rss_hf, const struct trace_tuple *t, uint8_t *buf);
+
+/* True when line is cached, without touching the LRU order. */
+bool sim_cache_probe(const struct sim_cache *c, uint64_t line);
+/* Drops line if cached; true when it was. */
+bool sim_cache_invalidate(struct sim_cache *c, uint64_t line);
+
+/* 64-bit mix of a byte string (state indexes, flow identities). */
+uint64_t sim_hash_bytes(const void *data, size_t len, uint64_t seed);
+
+#endif /* RSSKEY_SIM_INTERNAL_H */

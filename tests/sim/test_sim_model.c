@@ -1,0 +1,407 @@
+/*
+ * test_sim_model.c - the simulator's pieces and its replay on plans and
+ * packets built in code: the Toeplitz golden vectors, LRU order, the costs
+ * file, per-core counts, coherence of shared vs sharded state, ring drops,
+ * absent fields, MLFFR, RETA folding and lock waits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sim_fixture.h"
+
+static const int KEY_5TUPLE[] = {IR_FIELD_IPV4_SRC, IR_FIELD_IPV4_DST, IR_FIELD_L4_SPORT,
+                                 IR_FIELD_L4_DPORT, IR_FIELD_IP_PROTO, -1};
+static const int KEY_NONE[] = {-1};
+
+static void ipv4(struct trace_tuple *t, const char *s, const char *d, int sp, int dp)
+{
+    memset(t, 0, sizeof *t);
+    t->ip_version = 4;
+    t->proto = 6;
+    t->has_ports = true;
+    inet_pton(AF_INET, s, t->src);
+    inet_pton(AF_INET, d, t->dst);
+    t->sport = htons((uint16_t)sp);
+    t->dport = htons((uint16_t)dp);
+}
+
+static void test_hash_golden(void **state)
+{
+    (void)state;
+    static const struct { const char *s, *d; int sp, dp; uint32_t l3, l4; } v[] = {
+        {"66.9.149.187", "161.142.100.80", 2794, 1766, 0x323e8fc2, 0x51ccc178},
+        {"199.92.111.2", "65.69.140.83", 14230, 4739, 0xd718262a, 0xc626b0ea},
+        {"24.19.198.95", "12.22.207.184", 12898, 38024, 0xd2d0a5de, 0x5c2b394a},
+        {"38.27.205.30", "209.142.163.6", 48228, 2217, 0x82989176, 0xafc7327f},
+        {"153.39.163.191", "202.188.127.2", 44251, 1303, 0x5d1809c5, 0x10e828a2},
+    };
+    struct rss_plan p;
+    fixture_plan(&p, 1, 1);
+    struct sim_hasher *l4 = sim_hasher_new(&p.ports[0]);
+    p.ports[0].rss_hf = 1ULL << 2;      /* IPv4 L3 only */
+    struct sim_hasher *l3 = sim_hasher_new(&p.ports[0]);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        struct trace_tuple t;
+        ipv4(&t, v[i].s, v[i].d, v[i].sp, v[i].dp);
+        assert_int_equal(sim_hasher_hash(l4, &t), v[i].l4);
+        assert_int_equal(sim_hasher_hash(l3, &t), v[i].l3);
+    }
+    struct trace_tuple non_ip = {0};
+    assert_int_equal(sim_hasher_hash(l4, &non_ip), 0);
+    sim_hasher_free(l3);
+    sim_hasher_free(l4);
+    fixture_plan_free(&p);
+}
+
+static void test_cache_lru(void **state)
+{
+    (void)state;
+    struct sim_cache *c = sim_cache_new(128, 2);    /* one set, two ways */
+    assert_non_null(c);
+    assert_false(sim_cache_access(c, 1));
+    assert_false(sim_cache_access(c, 2));
+    assert_true(sim_cache_access(c, 1));
+    assert_false(sim_cache_access(c, 3));           /* evicts 2, the LRU */
+    assert_true(sim_cache_access(c, 1));
+    assert_false(sim_cache_access(c, 2));           /* evicts 3 */
+    assert_true(sim_cache_access(c, 1));
+    sim_cache_free(c);
+    assert_null(sim_cache_new(3 * 64 * 2, 2));      /* 3 sets: not a power of two */
+}
+
+static void test_costs_file(void **state)
+{
+    (void)state;
+    struct sim_costs c, back;
+    sim_costs_default(&c);
+    c.ghz = 2.5;
+    c.l2_bytes = 0;
+    c.ring_size = 77;
+    c.n_overrides = 1;
+    strcpy(c.overrides[0].name, "flows");
+    c.overrides[0].capacity = 1000;
+    char *text = sim_costs_format(&c, "# test\n");
+    char path[] = "/tmp/rsskey-sim-costs-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    struct util_error err;
+    sim_costs_default(&back);
+    assert_int_equal(sim_costs_read(path, &back, &err), 0);
+    assert_true(back.ghz == 2.5);
+    assert_int_equal(back.l2_bytes, 0);
+    assert_int_equal(back.ring_size, 77);
+    assert_int_equal(back.n_overrides, 1);
+    assert_int_equal(back.overrides[0].capacity, 1000);
+    free(text);
+    /* A bad value names the file and line. */
+    FILE *f = fopen(path, "w");
+    fputs("ghz = 3\n# ok\nl1_bytes = lots\n", f);
+    fclose(f);
+    assert_int_equal(sim_costs_read(path, &back, &err), UTIL_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, ":3:"));
+    assert_non_null(strstr(err.msg, "l1_bytes"));
+    f = fopen(path, "w");
+    fputs("no_such_knob = 1\n", f);
+    fclose(f);
+    assert_int_equal(sim_costs_read(path, &back, &err), UTIL_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, "unknown parameter"));
+    unlink(path);
+}
+
+static void run_ok(const struct rss_plan *p, const struct sim_costs *c,
+                   const struct sim_options *o, struct trace_packet *pk, uint64_t n,
+                   struct sim_result *r)
+{
+    struct sim_source src;
+    struct sim_array_source arr;
+    sim_array_source_init(&src, &arr, pk, n);
+    struct util_error err;
+    int rc = sim_run(p, c, o, &src, r, &err);
+    if (rc)
+        fail_msg("sim_run: %s", err.msg);
+}
+
+static void test_rss_counts(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 4, 1);
+    struct sim_costs c;
+    sim_costs_default(&c);
+    uint64_t n = 20000;
+    struct trace_packet *pk = fixture_packets(n, 3000, 7);
+    uint64_t expect[4] = {0};
+    struct sim_hasher *h = sim_hasher_new(&p.ports[0]);
+    for (uint64_t i = 0; i < n; i++)
+        expect[p.ports[0].reta[sim_hasher_hash(h, &pk[i].tuple) & 127]]++;
+    sim_hasher_free(h);
+    struct sim_options o;
+    sim_options_default(&o);
+    static struct sim_result fast, full;
+    o.rss_only = true;
+    run_ok(&p, &c, &o, pk, n, &fast);
+    o.rss_only = false;
+    run_ok(&p, &c, &o, pk, n, &full);
+    uint64_t sum = 0;
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(fast.core[k].packets, expect[k]);
+        assert_int_equal(full.core[k].packets, expect[k]);
+        assert_true(expect[k] > n / 8);     /* the default key spreads these */
+        sum += full.core[k].packets + full.core[k].drops;
+    }
+    assert_int_equal(sum, n);
+    assert_int_equal(full.drops, 0);
+    assert_true(full.imbalance >= 1.0 && full.imbalance < 1.2);
+    assert_true(full.mpps > 0);
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+/* The same NF with its flow table sharded, then shared under locks. */
+static void run_flow_table(enum deps_decision d, struct sim_result *r)
+{
+    struct rss_plan p;
+    fixture_plan(&p, 4, 1);
+    int flows = fixture_object(&p, "flows", DEPS_KIND_MAP, d);
+    int count = fixture_object(&p, "count", DEPS_KIND_COUNTER, DEPS_SHARDED);
+    fixture_access(&p, flows, DEPS_OP_READ, 0, KEY_5TUPLE);
+    fixture_access(&p, flows, DEPS_OP_WRITE, 0, KEY_5TUPLE);
+    fixture_access(&p, count, DEPS_OP_WRITE, 0, KEY_NONE);
+    struct sim_costs c;
+    sim_costs_default(&c);
+    uint64_t n = 20000;
+    struct trace_packet *pk = fixture_packets(n, 2000, 11);
+    struct sim_options o;
+    sim_options_default(&o);
+    run_ok(&p, &c, &o, pk, n, r);
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+static void test_coherence_shared_vs_sharded(void **state)
+{
+    (void)state;
+    static struct sim_result sharded, shared;
+    run_flow_table(DEPS_SHARDED, &sharded);
+    run_flow_table(DEPS_SHARED, &shared);
+    uint64_t inv_sharded = 0, inv_shared = 0, tr_shared = 0, bus_sharded = 0, bus_shared = 0;
+    double lock_shared = 0, lock_sharded = 0;
+    for (int k = 0; k < 4; k++) {
+        inv_sharded += sharded.core[k].invalidations + sharded.core[k].transfers;
+        inv_shared += shared.core[k].invalidations;
+        tr_shared += shared.core[k].transfers;
+        bus_sharded += sharded.core[k].bus_ops;
+        bus_shared += shared.core[k].bus_ops;
+        lock_shared += shared.core[k].cycles_lock;
+        lock_sharded += sharded.core[k].cycles_lock;
+        assert_int_equal(sharded.core[k].accesses, 3 * sharded.core[k].packets);
+    }
+    assert_int_equal(inv_sharded, 0);
+    assert_true(lock_sharded == 0);
+    /* Shared: every packet's writer takes all four tokens, so token lines
+     * bounce between cores; flows hit by several cores' lines move too. */
+    assert_true(inv_shared > 0);
+    assert_true(tr_shared > 0);
+    assert_true(lock_shared > 0);
+    assert_true(bus_shared > bus_sharded);
+    assert_int_equal(shared.processed, sharded.processed);
+}
+
+static void test_ring_drops(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 2, 1);
+    int flows = fixture_object(&p, "flows", DEPS_KIND_MAP, DEPS_SHARDED);
+    fixture_access(&p, flows, DEPS_OP_WRITE, 0, KEY_5TUPLE);
+    struct sim_costs c;
+    sim_costs_default(&c);
+    c.ring_size = 16;
+    uint64_t n = 5000;
+    struct trace_packet *pk = fixture_packets(n, 500, 5);
+    struct sim_options o;
+    sim_options_default(&o);
+    o.pacing = SIM_PACE_PPS;
+    o.rate = 1e9;                       /* far beyond two cores */
+    static struct sim_result r;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_true(r.drops > n / 2);
+    assert_int_equal(r.processed + r.drops, n);
+    assert_int_equal(r.offered, n);
+    assert_true(strncmp(r.bottleneck, "core", 4) == 0);
+    /* At a gentle rate nothing drops. */
+    o.rate = 1e5;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_int_equal(r.drops, 0);
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+static void test_absent_fields(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 2, 1);
+    int flows = fixture_object(&p, "flows", DEPS_KIND_MAP, DEPS_SHARDED);
+    int count = fixture_object(&p, "count", DEPS_KIND_COUNTER, DEPS_SHARDED);
+    fixture_access(&p, flows, DEPS_OP_WRITE, 0, KEY_5TUPLE);
+    fixture_access(&p, count, DEPS_OP_WRITE, 0, KEY_NONE);
+    struct sim_costs c;
+    sim_costs_default(&c);
+    uint64_t n = 1000;
+    struct trace_packet *pk = fixture_packets(n, 100, 3);
+    for (uint64_t i = 0; i < n; i += 2)
+        memset(&pk[i].tuple, 0, sizeof pk[i].tuple);   /* every other: not IP */
+    struct sim_options o;
+    sim_options_default(&o);
+    static struct sim_result r;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_int_equal(r.skipped_accesses, n / 2);
+    assert_int_equal(r.no_hash, n / 2);
+    uint64_t acc = r.core[0].accesses + r.core[1].accesses;
+    assert_int_equal(acc, n + n / 2);
+    /* Unhashed packets land on RETA[0]'s core, core 0. */
+    assert_true(r.core[0].packets >= n / 2);
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+static void test_mlffr(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 2, 1);
+    int flows = fixture_object(&p, "flows", DEPS_KIND_MAP, DEPS_SHARDED);
+    fixture_access(&p, flows, DEPS_OP_WRITE, 0, KEY_5TUPLE);
+    struct sim_costs c;
+    sim_costs_default(&c);
+    c.ring_size = 64;
+    uint64_t n = 20000;
+    struct trace_packet *pk = fixture_packets(n, 1000, 9);
+    struct sim_options o;
+    sim_options_default(&o);
+    struct sim_source src;
+    struct sim_array_source arr;
+    sim_array_source_init(&src, &arr, pk, n);
+    static struct sim_result at, r;
+    double mlffr = 0;
+    struct util_error err;
+    assert_int_equal(sim_mlffr(&p, &c, &o, &src, &mlffr, &at, &err), 0);
+    assert_true(mlffr > 1e6);
+    assert_int_equal(at.drops, 0);
+    /* Two cores at ~3 GHz / (base + write + misses) cycles each. */
+    double per_core = c.ghz * 1e9 / (c.base_cycles + c.write_cycles);
+    assert_true(mlffr < 2.2 * per_core);
+    o.pacing = SIM_PACE_PPS;
+    o.rate = mlffr * 0.97;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_int_equal(r.drops, 0);
+    o.rate = mlffr * 1.3;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_true(r.drops > 0);
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+static void test_reta_fold(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 4, 1);
+    struct sim_costs c;
+    sim_costs_default(&c);
+    uint64_t n = 5000;
+    struct trace_packet *pk = fixture_packets(n, 800, 13);
+    struct sim_hasher *h = sim_hasher_new(&p.ports[0]);
+    uint64_t expect[3] = {0};
+    for (uint64_t i = 0; i < n; i++)
+        expect[p.ports[0].reta[sim_hasher_hash(h, &pk[i].tuple) & 127] % 3]++;
+    sim_hasher_free(h);
+    struct sim_options o;
+    sim_options_default(&o);
+    o.cores = 3;
+    static struct sim_result r;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_int_equal(r.cores, 3);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(r.core[k].packets, expect[k]);
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+static void test_lock_wait(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 4, 1);
+    int table = fixture_object(&p, "table", DEPS_KIND_MAP, DEPS_SHARED);
+    fixture_access(&p, table, DEPS_OP_WRITE, 0, KEY_5TUPLE);
+    struct sim_costs c;
+    sim_costs_default(&c);
+    uint64_t n = 4000;
+    struct trace_packet *pk = fixture_packets(n, 400, 17);
+    struct sim_options o;
+    sim_options_default(&o);
+    o.pacing = SIM_PACE_PPS;
+    o.rate = 50e6;
+    static struct sim_result r;
+    run_ok(&p, &c, &o, pk, n, &r);
+    double wait = 0;
+    for (int k = 0; k < 4; k++)
+        wait += r.core[k].cycles_lock_wait;
+    assert_true(wait > 0);      /* writers serialise: four cores wait on each other */
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+static void test_bad_plan(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 2, 1);
+    p.ports[0].reta_size = 100;
+    struct sim_costs c;
+    sim_costs_default(&c);
+    struct trace_packet *pk = fixture_packets(10, 10, 1);
+    struct sim_options o;
+    sim_options_default(&o);
+    struct sim_source src;
+    struct sim_array_source arr;
+    sim_array_source_init(&src, &arr, pk, 10);
+    static struct sim_result r;
+    struct util_error err;
+    assert_int_equal(sim_run(&p, &c, &o, &src, &r, &err), UTIL_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, "power of two"));
+    p.ports[0].reta_size = 128;
+    pk[3].port = 5;                     /* a port the plan lacks */
+    sim_array_source_init(&src, &arr, pk, 10);
+    assert_int_equal(sim_run(&p, &c, &o, &src, &r, &err), UTIL_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, "port 5"));
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash_golden),
+        cmocka_unit_test(test_cache_lru),
+        cmocka_unit_test(test_costs_file),
+        cmocka_unit_test(test_rss_counts),
+        cmocka_unit_test(test_coherence_shared_vs_sharded),
+        cmocka_unit_test(test_ring_drops),
+        cmocka_unit_test(test_absent_fields),
+        cmocka_unit_test(test_mlffr),
+        cmocka_unit_test(test_reta_fold),
+        cmocka_unit_test(test_lock_wait),
+        cmocka_unit_test(test_bad_plan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
