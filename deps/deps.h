@@ -14,7 +14,7 @@
 #define DEPS_MAX_PORTS 8
 #define DEPS_MAX_KEY_FIELDS 16
 #define DEPS_NAME_MAX 64
-#define DEPS_REASON_MAX 512
+#define DEPS_REASON_MAX 1024
 
 enum deps_decision { DEPS_SHARDED, DEPS_REPLICATED, DEPS_SHARED };
 
@@ -89,5 +89,38 @@ int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
 const char *deps_decision_name(enum deps_decision d);
 const char *deps_op_name(enum deps_op op);
 const char *deps_kind_name(enum deps_object_kind k);
+
+/* ---- Building a plan from the lifted NF (deps/build.c) -------------------- */
+
+struct deps_options {
+    int ports;                  /* input ports to plan for; 0 = nf->n_ports */
+    /* Counters that nf_process only adds to and never reads become per-core
+     * partial sums (sharded, no key) instead of shared. Default true. */
+    bool counters_as_partial_sums;
+};
+
+/* Options with their defaults. */
+void deps_options_default(struct deps_options *opts);
+
+/* Builds the state-dependency graph of nf (groups of objects partitioned
+ * together, state-feeds-key edges) and decides, group by group, sharded /
+ * replicated / shared (rules: docs/analysis.md). deps_plan.objects[i] is
+ * nf->objects[i]; deps_plan.accesses[i] is nf->accesses[i] for i <
+ * nf->n_accesses, followed by implied accesses (a chash lookup's read of its
+ * whole alive allocator). opts may be NULL. Returns 0, or a UTIL_EXIT_* code
+ * with err set (the caller frees out with deps_plan_free in both cases). */
+int deps_plan_build(const struct ir_nf *nf, const struct deps_options *opts,
+                    struct deps_plan *out, struct util_error *err);
+
+/* Graphviz text of the graph (deps/dot.c): objects as nodes clustered by
+ * group and coloured by decision, one node per input port with access edges,
+ * dashed state-feeds-key edges, header-write edges. Caller frees; NULL when
+ * out of memory. */
+char *deps_graph_dot(const struct ir_nf *nf, const struct deps_plan *plan);
+
+/* The plan for a person (deps/text.c): one block per object (name, kind,
+ * decision, key per port, reason wrapped to `width` columns), then nf's
+ * issues with file:line, then the warnings. nf may be NULL. Caller frees. */
+char *deps_plan_format_text(const struct deps_plan *plan, const struct ir_nf *nf, int width);
 
 #endif /* RSSKEY_DEPS_H */

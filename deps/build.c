@@ -1,0 +1,1511 @@
+/*
+ * build.c - from the lifted NF (struct ir_nf) to the per-object plan
+ * (struct deps_plan): groups of objects partitioned together (union-find),
+ * each access's key resolved through state-feeds-key edges, one decision per
+ * group, then one NF-wide check that the sharded groups' keys agree (groups
+ * that do not fit are shared: a mixed plan). The rules and why each is sound
+ * are in docs/analysis.md ("Decision rules", "Soundness").
+ */
+#include "deps/deps.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RKEY_MAX 32         /* resolved parts of one key (after inheritance) */
+#define MAX_COLUMNS 64
+
+/* ---- Resolved keys -------------------------------------------------------- */
+
+enum key_class {
+    KEY_FREE,       /* no entry chosen by the packet: alloc new/expire, a fresh index */
+    KEY_WHOLE,      /* the whole object: counters, sketch reset, constant keys */
+    KEY_PARTS       /* an entry chosen by the parts below */
+};
+
+/* One part of a key after inheritance: a header field RSS can hash, or
+ * something it cannot (described in `what`). */
+struct rpart {
+    bool hashable;
+    struct ir_field field;
+    char what[80];
+};
+
+struct rkey {
+    enum key_class cls;
+    int keyspace;           /* object whose key space this is (after inheritance) */
+    int count;
+    struct rpart parts[RKEY_MAX];
+};
+
+/* A candidate sharding column: the field at one key position on each port
+ * (position i on port p corresponds to position i on port q). */
+struct column {
+    bool has[DEPS_MAX_PORTS];
+    enum ir_field_id id[DEPS_MAX_PORTS];
+    uint8_t prefix;         /* 0 = whole field, else leading bits (coarsest wins) */
+};
+
+struct group {
+    int root;               /* union-find root object */
+    int n_objects;
+    bool accessed, written, only_counters;
+    bool counter_read;      /* some counter of the group is read per packet */
+    bool written_on[DEPS_MAX_PORTS];
+    bool keyed_on[DEPS_MAX_PORTS];
+    int n_keyed;            /* keyed accesses (priority in the NF-wide merge) */
+    int whole_write, whole_read;    /* an access index, or -1 */
+    int first_write;        /* an access index, or -1 */
+    /* decision */
+    bool decided;
+    enum deps_decision decision;
+    char reason[DEPS_REASON_MAX];
+    int n_columns;
+    struct column columns[MAX_COLUMNS];
+};
+
+/* Everything the build works on; freed at the end of deps_plan_build. */
+struct builder {
+    const struct ir_nf *nf;
+    struct deps_options opts;
+    int n_ports;
+    int *parent;            /* union-find over objects */
+    int *group_of;          /* object -> index into groups */
+    struct group *groups;
+    int n_groups;
+    struct rkey *keys;      /* per access */
+    int *resolving;         /* per access: 0 new, 1 in progress, 2 done */
+    char **warnings;
+    int n_warnings;
+};
+
+/* ---- Small helpers ----------------------------------------------------------- */
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+/* snprintf that truncates silently: reasons and descriptions have fixed room. */
+static void set_text(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_text(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
+static void add_warning(struct builder *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_warning(struct builder *b, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    char **grown = realloc(b->warnings, (size_t)(b->n_warnings + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    b->warnings = grown;
+    b->warnings[b->n_warnings] = strdup(text);
+    if (b->warnings[b->n_warnings])
+        b->n_warnings++;
+}
+
+/* "fw.c:42" or "nf_process" or "an unknown line". */
+static const char *where_text(const struct ir_location *loc, char *buf, size_t size)
+{
+    if (loc->file[0] && loc->line > 0) {
+        const char *base = strrchr(loc->file, '/');
+        set_text(buf, size, "%s:%d", base ? base + 1 : loc->file, loc->line);
+    } else if (loc->function[0]) {
+        set_text(buf, size, "%s (no line information)", loc->function);
+    } else {
+        set_text(buf, size, "an unknown line");
+    }
+    return buf;
+}
+
+static const char *field_text(struct ir_field f, char *buf, size_t size)
+{
+    return ir_field_format(f, buf, (unsigned)size);
+}
+
+static uint8_t normal_prefix(struct ir_field f)
+{
+    unsigned bits = ir_field_bits(f.id);
+    return f.prefix == 0 || f.prefix >= bits ? 0 : f.prefix;
+}
+
+/* The coarser of two prefixes (0 = whole field). */
+static uint8_t coarser(uint8_t a, uint8_t b)
+{
+    if (a == 0)
+        return b;
+    if (b == 0)
+        return a;
+    return a < b ? a : b;
+}
+
+static bool api_writes(enum ir_api api)
+{
+    switch (api) {
+    case IR_API_MAP_PUT: case IR_API_MAP_ERASE: case IR_API_VECTOR_WRITE:
+    case IR_API_ALLOC_NEW: case IR_API_ALLOC_REFRESH: case IR_API_ALLOC_FREE:
+    case IR_API_ALLOC_EXPIRE: case IR_API_SKETCH_ADD: case IR_API_SKETCH_RESET:
+    case IR_API_COUNTER_ADD:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* APIs whose key is an index handed out by a map value or an allocator. */
+static bool api_indexed(enum ir_api api)
+{
+    switch (api) {
+    case IR_API_VECTOR_READ: case IR_API_VECTOR_WRITE: case IR_API_ALLOC_REFRESH:
+    case IR_API_ALLOC_IS_ALLOCATED: case IR_API_ALLOC_FREE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static const char *api_name(enum ir_api api)
+{
+    static const char *const names[] = {
+        "nf_map_get", "nf_map_put", "nf_map_erase", "nf_vector_read", "nf_vector_write",
+        "nf_alloc_new", "nf_alloc_refresh", "nf_alloc_is_allocated", "nf_alloc_free",
+        "nf_alloc_expire", "nf_sketch_add", "nf_sketch_estimate", "nf_sketch_reset",
+        "nf_chash_lookup", "nf_counter_add", "nf_counter_read"};
+    return (unsigned)api < sizeof names / sizeof names[0] ? names[api] : "a state call";
+}
+
+static enum deps_op api_op(enum ir_api api)
+{
+    switch (api) {
+    case IR_API_ALLOC_NEW: return DEPS_OP_ALLOCATE;
+    case IR_API_ALLOC_REFRESH: return DEPS_OP_REFRESH;
+    case IR_API_ALLOC_FREE: return DEPS_OP_FREE;
+    case IR_API_ALLOC_EXPIRE: return DEPS_OP_EXPIRE;
+    default: return api_writes(api) ? DEPS_OP_WRITE : DEPS_OP_READ;
+    }
+}
+
+static enum deps_object_kind object_kind(enum ir_object_kind k)
+{
+    switch (k) {
+    case IR_OBJ_MAP: return DEPS_KIND_MAP;
+    case IR_OBJ_VECTOR: return DEPS_KIND_VECTOR;
+    case IR_OBJ_ALLOC: return DEPS_KIND_ALLOC;
+    case IR_OBJ_SKETCH: return DEPS_KIND_SKETCH;
+    case IR_OBJ_CHASH: return DEPS_KIND_CHASH;
+    default: return DEPS_KIND_COUNTER;
+    }
+}
+
+static bool valid_object(const struct ir_nf *nf, int o)
+{
+    return o >= 0 && o < nf->n_objects;
+}
+
+static bool valid_access(const struct ir_nf *nf, int a)
+{
+    return a >= 0 && a < nf->n_accesses;
+}
+
+static bool valid_port(const struct builder *b, int p)
+{
+    return p >= 0 && p < b->n_ports;
+}
+
+/* ---- Groups (union-find) -------------------------------------------------- */
+
+static int find_root(int *parent, int x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+static void unite(int *parent, int a, int b)
+{
+    int ra = find_root(parent, a), rb = find_root(parent, b);
+    if (ra == rb)
+        return;
+    if (ra < rb)
+        parent[rb] = ra;
+    else
+        parent[ra] = rb;
+}
+
+/* Objects partitioned together: an index handed out by one object (a map
+ * value, an allocated index) used as the index of another, and an
+ * allocator's expire with the map and key vector it cleans. A chash's alive
+ * allocator is NOT joined: the lookup reads it whole (see decide_group). */
+static void build_groups(struct builder *b)
+{
+    const struct ir_nf *nf = b->nf;
+    for (int i = 0; i < nf->n_objects; i++)
+        b->parent[i] = i;
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        if (!valid_object(nf, a->object))
+            continue;
+        if (a->api == IR_API_ALLOC_EXPIRE)
+            for (int r = 0; r < 2; r++)
+                if (valid_object(nf, a->related[r]))
+                    unite(b->parent, a->object, a->related[r]);
+        if (!api_indexed(a->api))
+            continue;
+        for (int k = 0; k < a->key.count && k < IR_KEY_MAX_PARTS; k++) {
+            const struct ir_key_part *part = &a->key.parts[k];
+            if (part->field.id != IR_FIELD_STATE || !valid_access(nf, part->from_access))
+                continue;
+            const struct ir_access *src = &nf->accesses[part->from_access];
+            if ((src->api == IR_API_MAP_GET || src->api == IR_API_ALLOC_NEW) &&
+                valid_object(nf, src->object))
+                unite(b->parent, a->object, src->object);
+        }
+    }
+    b->n_groups = 0;
+    for (int i = 0; i < nf->n_objects; i++) {
+        int root = find_root(b->parent, i);
+        if (root == i) {
+            struct group *g = &b->groups[b->n_groups];
+            memset(g, 0, sizeof *g);
+            g->root = i;
+            g->whole_write = g->whole_read = g->first_write = -1;
+            g->only_counters = true;
+            b->group_of[i] = b->n_groups++;
+        } else {
+            b->group_of[i] = b->group_of[root];
+        }
+        struct group *g = &b->groups[b->group_of[i]];
+        g->n_objects++;
+        if (nf->objects[i].kind != IR_OBJ_COUNTER)
+            g->only_counters = false;
+    }
+}
+
+static int group_of_access(const struct builder *b, int access)
+{
+    int o = b->nf->accesses[access].object;
+    return valid_object(b->nf, o) ? b->group_of[o] : -1;
+}
+
+/* ---- Resolving keys --------------------------------------------------------- */
+
+static void describe_unhashable(const struct builder *b, const struct ir_key_part *part,
+                                struct rpart *out)
+{
+    char buf[48];
+    out->hashable = false;
+    out->field = part->field;
+    switch (part->field.id) {
+    case IR_FIELD_ETH_SRC: case IR_FIELD_ETH_DST:
+        set_text(out->what, sizeof out->what, "%s (a MAC address)",
+                 field_text(part->field, buf, sizeof buf));
+        break;
+    case IR_FIELD_IP_PROTO:
+        set_text(out->what, sizeof out->what, "ip.proto");
+        break;
+    case IR_FIELD_OTHER_HEADER:
+        set_text(out->what, sizeof out->what, "L%u header bytes at offset %u",
+                 (unsigned)part->layer, (unsigned)part->offset);
+        break;
+    case IR_FIELD_INPUT_PORT:
+        set_text(out->what, sizeof out->what, "the input port");
+        break;
+    case IR_FIELD_TIME:
+        set_text(out->what, sizeof out->what, "the arrival time");
+        break;
+    case IR_FIELD_STATE:
+        if (valid_access(b->nf, part->from_access) &&
+            valid_object(b->nf, b->nf->accesses[part->from_access].object))
+            set_text(out->what, sizeof out->what, "a value read from %s",
+                     b->nf->objects[b->nf->accesses[part->from_access].object].name);
+        else
+            set_text(out->what, sizeof out->what, "a value read from state");
+        break;
+    default:
+        set_text(out->what, sizeof out->what, "a value the analysis could not describe");
+        break;
+    }
+}
+
+static void push_part(struct rkey *key, const struct rpart *part)
+{
+    if (key->count < RKEY_MAX)
+        key->parts[key->count++] = *part;
+}
+
+static const struct rkey *resolve(struct builder *b, int i);
+
+/* The key of access i in terms of packet fields: header fields as they are, a
+ * value read from the same group replaced by the key of the access that read
+ * it (vector index = map value inherits the map key), a freshly allocated
+ * index makes the access KEY_FREE, a value from another group is a part RSS
+ * cannot hash. */
+static void resolve_into(struct builder *b, int i, struct rkey *out)
+{
+    const struct ir_nf *nf = b->nf;
+    const struct ir_access *a = &nf->accesses[i];
+    memset(out, 0, sizeof *out);
+    out->keyspace = a->object;
+    switch (a->api) {
+    case IR_API_ALLOC_NEW: case IR_API_ALLOC_EXPIRE:
+        out->cls = KEY_FREE;
+        return;
+    case IR_API_SKETCH_RESET: case IR_API_COUNTER_ADD: case IR_API_COUNTER_READ:
+        out->cls = KEY_WHOLE;
+        return;
+    default:
+        break;
+    }
+    out->cls = KEY_PARTS;
+    int my_group = group_of_access(b, i);
+    bool fresh = false, inherited = false;
+    for (int k = 0; k < a->key.count && k < IR_KEY_MAX_PARTS; k++) {
+        const struct ir_key_part *part = &a->key.parts[k];
+        struct rpart rp;
+        memset(&rp, 0, sizeof rp);
+        if (part->field.id == IR_FIELD_CONSTANT)
+            continue;
+        if (ir_field_hashable(part->field.id)) {
+            rp.hashable = true;
+            rp.field = part->field;
+            rp.field.prefix = normal_prefix(part->field);
+            push_part(out, &rp);
+            continue;
+        }
+        if (part->field.id == IR_FIELD_STATE && valid_access(nf, part->from_access) &&
+            part->from_access != i && group_of_access(b, part->from_access) == my_group) {
+            const struct ir_access *src = &nf->accesses[part->from_access];
+            if (src->api == IR_API_ALLOC_NEW) {
+                fresh = true;
+                continue;
+            }
+            const struct rkey *up = resolve(b, part->from_access);
+            if (up && up->cls == KEY_PARTS) {
+                for (int j = 0; j < up->count; j++)
+                    push_part(out, &up->parts[j]);
+                out->keyspace = up->keyspace;
+                inherited = true;
+                continue;
+            }
+            if (up && up->cls == KEY_FREE) {
+                fresh = true;
+                continue;
+            }
+        }
+        describe_unhashable(b, part, &rp);
+        push_part(out, &rp);
+    }
+    if (out->count == 0)
+        out->cls = fresh ? KEY_FREE : KEY_WHOLE;
+    else if (fresh)
+        out->keyspace = a->object;
+    (void)inherited;
+}
+
+static const struct rkey *resolve(struct builder *b, int i)
+{
+    if (b->resolving[i] == 2)
+        return &b->keys[i];
+    if (b->resolving[i] == 1)
+        return NULL;            /* a cycle: the caller treats the part as unknown */
+    b->resolving[i] = 1;
+    struct rkey tmp;
+    resolve_into(b, i, &tmp);
+    b->keys[i] = tmp;
+    b->resolving[i] = 2;
+    return &b->keys[i];
+}
+
+/* ---- Per-group facts -------------------------------------------------------- */
+
+static void gather_facts(struct builder *b)
+{
+    const struct ir_nf *nf = b->nf;
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        if (!valid_object(nf, a->object))
+            continue;
+        struct group *g = &b->groups[b->group_of[a->object]];
+        const struct rkey *key = &b->keys[i];
+        bool port_ok = valid_port(b, a->port);
+        g->accessed = true;
+        if (a->api == IR_API_COUNTER_READ)
+            g->counter_read = true;
+        if (api_writes(a->api)) {
+            g->written = true;
+            if (port_ok)
+                g->written_on[a->port] = true;
+            /* prefer a write the packet asks for over a periodic expiry */
+            if (g->first_write < 0 || (nf->accesses[g->first_write].api == IR_API_ALLOC_EXPIRE &&
+                                       a->api != IR_API_ALLOC_EXPIRE))
+                g->first_write = i;
+        }
+        if (key->cls == KEY_WHOLE) {
+            if (api_writes(a->api) && g->whole_write < 0)
+                g->whole_write = i;
+            if (!api_writes(a->api) && g->whole_read < 0)
+                g->whole_read = i;
+        } else if (key->cls == KEY_PARTS && port_ok) {
+            g->keyed_on[a->port] = true;
+            g->n_keyed++;
+        }
+        /* A chash lookup reads its whole alive allocator. */
+        if (a->api == IR_API_CHASH_LOOKUP && valid_object(nf, a->related[0])) {
+            struct group *alive = &b->groups[b->group_of[a->related[0]]];
+            alive->accessed = true;
+            if (alive->whole_read < 0)
+                alive->whole_read = i;
+        }
+    }
+}
+
+/* ---- Issues ------------------------------------------------------------------ */
+
+static const char *issue_text(enum ir_issue_kind kind)
+{
+    switch (kind) {
+    case IR_ISSUE_UNKNOWN_CALL: return "a call to a function the analysis cannot see into";
+    case IR_ISSUE_INDIRECT_CALL: return "an indirect call";
+    case IR_ISSUE_INLINE_ASM: return "inline assembly";
+    case IR_ISSUE_GLOBAL_WRITE: return "a write to a plain global";
+    case IR_ISSUE_BORROW_WRITE: return "a write through a read-only state pointer";
+    case IR_ISSUE_UNKNOWN_OBJECT: return "a state call on an object the analysis cannot name";
+    default: return "a misuse of the NF API";
+    }
+}
+
+/* Every issue makes the state it touches shared: the named object's group,
+ * or (object == -1) every group written on the issue's port. */
+static void apply_issues(struct builder *b)
+{
+    const struct ir_nf *nf = b->nf;
+    char loc[160];
+    for (int i = 0; i < nf->n_issues; i++) {
+        const struct ir_issue *is = &nf->issues[i];
+        where_text(&is->where, loc, sizeof loc);
+        if (is->object < 0 || !valid_object(nf, is->object)) {
+            int hit = 0;
+            for (int g = 0; g < b->n_groups; g++) {
+                struct group *grp = &b->groups[g];
+                bool touched = is->port < 0 || !valid_port(b, is->port)
+                                   ? grp->written : grp->written_on[is->port];
+                if (!touched || grp->decided)
+                    continue;
+                grp->decided = true;
+                grp->decision = DEPS_SHARED;
+                set_text(grp->reason, sizeof grp->reason,
+                         "nf_process has %s at %s (%s) on port %d; it could touch any state "
+                         "written on that port, so this state is shared under the lock",
+                         issue_text(is->kind), loc, is->detail, is->port);
+                hit++;
+            }
+            add_warning(b, "%s at %s (%s), port %d: the analysis cannot tell what it does; "
+                           "%d object group(s) written on that port are shared because of it",
+                        issue_text(is->kind), loc, is->detail, is->port, hit);
+            continue;
+        }
+        struct group *grp = &b->groups[b->group_of[is->object]];
+        if (grp->decided)
+            continue;
+        grp->decided = true;
+        grp->decision = DEPS_SHARED;
+        set_text(grp->reason, sizeof grp->reason,
+                 "%s touches %s at %s (%s); the analysis cannot prove sharding it safe, so it "
+                 "is shared under the lock",
+                 issue_text(is->kind), nf->objects[is->object].name, loc, is->detail);
+    }
+}
+
+/* ---- Columns: the fields a group can be sharded by ---------------------------- */
+
+struct fieldset {
+    int count;
+    enum ir_field_id id[RKEY_MAX];
+    uint8_t prefix[RKEY_MAX];
+};
+
+static int fieldset_find(const struct fieldset *s, enum ir_field_id id)
+{
+    for (int i = 0; i < s->count; i++)
+        if (s->id[i] == id)
+            return i;
+    return -1;
+}
+
+static void key_fieldset(const struct rkey *key, struct fieldset *out)
+{
+    out->count = 0;
+    for (int i = 0; i < key->count; i++) {
+        if (!key->parts[i].hashable)
+            continue;
+        int at = fieldset_find(out, key->parts[i].field.id);
+        if (at >= 0) {
+            out->prefix[at] = coarser(out->prefix[at], key->parts[i].field.prefix);
+        } else if (out->count < RKEY_MAX) {
+            out->id[out->count] = key->parts[i].field.id;
+            out->prefix[out->count++] = key->parts[i].field.prefix;
+        }
+    }
+}
+
+/* Keeps in s only the fields also in t (coarser prefix). */
+static void fieldset_intersect(struct fieldset *s, const struct fieldset *t)
+{
+    int n = 0;
+    for (int i = 0; i < s->count; i++) {
+        int at = fieldset_find(t, s->id[i]);
+        if (at < 0)
+            continue;
+        s->id[n] = s->id[i];
+        s->prefix[n++] = coarser(s->prefix[i], t->prefix[at]);
+    }
+    s->count = n;
+}
+
+static void key_list_text(const struct rkey *key, char *buf, size_t size)
+{
+    char f[48];
+    buf[0] = '\0';
+    for (int i = 0; i < key->count; i++)
+        append(buf, size, "%s%s", i ? ", " : "",
+               key->parts[i].hashable ? field_text(key->parts[i].field, f, sizeof f)
+                                      : key->parts[i].what);
+}
+
+static void unhashable_list_text(const struct rkey *key, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (int i = 0, n = 0; i < key->count; i++)
+        if (!key->parts[i].hashable)
+            append(buf, size, "%s%s", n++ ? ", " : "", key->parts[i].what);
+}
+
+static enum ir_field_id mirror_field(enum ir_field_id id)
+{
+    switch (id) {
+    case IR_FIELD_IPV4_SRC: return IR_FIELD_IPV4_DST;
+    case IR_FIELD_IPV4_DST: return IR_FIELD_IPV4_SRC;
+    case IR_FIELD_IPV6_SRC: return IR_FIELD_IPV6_DST;
+    case IR_FIELD_IPV6_DST: return IR_FIELD_IPV6_SRC;
+    case IR_FIELD_L4_SPORT: return IR_FIELD_L4_DPORT;
+    case IR_FIELD_L4_DPORT: return IR_FIELD_L4_SPORT;
+    default: return id;
+    }
+}
+
+/* Mapping from the reference port's fields to port q's, for one group. */
+struct port_map {
+    int count;
+    enum ir_field_id from[RKEY_MAX], to[RKEY_MAX];
+    bool conflict[RKEY_MAX];
+    uint8_t prefix[RKEY_MAX];
+};
+
+static void map_add(struct port_map *m, enum ir_field_id from, enum ir_field_id to,
+                    uint8_t prefix)
+{
+    for (int i = 0; i < m->count; i++) {
+        if (m->from[i] != from)
+            continue;
+        if (m->to[i] != to)
+            m->conflict[i] = true;
+        m->prefix[i] = coarser(m->prefix[i], prefix);
+        return;
+    }
+    if (m->count >= RKEY_MAX)
+        return;
+    m->from[m->count] = from;
+    m->to[m->count] = to;
+    m->prefix[m->count] = prefix;
+    m->conflict[m->count++] = false;
+}
+
+static int map_find(const struct port_map *m, enum ir_field_id from)
+{
+    for (int i = 0; i < m->count; i++)
+        if (m->from[i] == from && !m->conflict[i])
+            return i;
+    return -1;
+}
+
+/* Links from position-by-position equal keys: accesses to the same key space
+ * on port r and port q with the same layout. */
+static void link_by_keyspace(const struct builder *b, int group, int r, int q,
+                             struct port_map *m)
+{
+    const struct ir_nf *nf = b->nf;
+    m->count = 0;
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct rkey *ki = &b->keys[i];
+        if (nf->accesses[i].port != r || ki->cls != KEY_PARTS || group_of_access(b, i) != group)
+            continue;
+        for (int j = 0; j < nf->n_accesses; j++) {
+            const struct rkey *kj = &b->keys[j];
+            if (nf->accesses[j].port != q || kj->cls != KEY_PARTS ||
+                group_of_access(b, j) != group || kj->keyspace != ki->keyspace ||
+                kj->count != ki->count)
+                continue;
+            for (int k = 0; k < ki->count; k++)
+                if (ki->parts[k].hashable && kj->parts[k].hashable)
+                    map_add(m, ki->parts[k].field.id, kj->parts[k].field.id,
+                            coarser(ki->parts[k].field.prefix, kj->parts[k].field.prefix));
+        }
+    }
+}
+
+/* The guard rule (the NAT's WAN side): port q reaches the group's entries by
+ * something that is not the reference port's key, but an access on q checks
+ * a stored value from this group against packet fields before using it. The
+ * stored value was written from the reference port's packet: its fields are
+ * the guard's `stored` parts when ir names them, else the mirror image of the
+ * packet fields (the reply of a flow swaps source and destination). Returns
+ * the number of links found and sets *guard_access. */
+static int link_by_guard(const struct builder *b, int group, int q, struct port_map *m,
+                         int *guard_access, bool *mirrored)
+{
+    const struct ir_nf *nf = b->nf;
+    m->count = 0;
+    *guard_access = -1;
+    *mirrored = false;
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        if (a->port != q || group_of_access(b, i) != group)
+            continue;
+        for (int gi = 0; gi < a->n_guards && gi < IR_MAX_GUARDS; gi++) {
+            const struct ir_guard *gd = &a->guards[gi];
+            if (!valid_access(nf, gd->from_access) ||
+                group_of_access(b, gd->from_access) != group)
+                continue;
+            for (int k = 0; k < gd->packet.count && k < IR_KEY_MAX_PARTS; k++) {
+                struct ir_field pf = gd->packet.parts[k].field;
+                if (!ir_field_hashable(pf.id))
+                    continue;
+                enum ir_field_id from;
+                if (k < gd->stored.count && ir_field_hashable(gd->stored.parts[k].field.id)) {
+                    from = gd->stored.parts[k].field.id;
+                } else {
+                    from = mirror_field(pf.id);
+                    *mirrored = true;
+                }
+                map_add(m, from, pf.id, normal_prefix(pf));
+                if (*guard_access < 0)
+                    *guard_access = i;
+            }
+        }
+    }
+    return m->count;
+}
+
+/* A header write on another port whose value is this group's state, and whose
+ * field (or its mirror) port q uses as a key: the NF's own allocated value
+ * coming back. Returns the write's index or -1. */
+static int find_own_value_key(const struct builder *b, int group, int q, int *key_access)
+{
+    const struct ir_nf *nf = b->nf;
+    for (int w = 0; w < nf->n_writes; w++) {
+        const struct ir_header_write *hw = &nf->writes[w];
+        if (hw->port == q)
+            continue;
+        bool from_group = false;
+        for (int k = 0; k < hw->value.count && k < IR_KEY_MAX_PARTS; k++)
+            if (hw->value.parts[k].field.id == IR_FIELD_STATE &&
+                valid_access(nf, hw->value.parts[k].from_access) &&
+                group_of_access(b, hw->value.parts[k].from_access) == group)
+                from_group = true;
+        if (!from_group)
+            continue;
+        for (int i = 0; i < nf->n_accesses; i++) {
+            const struct rkey *key = &b->keys[i];
+            if (nf->accesses[i].port != q || group_of_access(b, i) != group ||
+                key->cls != KEY_PARTS)
+                continue;
+            for (int k = 0; k < key->count; k++)
+                if (key->parts[k].hashable &&
+                    (key->parts[k].field.id == hw->field.id ||
+                     key->parts[k].field.id == mirror_field(hw->field.id))) {
+                    *key_access = i;
+                    return w;
+                }
+        }
+    }
+    return -1;
+}
+
+static int first_keyed_access(const struct builder *b, int group, int port)
+{
+    for (int i = 0; i < b->nf->n_accesses; i++)
+        if (b->nf->accesses[i].port == port && group_of_access(b, i) == group &&
+            b->keys[i].cls == KEY_PARTS)
+            return i;
+    return -1;
+}
+
+static void access_where(const struct builder *b, int i, char *buf, size_t size)
+{
+    where_text(&b->nf->accesses[i].where, buf, size);
+}
+
+/* Sets g->columns, or fills g->reason and returns false. */
+static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size)
+{
+    struct group *g = &b->groups[gi];
+    const struct ir_nf *nf = b->nf;
+    char loc[160], loc2[160], text[256], f1[48];
+    struct fieldset per_port[DEPS_MAX_PORTS];
+    int ref = -1;
+
+    /* 1. Per port: the hashable fields common to every keyed access. */
+    for (int p = 0; p < b->n_ports; p++) {
+        if (!g->keyed_on[p])
+            continue;
+        if (ref < 0)
+            ref = p;
+        bool first = true;
+        int first_access = -1;
+        for (int i = 0; i < nf->n_accesses; i++) {
+            const struct rkey *key = &b->keys[i];
+            if (nf->accesses[i].port != p || group_of_access(b, i) != gi ||
+                key->cls != KEY_PARTS)
+                continue;
+            struct fieldset fs;
+            key_fieldset(key, &fs);
+            if (fs.count == 0) {
+                unhashable_list_text(key, text, sizeof text);
+                access_where(b, i, loc, sizeof loc);
+                set_text(g->reason, sizeof g->reason,
+                         "%s %s on port %d at %s by %s, which RSS cannot hash; written per "
+                         "packet, so it is shared under the lock",
+                         nf->objects[nf->accesses[i].object].name,
+                         api_writes(nf->accesses[i].api) ? "is written" : "is read", p, loc,
+                         text);
+                return false;
+            }
+            if (first) {
+                per_port[p] = fs;
+                first = false;
+                first_access = i;
+            } else {
+                struct fieldset before = per_port[p];
+                fieldset_intersect(&per_port[p], &fs);
+                if (per_port[p].count == 0) {
+                    char k1[256], k2[256];
+                    key_list_text(&b->keys[first_access], k1, sizeof k1);
+                    key_list_text(key, k2, sizeof k2);
+                    access_where(b, first_access, loc, sizeof loc);
+                    access_where(b, i, loc2, sizeof loc2);
+                    set_text(g->reason, sizeof g->reason,
+                             "port %d reaches this state by (%s) at %s and by (%s) at %s: no "
+                             "field is common to both, so no RSS hash sends the packets that "
+                             "share an entry to one core; shared under the lock",
+                             p, k1, loc, k2, loc2);
+                    (void)before;
+                    return false;
+                }
+            }
+        }
+    }
+    if (ref < 0) {
+        g->n_columns = 0;
+        return true;        /* no keyed access: any core will do */
+    }
+
+    /* 2. Candidate columns from the reference port. */
+    g->n_columns = 0;
+    for (int k = 0; k < per_port[ref].count && g->n_columns < MAX_COLUMNS; k++) {
+        struct column *c = &g->columns[g->n_columns++];
+        memset(c, 0, sizeof *c);
+        c->has[ref] = true;
+        c->id[ref] = per_port[ref].id[k];
+        c->prefix = per_port[ref].prefix[k];
+    }
+
+    /* 3. Link every other keyed port to the reference port. */
+    for (int q = ref + 1; q < b->n_ports; q++) {
+        if (!g->keyed_on[q])
+            continue;
+        struct port_map m;
+        bool by_guard = false, mirrored = false;
+        int guard_access = -1;
+        link_by_keyspace(b, gi, ref, q, &m);
+        int kept = 0;
+        for (int pass = 0; pass < 2 && kept == 0; pass++) {
+            if (pass == 1) {
+                if (link_by_guard(b, gi, q, &m, &guard_access, &mirrored) == 0)
+                    break;
+                by_guard = true;
+            }
+            kept = 0;
+            for (int c = 0; c < g->n_columns; c++) {
+                int at = map_find(&m, g->columns[c].id[ref]);
+                if (at < 0)
+                    continue;
+                if (!by_guard && fieldset_find(&per_port[q], m.to[at]) < 0)
+                    continue;
+                kept++;
+            }
+        }
+        if (kept == 0) {
+            int key_access = -1;
+            int w = find_own_value_key(b, gi, q, &key_access);
+            int qa = first_keyed_access(b, gi, q);
+            access_where(b, qa, loc, sizeof loc);
+            key_list_text(&b->keys[qa], text, sizeof text);
+            if (w >= 0) {
+                const struct ir_header_write *hw = &nf->writes[w];
+                where_text(&hw->where, loc2, sizeof loc2);
+                key_list_text(&b->keys[key_access], text, sizeof text);
+                access_where(b, key_access, loc, sizeof loc);
+                set_text(g->reason, sizeof g->reason,
+                         "port %d reaches this state by %s (at %s), a value nf_process itself "
+                         "allocated and wrote into %s on port %d (at %s): no RSS hash maps it "
+                         "to the core that allocated it, and no guard on port %d compares a "
+                         "stored value with the packet's fields (e.g. stored remote ip/port "
+                         "== packet source) to shard by instead; shared under the lock",
+                         q, text, loc, field_text(hw->field, f1, sizeof f1), hw->port, loc2,
+                         q);
+            } else {
+                set_text(g->reason, sizeof g->reason,
+                         "port %d reaches this state by (%s) at %s, which cannot be matched "
+                         "field by field with how port %d reaches it, and no guard on port %d "
+                         "compares a stored value with the packet; shared under the lock",
+                         q, text, loc, ref, q);
+            }
+            return false;
+        }
+        int n = 0;
+        for (int c = 0; c < g->n_columns; c++) {
+            struct column col = g->columns[c];
+            int at = map_find(&m, col.id[ref]);
+            if (at < 0)
+                continue;
+            int in_q = fieldset_find(&per_port[q], m.to[at]);
+            if (!by_guard && in_q < 0)
+                continue;
+            col.has[q] = true;
+            col.id[q] = m.to[at];
+            col.prefix = coarser(col.prefix, m.prefix[at]);
+            if (in_q >= 0 && !by_guard)
+                col.prefix = coarser(col.prefix, per_port[q].prefix[in_q]);
+            g->columns[n++] = col;
+        }
+        g->n_columns = n;
+        if (by_guard) {
+            int key_access = -1;
+            int w = find_own_value_key(b, gi, q, &key_access);
+            char pairs[256] = "", f2[48];
+            for (int c = 0; c < g->n_columns; c++) {
+                struct ir_field a = {g->columns[c].id[ref], g->columns[c].prefix};
+                struct ir_field z = {g->columns[c].id[q], g->columns[c].prefix};
+                append(pairs, sizeof pairs, "%sstored %s == packet %s", c ? ", " : "",
+                       field_text(a, f1, sizeof f1), field_text(z, f2, sizeof f2));
+            }
+            access_where(b, guard_access, loc, sizeof loc);
+            if (w >= 0) {
+                char kt[128];
+                key_list_text(&b->keys[key_access], kt, sizeof kt);
+                where_text(&nf->writes[w].where, loc2, sizeof loc2);
+                append(why_sharded, why_size, "Port %d finds entries by %s, the index "
+                       "nf_process wrote into %s on port %d (%s); ", q, kt,
+                       field_text(nf->writes[w].field, f1, sizeof f1), nf->writes[w].port,
+                       loc2);
+            } else {
+                append(why_sharded, why_size, "Port %d finds entries by an index, not by the "
+                       "port-%d key; ", q, ref);
+            }
+            append(why_sharded, why_size,
+                   "no hash maps that to the core that allocated it, so port %d is sharded by "
+                   "the remote host checked in the guard at %s (%s%s). This relies on "
+                   "per-core allocators with disjoint index ranges (allocated values stay "
+                   "globally unique) and on a port-%d packet whose guard fails being dropped "
+                   "on any core.",
+                   q, loc, pairs, mirrored ? "; stored fields assumed to be the reply's "
+                                             "reverse" : "", q);
+        }
+    }
+    return true;
+}
+
+/* ---- Decisions ------------------------------------------------------------- */
+
+static const char *object_names(const struct builder *b, int gi, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (int o = 0, n = 0; o < b->nf->n_objects; o++)
+        if (b->group_of[o] == gi)
+            append(buf, size, "%s%s", n++ ? ", " : "", b->nf->objects[o].name);
+    return buf;
+}
+
+/* The decision for one group on its own. Sharded candidates keep their
+ * columns for the NF-wide check. why_sharded collects extra explanation. */
+static void decide_group(struct builder *b, int gi, char *why_sharded, size_t why_size)
+{
+    struct group *g = &b->groups[gi];
+    const struct ir_nf *nf = b->nf;
+    char loc[160], loc2[160];
+    why_sharded[0] = '\0';
+    if (g->decided)
+        return;     /* an issue made it shared */
+    g->decided = true;
+    if (!g->accessed) {
+        g->decision = DEPS_REPLICATED;
+        set_text(g->reason, sizeof g->reason,
+                 "nf_process never touches it: one read-only copy per core");
+        return;
+    }
+    if (!g->written) {
+        g->decision = DEPS_REPLICATED;
+        set_text(g->reason, sizeof g->reason,
+                 "only read per packet (filled in nf_init): one read-only copy per core, "
+                 "no lock");
+        return;
+    }
+    if (g->whole_write >= 0) {
+        access_where(b, g->whole_write, loc, sizeof loc);
+        const struct ir_access *a = &nf->accesses[g->whole_write];
+        if (g->only_counters && !g->counter_read && b->opts.counters_as_partial_sums) {
+            g->decision = DEPS_SHARDED;
+            g->n_columns = 0;
+            set_text(g->reason, sizeof g->reason,
+                     "a counter added to per packet (at %s) and never read by nf_process: "
+                     "each core keeps a partial sum, the total is the sum over cores; any "
+                     "key will do", loc);
+            return;
+        }
+        g->decision = DEPS_SHARED;
+        set_text(g->reason, sizeof g->reason,
+                 "port %d writes %s as a whole per packet (%s at %s): there is no key to "
+                 "shard by%s; shared under the lock",
+                 a->port, nf->objects[a->object].name, api_name(a->api), loc,
+                 g->counter_read ? " and nf_process reads the total" : "");
+        return;
+    }
+    if (g->whole_read >= 0) {
+        const struct ir_access *r = &nf->accesses[g->whole_read];
+        access_where(b, g->whole_read, loc, sizeof loc);
+        int wa = g->first_write;
+        int wp = nf->accesses[wa].port;
+        access_where(b, wa, loc2, sizeof loc2);
+        g->decision = DEPS_SHARED;
+        if (r->api == IR_API_CHASH_LOOKUP)
+            set_text(g->reason, sizeof g->reason,
+                     "read whole by every new flow on port %d (%s at %s, with a key unrelated "
+                     "to this state) and written by packets on port %d (%s at %s, e.g. "
+                     "heartbeats): it cannot be sharded; shared read-mostly under per-core "
+                     "read locks, the writer takes all",
+                     r->port, api_name(r->api), loc, wp, api_name(nf->accesses[wa].api),
+                     loc2);
+        else
+            set_text(g->reason, sizeof g->reason,
+                     "read as a whole on port %d (%s at %s) and written per packet on port %d "
+                     "(%s at %s): every packet needs every core's writes; shared under "
+                     "per-core read locks, the writer takes all",
+                     r->port, api_name(r->api), loc, wp, api_name(nf->accesses[wa].api),
+                     loc2);
+        return;
+    }
+    if (!group_columns(b, gi, why_sharded, why_size)) {
+        g->decision = DEPS_SHARED;
+        return;
+    }
+    g->decision = DEPS_SHARDED;
+}
+
+/* ---- The NF-wide check: sharded groups must agree ------------------------- */
+
+static bool column_overlaps(const struct column *a, const struct column *c, int n_ports)
+{
+    for (int p = 0; p < n_ports; p++)
+        if (a->has[p] && c->has[p])
+            return true;
+    return false;
+}
+
+static bool column_agrees(const struct column *a, const struct column *c, int n_ports)
+{
+    bool common = false;
+    for (int p = 0; p < n_ports; p++) {
+        if (!a->has[p] || !c->has[p])
+            continue;
+        if (a->id[p] != c->id[p])
+            return false;
+        common = true;
+    }
+    return common;
+}
+
+static void column_join(struct column *into, const struct column *c, int n_ports)
+{
+    for (int p = 0; p < n_ports; p++)
+        if (c->has[p]) {
+            into->has[p] = true;
+            into->id[p] = c->id[p];
+        }
+    into->prefix = coarser(into->prefix, c->prefix);
+}
+
+struct colset {
+    int count;
+    struct column cols[MAX_COLUMNS];
+};
+
+static void colset_add(struct colset *s, const struct column *c, int n_ports)
+{
+    for (int i = 0; i < s->count; i++) {
+        bool same = true;
+        for (int p = 0; p < n_ports; p++)
+            if (s->cols[i].has[p] != c->has[p] || (c->has[p] && s->cols[i].id[p] != c->id[p]))
+                same = false;
+        if (same) {
+            s->cols[i].prefix = coarser(s->cols[i].prefix, c->prefix);
+            return;
+        }
+    }
+    if (s->count < MAX_COLUMNS)
+        s->cols[s->count++] = *c;
+}
+
+/* The NF-wide columns after adding group g to acc. */
+static void colset_merge(const struct colset *acc, const struct group *g, int n_ports,
+                         struct colset *out)
+{
+    out->count = 0;
+    for (int i = 0; i < acc->count; i++) {
+        const struct column *a = &acc->cols[i];
+        bool overlaps = false;
+        for (int j = 0; j < g->n_columns; j++) {
+            if (column_overlaps(a, &g->columns[j], n_ports))
+                overlaps = true;
+            if (column_agrees(a, &g->columns[j], n_ports)) {
+                struct column joined = *a;
+                column_join(&joined, &g->columns[j], n_ports);
+                colset_add(out, &joined, n_ports);
+            }
+        }
+        if (!overlaps && g->n_columns > 0) {
+            /* does g touch a's ports at all? */
+            bool touches = false;
+            for (int p = 0; p < n_ports; p++)
+                if (a->has[p] && g->columns[0].has[p])
+                    touches = true;
+            if (!touches)
+                colset_add(out, a, n_ports);
+        }
+    }
+    for (int j = 0; j < g->n_columns; j++) {
+        bool meets = false;
+        for (int i = 0; i < acc->count; i++)
+            if (column_overlaps(&acc->cols[i], &g->columns[j], n_ports))
+                meets = true;
+        if (!meets)
+            colset_add(out, &g->columns[j], n_ports);
+    }
+}
+
+/* The NF-wide column that carries group column c, or -1. */
+static int covering_column(const struct colset *s, const struct column *c, int n_ports)
+{
+    for (int i = 0; i < s->count; i++) {
+        bool ok = true;
+        for (int p = 0; p < n_ports && ok; p++)
+            if (c->has[p] && (!s->cols[i].has[p] || s->cols[i].id[p] != c->id[p]))
+                ok = false;
+        if (ok)
+            return i;
+    }
+    return -1;
+}
+
+static bool group_covered(const struct colset *s, const struct group *g, int n_ports)
+{
+    if (g->n_columns == 0)
+        return true;
+    for (int j = 0; j < g->n_columns; j++)
+        if (covering_column(s, &g->columns[j], n_ports) >= 0)
+            return true;
+    return false;
+}
+
+static void group_key_text(const struct builder *b, const struct group *g, char *buf,
+                           size_t size)
+{
+    char f[48];
+    buf[0] = '\0';
+    for (int p = 0; p < b->n_ports; p++) {
+        bool any = false;
+        for (int j = 0; j < g->n_columns; j++) {
+            if (!g->columns[j].has[p])
+                continue;
+            struct ir_field fld = {g->columns[j].id[p], g->columns[j].prefix};
+            append(buf, size, "%s%s", any ? ", " : (buf[0] ? "; port " : "port "), "");
+            if (!any)
+                append(buf, size, "%d (", p);
+            append(buf, size, "%s", field_text(fld, f, sizeof f));
+            any = true;
+        }
+        if (any)
+            append(buf, size, ")");
+    }
+}
+
+/* Accepts sharded groups one by one (most keyed accesses first); a group
+ * whose fields cannot agree with those already accepted is shared. */
+static void merge_groups(struct builder *b, struct colset *final_cols)
+{
+    int *order = malloc((size_t)(b->n_groups ? b->n_groups : 1) * sizeof *order);
+    bool *accepted = calloc((size_t)(b->n_groups ? b->n_groups : 1), sizeof *accepted);
+    struct colset *trial = malloc(sizeof *trial);
+    final_cols->count = 0;
+    if (!order || !accepted || !trial) {
+        free(order);
+        free(accepted);
+        free(trial);
+        return;
+    }
+    int n = 0;
+    for (int gi = 0; gi < b->n_groups; gi++)
+        if (b->groups[gi].decision == DEPS_SHARDED)
+            order[n++] = gi;
+    for (int i = 1; i < n; i++)         /* insertion sort: n_keyed desc, then index */
+        for (int j = i; j > 0 && b->groups[order[j]].n_keyed > b->groups[order[j - 1]].n_keyed;
+             j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (int i = 0; i < n; i++) {
+        struct group *g = &b->groups[order[i]];
+        colset_merge(final_cols, g, b->n_ports, trial);
+        bool ok = group_covered(trial, g, b->n_ports);
+        for (int k = 0; k < i && ok; k++)
+            if (accepted[order[k]] && !group_covered(trial, &b->groups[order[k]], b->n_ports))
+                ok = false;
+        if (ok) {
+            *final_cols = *trial;
+            accepted[order[i]] = true;
+            continue;
+        }
+        /* Incompatible: shard what can be sharded, share this one. */
+        char mine[256], names[256], theirs[512] = "";
+        group_key_text(b, g, mine, sizeof mine);
+        for (int k = 0; k < i; k++) {
+            if (!accepted[order[k]])
+                continue;
+            char key[256], nm[256];
+            group_key_text(b, &b->groups[order[k]], key, sizeof key);
+            append(theirs, sizeof theirs, "%s%s by %s", theirs[0] ? "; " : "",
+                   object_names(b, order[k], nm, sizeof nm), key);
+        }
+        g->decision = DEPS_SHARED;
+        set_text(g->reason, sizeof g->reason,
+                 "its own key would be %s, but that cannot agree with the sharding already "
+                 "chosen (%s): RSS hashes one set of fields per port. Shared under the lock "
+                 "(a mixed plan: the rest stays sharded)", mine, theirs);
+        add_warning(b, "mixed plan: %s shared because its key %s conflicts with the sharded "
+                       "state", object_names(b, order[i], names, sizeof names), mine);
+    }
+    free(order);
+    free(accepted);
+    free(trial);
+}
+
+/* ---- Filling the plan -------------------------------------------------------- */
+
+static void fill_accesses(struct builder *b, struct deps_plan *out)
+{
+    const struct ir_nf *nf = b->nf;
+    int n = 0;
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        struct deps_access *d = &out->accesses[n++];
+        d->object = valid_object(nf, a->object) ? a->object : -1;
+        d->op = api_op(a->api);
+        d->port = a->port;
+        set_text(d->file, sizeof d->file, "%s", a->where.file);
+        d->line = a->where.line;
+        const struct rkey *key = &b->keys[i];
+        d->key.count = 0;
+        if (key->cls != KEY_PARTS)
+            continue;
+        for (int k = 0; k < key->count && d->key.count < DEPS_MAX_KEY_FIELDS; k++)
+            d->key.fields[d->key.count++] = key->parts[k].field;
+    }
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        if (a->api != IR_API_CHASH_LOOKUP || !valid_object(nf, a->related[0]))
+            continue;
+        struct deps_access *d = &out->accesses[n++];
+        d->object = a->related[0];
+        d->op = DEPS_OP_READ;
+        d->port = a->port;
+        d->key.count = 0;
+        set_text(d->file, sizeof d->file, "%s", a->where.file);
+        d->line = a->where.line;
+    }
+    out->n_accesses = n;
+}
+
+static void fill_objects(struct builder *b, const struct colset *final_cols,
+                         struct deps_plan *out)
+{
+    const struct ir_nf *nf = b->nf;
+    int *number = malloc((size_t)(b->n_groups ? b->n_groups : 1) * sizeof *number);
+    if (!number)
+        return;
+    for (int gi = 0; gi < b->n_groups; gi++)
+        number[gi] = -1;
+    int next = 0;
+    for (int o = 0; o < nf->n_objects; o++) {
+        struct deps_object *d = &out->objects[o];
+        int gi = b->group_of[o];
+        const struct group *g = &b->groups[gi];
+        if (number[gi] < 0)
+            number[gi] = next++;
+        set_text(d->name, sizeof d->name, "%s", nf->objects[o].name);
+        d->kind = object_kind(nf->objects[o].kind);
+        d->group = number[gi];
+        d->decision = g->decision;
+        set_text(d->reason, sizeof d->reason, "%s", g->reason);
+        if (g->decision != DEPS_SHARDED)
+            continue;
+        bool reached[DEPS_MAX_PORTS] = {false};
+        for (int i = 0; i < nf->n_accesses; i++)
+            if (nf->accesses[i].object == o && valid_port(b, nf->accesses[i].port))
+                reached[nf->accesses[i].port] = true;
+        for (int p = 0; p < b->n_ports; p++) {
+            struct deps_key *key = &d->ports[p];
+            key->count = 0;
+            if (!reached[p])
+                continue;
+            for (int j = 0; j < g->n_columns && key->count < DEPS_MAX_KEY_FIELDS; j++) {
+                if (!g->columns[j].has[p])
+                    continue;
+                int at = covering_column(final_cols, &g->columns[j], b->n_ports);
+                if (at < 0)
+                    continue;
+                struct ir_field f = {g->columns[j].id[p], final_cols->cols[at].prefix};
+                f.prefix = normal_prefix(f);
+                key->fields[key->count++] = f;
+            }
+        }
+    }
+    free(number);
+}
+
+/* Sharded reasons are written last, from the final keys. */
+static void explain_sharded(struct builder *b, int gi, const struct deps_plan *out,
+                            const char *why)
+{
+    struct group *g = &b->groups[gi];
+    const struct ir_nf *nf = b->nf;
+    char f[48];
+    if (g->decision != DEPS_SHARDED || g->reason[0])
+        return;
+    char key[300] = "";
+    bool cross_port = false, any = false;
+    for (int p = 0; p < b->n_ports; p++) {
+        /* the group's key on p: the widest of its objects' keys */
+        const struct deps_key *best = NULL;
+        for (int o = 0; o < nf->n_objects; o++)
+            if (b->group_of[o] == gi && out->objects[o].ports[p].count > 0 &&
+                (!best || out->objects[o].ports[p].count > best->count))
+                best = &out->objects[o].ports[p];
+        if (!best)
+            continue;
+        append(key, sizeof key, "%sport %d (", any ? ", " : "", p);
+        for (int k = 0; k < best->count; k++)
+            append(key, sizeof key, "%s%s", k ? ", " : "",
+                   field_text(best->fields[k], f, sizeof f));
+        append(key, sizeof key, ")");
+        if (any)
+            cross_port = true;
+        any = true;
+    }
+    if (!any) {
+        set_text(g->reason, sizeof g->reason,
+                 "written per packet but never chosen by a packet field (fresh allocations, "
+                 "expiry): each core keeps its own copy; any key will do");
+        return;
+    }
+    bool sketch = false;
+    for (int o = 0; o < nf->n_objects; o++)
+        if (b->group_of[o] == gi && nf->objects[o].kind == IR_OBJ_SKETCH)
+            sketch = true;
+    set_text(g->reason, sizeof g->reason,
+             "sharded by %s: packets that share an entry agree on these fields, so RSS "
+             "sends them to one core; one copy per core, no lock.%s%s%s%s",
+             key,
+             cross_port ? " Field i on one port corresponds to field i on the other." : "",
+             why[0] ? " " : "", why,
+             sketch ? " A per-core sketch over-counts only from collisions on its own core: "
+                      "estimates may be lower than sequentially, never below the true count."
+                    : "");
+}
+
+static void prefix_warnings(struct builder *b, const struct deps_plan *out)
+{
+    char f[48];
+    for (int o = 0; o < out->n_objects; o++) {
+        const struct deps_object *d = &out->objects[o];
+        if (d->decision != DEPS_SHARDED)
+            continue;
+        for (int p = 0; p < out->n_ports; p++)
+            for (int k = 0; k < d->ports[p].count; k++) {
+                struct ir_field fl = d->ports[p].fields[k];
+                if (fl.prefix == 0)
+                    continue;
+                add_warning(b, "%s is sharded by %s on port %d: only the top %u bits of the "
+                               "field decide the core, so the load balance is poor when "
+                               "traffic comes from few /%u networks",
+                            d->name, field_text(fl, f, sizeof f), p, fl.prefix, fl.prefix);
+                return;     /* once per NF is enough */
+            }
+    }
+}
+
+static void mixed_warning(struct builder *b, const struct deps_plan *out)
+{
+    int sharded = 0, shared = 0;
+    char names[512] = "";
+    for (int o = 0; o < out->n_objects; o++) {
+        if (out->objects[o].decision == DEPS_SHARDED)
+            sharded++;
+        if (out->objects[o].decision == DEPS_SHARED) {
+            shared++;
+            append(names, sizeof names, "%s%s", names[0] ? ", " : "", out->objects[o].name);
+        }
+    }
+    if (sharded > 0 && shared > 0)
+        add_warning(b, "mixed plan: %d object(s) sharded, %d shared under per-core read locks "
+                       "(%s)", sharded, shared, names);
+}
+
+void deps_options_default(struct deps_options *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->counters_as_partial_sums = true;
+}
+
+static int check_input(const struct ir_nf *nf, int n_ports, struct util_error *err)
+{
+    if (n_ports < 1 || n_ports > DEPS_MAX_PORTS) {
+        util_error_set(err, "%s: %d input ports; rsskey plans for 1 to %d ports "
+                            "(use --ports N)", nf->path, n_ports, DEPS_MAX_PORTS);
+        return UTIL_EXIT_USAGE;
+    }
+    if (nf->n_objects < 0 || nf->n_accesses < 0 || nf->n_writes < 0 || nf->n_issues < 0 ||
+        (nf->n_objects > 0 && !nf->objects) || (nf->n_accesses > 0 && !nf->accesses) ||
+        (nf->n_writes > 0 && !nf->writes) || (nf->n_issues > 0 && !nf->issues)) {
+        util_error_set(err, "%s: the lifted NF is inconsistent (negative counts or missing "
+                            "arrays); this is a bug in ir/", nf->path);
+        return UTIL_EXIT_INPUT;
+    }
+    for (int i = 0; i < nf->n_accesses; i++)
+        if (!valid_object(nf, nf->accesses[i].object)) {
+            util_error_set(err, "%s: access %d names object %d of %d; this is a bug in ir/",
+                           nf->path, i, nf->accesses[i].object, nf->n_objects);
+            return UTIL_EXIT_INPUT;
+        }
+    return 0;
+}
+
+int deps_plan_build(const struct ir_nf *nf, const struct deps_options *opts,
+                    struct deps_plan *out, struct util_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct builder b;
+    memset(&b, 0, sizeof b);
+    b.nf = nf;
+    if (opts)
+        b.opts = *opts;
+    else
+        deps_options_default(&b.opts);
+    b.n_ports = b.opts.ports > 0 ? b.opts.ports : nf->n_ports;
+    int rc = check_input(nf, b.n_ports, err);
+    if (rc != 0)
+        return rc;
+
+    size_t no = (size_t)(nf->n_objects ? nf->n_objects : 1);
+    size_t na = (size_t)(nf->n_accesses ? nf->n_accesses : 1);
+    size_t n_chash = 0;
+    for (int i = 0; i < nf->n_accesses; i++)
+        if (nf->accesses[i].api == IR_API_CHASH_LOOKUP)
+            n_chash++;
+    b.parent = calloc(no, sizeof *b.parent);
+    b.group_of = calloc(no, sizeof *b.group_of);
+    b.groups = calloc(no, sizeof *b.groups);
+    b.keys = calloc(na, sizeof *b.keys);
+    b.resolving = calloc(na, sizeof *b.resolving);
+    out->objects = calloc(no, sizeof *out->objects);
+    out->accesses = calloc(na + n_chash, sizeof *out->accesses);
+    struct colset *final_cols = calloc(1, sizeof *final_cols);
+    char (*why)[DEPS_REASON_MAX] = calloc(no, sizeof *why);
+    rc = 0;
+    if (!b.parent || !b.group_of || !b.groups || !b.keys || !b.resolving || !out->objects ||
+        !out->accesses || !final_cols || !why) {
+        util_error_set(err, "out of memory building the plan for %s", nf->path);
+        rc = UTIL_EXIT_FAILURE;
+        goto done;
+    }
+    set_text(out->nf, sizeof out->nf, "%s", nf->path);
+    out->n_ports = b.n_ports;
+    out->n_objects = nf->n_objects;
+
+    build_groups(&b);
+    for (int i = 0; i < nf->n_accesses; i++)
+        resolve(&b, i);
+    gather_facts(&b);
+    apply_issues(&b);
+    for (int gi = 0; gi < b.n_groups; gi++)
+        decide_group(&b, gi, why[gi], sizeof why[gi]);
+    merge_groups(&b, final_cols);
+    fill_accesses(&b, out);
+    fill_objects(&b, final_cols, out);
+    for (int gi = 0; gi < b.n_groups; gi++) {
+        explain_sharded(&b, gi, out, why[gi]);
+        for (int o = 0; o < nf->n_objects; o++)
+            if (b.group_of[o] == gi)
+                set_text(out->objects[o].reason, sizeof out->objects[o].reason, "%s",
+                         b.groups[gi].reason);
+    }
+    prefix_warnings(&b, out);
+    mixed_warning(&b, out);
+    out->warnings = b.warnings;
+    out->n_warnings = b.n_warnings;
+    b.warnings = NULL;
+    b.n_warnings = 0;
+done:
+    for (int i = 0; i < b.n_warnings; i++)
+        free(b.warnings[i]);
+    free(b.warnings);
+    free(b.parent);
+    free(b.group_of);
+    free(b.groups);
+    free(b.keys);
+    free(b.resolving);
+    free(final_cols);
+    free(why);
+    return rc;
+}
