@@ -3,7 +3,11 @@
  * table of the XOR of key windows its set bits select, so a 12-byte IPv4 L4
  * input costs 12 table loads. Which fields are hashed follows the port's
  * rss_hf (DPDK's RTE_ETH_RSS_* bits, defined locally so this library needs no
- * DPDK headers; tests/sim checks the values against rte_ethdev.h).
+ * DPDK headers; tests/sim checks the values against rte_ethdev.h), with the
+ * rules of rss/hash.c: a non-fragment TCP/UDP packet with ports is hashed on
+ * addresses and ports when its NONFRAG_*_TCP/UDP type is on, else on
+ * addresses when IPV4/IPV6 is on; any other IP packet on addresses when
+ * IPV4/IPV6 or its FRAG_/NONFRAG_*_OTHER type is on; else not at all.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,13 +89,14 @@ int sim_rss_input(uint64_t hf, const struct trace_tuple *t, uint8_t *buf)
     uint64_t f_tcp = v4 ? SIM_RSS_NONFRAG_IPV4_TCP : SIM_RSS_NONFRAG_IPV6_TCP;
     uint64_t f_udp = v4 ? SIM_RSS_NONFRAG_IPV4_UDP : SIM_RSS_NONFRAG_IPV6_UDP;
     uint64_t f_other = v4 ? SIM_RSS_NONFRAG_IPV4_OTHER : SIM_RSS_NONFRAG_IPV6_OTHER;
-    if (v6)
-        f_l3 |= SIM_RSS_IPV6_EX;
     bool tcp = t->proto == 6, udp = t->proto == 17;
-    bool l4 = t->has_ports && !t->is_fragment &&
-              ((tcp && (hf & f_tcp)) || (udp && (hf & f_udp)));
-    bool l3 = l4 || (hf & f_l3) || (t->is_fragment && (hf & f_frag)) ||
-              (!t->is_fragment && !tcp && !udp && (hf & f_other));
+    bool l4 = false, l3;
+    if (!t->is_fragment && t->has_ports && (tcp || udp)) {
+        l4 = (hf & (tcp ? f_tcp : f_udp)) != 0;
+        l3 = l4 || (hf & f_l3);
+    } else {
+        l3 = (hf & (f_l3 | (t->is_fragment ? f_frag : f_other))) != 0;
+    }
     if (!l3)
         return 0;
     int alen = v4 ? 4 : 16;

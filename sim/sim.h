@@ -9,8 +9,8 @@
  * global time order. Results per core and overall (throughput, imbalance,
  * drops, bottleneck), plus an MLFFR search and a scaling table.
  *
- * Ownership: the caller owns every struct it passes in; sim_run fills a
- * struct sim_result that the caller releases with sim_result_free.
+ * Ownership: the caller owns every struct it passes in; struct sim_result
+ * holds no pointers to heap memory (copy it freely). No global state.
  */
 #ifndef RSSKEY_SIM_H
 #define RSSKEY_SIM_H
@@ -90,6 +90,13 @@ struct sim_array_source {
 };
 void sim_array_source_init(struct sim_source *src, struct sim_array_source *ctx,
                            const struct trace_packet *packets, uint64_t count);
+
+/* Pcap files through traces/' port policy (--lan, --port N=FILE); the
+ * options are copied, their path strings must outlive the source. Returns 0
+ * or a UTIL_EXIT_* code with err set. */
+int sim_file_source_open(struct sim_source *src, const struct trace_source_options *opts,
+                         struct util_error *err);
+void sim_file_source_close(struct sim_source *src);
 
 /* ---- Running ------------------------------------------------------------- */
 
