@@ -184,4 +184,15 @@ int ir_analyze_file(const char *bitcode_path, const struct ir_options *opts,
 void ir_nf_free(struct ir_nf *nf);
 const char *ir_api_name(enum ir_api api);
 
+/* Added by ir/ (print.c): names and dumps of a lifted NF. */
+#include <stdio.h>
+const char *ir_object_kind_name(enum ir_object_kind k);
+const char *ir_issue_kind_name(enum ir_issue_kind k);
+/* "ipv4.src", "ipv4.src/24", "L3[8]:8", "state#2+4:32", "const(0):24", "unknown:32". */
+const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned len);
+void ir_nf_write_text(const struct ir_nf *nf, FILE *out);
+/* Writes members "ports", "objects", "accesses", "header_writes", "issues"
+ * into the JSON object open in w. */
+void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w);
+
 #endif /* RSSKEY_IR_H */

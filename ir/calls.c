@@ -1,0 +1,746 @@
+/*
+ * calls.c - the NF API as the analysis sees it: which call is what, the
+ * objects nf_init creates (name, sizes, the global holding the handle), and
+ * per port the state accesses of nf_process with their keys, related
+ * objects and guards, the header writes, and the issues (unknown, indirect
+ * and asm calls, global writes, writes through read-only state pointers,
+ * handles that cannot be traced).
+ */
+#include "ir/lift.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- The API table ---------------------------------------------------------- */
+
+enum key_kind { KEY_NONE, KEY_MEMORY, KEY_INDEX };
+
+struct api_entry {
+    const char *name;
+    enum ir_api api;
+    enum ir_object_kind kind;
+    enum key_kind key;      /* argument 1 */
+};
+
+static const struct api_entry api_table[] = {
+    {"nf_map_get", IR_API_MAP_GET, IR_OBJ_MAP, KEY_MEMORY},
+    {"nf_map_put", IR_API_MAP_PUT, IR_OBJ_MAP, KEY_MEMORY},
+    {"nf_map_erase", IR_API_MAP_ERASE, IR_OBJ_MAP, KEY_MEMORY},
+    {"nf_vector_read", IR_API_VECTOR_READ, IR_OBJ_VECTOR, KEY_INDEX},
+    {"nf_vector_write", IR_API_VECTOR_WRITE, IR_OBJ_VECTOR, KEY_INDEX},
+    {"nf_alloc_new", IR_API_ALLOC_NEW, IR_OBJ_ALLOC, KEY_NONE},
+    {"nf_alloc_refresh", IR_API_ALLOC_REFRESH, IR_OBJ_ALLOC, KEY_INDEX},
+    {"nf_alloc_is_allocated", IR_API_ALLOC_IS_ALLOCATED, IR_OBJ_ALLOC, KEY_INDEX},
+    {"nf_alloc_free", IR_API_ALLOC_FREE, IR_OBJ_ALLOC, KEY_INDEX},
+    {"nf_alloc_expire", IR_API_ALLOC_EXPIRE, IR_OBJ_ALLOC, KEY_NONE},
+    {"nf_sketch_add", IR_API_SKETCH_ADD, IR_OBJ_SKETCH, KEY_MEMORY},
+    {"nf_sketch_estimate", IR_API_SKETCH_ESTIMATE, IR_OBJ_SKETCH, KEY_MEMORY},
+    {"nf_sketch_reset", IR_API_SKETCH_RESET, IR_OBJ_SKETCH, KEY_NONE},
+    {"nf_chash_lookup", IR_API_CHASH_LOOKUP, IR_OBJ_CHASH, KEY_MEMORY},
+    {"nf_counter_add", IR_API_COUNTER_ADD, IR_OBJ_COUNTER, KEY_NONE},
+    {"nf_counter_read", IR_API_COUNTER_READ, IR_OBJ_COUNTER, KEY_NONE},
+};
+
+struct create_entry {
+    const char *name;
+    enum ir_object_kind kind;
+};
+
+static const struct create_entry create_table[] = {
+    {"nf_map_create", IR_OBJ_MAP}, {"nf_vector_create", IR_OBJ_VECTOR},
+    {"nf_alloc_create", IR_OBJ_ALLOC}, {"nf_sketch_create", IR_OBJ_SKETCH},
+    {"nf_chash_create", IR_OBJ_CHASH}, {"nf_counter_create", IR_OBJ_COUNTER},
+};
+
+static const char *const accessor_names[] = {
+    "nf_eth", "nf_ipv4", "nf_ipv6", "nf_l4", "nf_tcp", "nf_udp",
+};
+
+/* nf.h calls that touch no state, and pure libc functions. */
+static const char *const harmless_names[] = {
+    "nf_config", "nf_l4_proto", "nf_checksums_update",
+    "memcmp", "bcmp", "strlen", "strnlen", "strcmp", "strncmp", "memchr",
+    "abs", "labs", "llabs", "ntohl", "ntohs", "htonl", "htons",
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct api_entry *api_lookup(const char *name)
+{
+    for (size_t i = 0; name && i < COUNT(api_table); i++)
+        if (strcmp(name, api_table[i].name) == 0)
+            return &api_table[i];
+    return NULL;
+}
+
+static const struct create_entry *create_lookup(const char *name)
+{
+    for (size_t i = 0; name && i < COUNT(create_table); i++)
+        if (strcmp(name, create_table[i].name) == 0)
+            return &create_table[i];
+    return NULL;
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(name, list[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *ir_api_name(enum ir_api api)
+{
+    for (size_t i = 0; i < COUNT(api_table); i++)
+        if (api_table[i].api == api)
+            return api_table[i].name;
+    return "unknown";
+}
+
+const char *lift_callee_name(LLVMValueRef call)
+{
+    LLVMValueRef callee = LLVMGetCalledValue(call);
+    if (!callee || !LLVMIsAFunction(callee))
+        return NULL;
+    size_t len;
+    return LLVMGetValueName2(callee, &len);
+}
+
+enum call_class lift_call_class(LLVMValueRef call)
+{
+    LLVMValueRef callee = LLVMGetCalledValue(call);
+    if (callee && LLVMIsAInlineAsm(callee))
+        return CALL_ASM;
+    if (!callee || !LLVMIsAFunction(callee))
+        return CALL_INDIRECT;
+    const char *name = lift_callee_name(call);
+    if (strncmp(name, "llvm.", 5) == 0)
+        return CALL_INTRINSIC;
+    if (api_lookup(name))
+        return CALL_STATE;
+    if (create_lookup(name))
+        return CALL_CREATE;
+    if (in_list(name, accessor_names, COUNT(accessor_names)))
+        return CALL_ACCESSOR;
+    if (in_list(name, harmless_names, COUNT(harmless_names)))
+        return CALL_HARMLESS;
+    if (LLVMCountBasicBlocks(callee) > 0)
+        return CALL_DEFINED;
+    return CALL_UNKNOWN;
+}
+
+void lift_location(LLVMValueRef inst, struct ir_location *loc)
+{
+    memset(loc, 0, sizeof *loc);
+    unsigned len = 0;
+    const char *file = LLVMGetDebugLocFilename(inst, &len);
+    if (file && len > 0)
+        snprintf(loc->file, sizeof loc->file, "%.*s", (int)len, file);
+    loc->line = (int)LLVMGetDebugLocLine(inst);
+    LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInstructionParent(inst));
+    size_t n;
+    snprintf(loc->function, sizeof loc->function, "%s", LLVMGetValueName2(fn, &n));
+}
+
+static const char *where_text(const struct ir_location *loc, char *buf, size_t len)
+{
+    if (loc->file[0])
+        snprintf(buf, len, "%s:%d (in %s)", loc->file, loc->line, loc->function);
+    else
+        snprintf(buf, len, "function %s (no debug info; compile with -g)", loc->function);
+    return buf;
+}
+
+/* ---- Growable output arrays ------------------------------------------------------ */
+
+static void *grow(void *array, int count, size_t size)
+{
+    /* Capacity doubles at powers of two. */
+    if (count == 0 || (count & (count - 1)) == 0) {
+        size_t cap = count == 0 ? 4 : (size_t)count * 2;
+        array = realloc(array, cap * size);
+    }
+    return array;
+}
+
+static struct ir_issue *add_issue(struct lift *L, enum ir_issue_kind kind, int object,
+                                  LLVMValueRef inst, const char *fmt, const char *arg)
+{
+    struct ir_nf *nf = L->nf;
+    nf->issues = grow(nf->issues, nf->n_issues, sizeof *nf->issues);
+    struct ir_issue *is = &nf->issues[nf->n_issues++];
+    memset(is, 0, sizeof *is);
+    is->kind = kind;
+    is->object = object;
+    is->port = L->port;
+    snprintf(is->detail, sizeof is->detail, fmt, arg ? arg : "");
+    lift_location(inst, &is->where);
+    return is;
+}
+
+/* ---- Objects (nf_init) ------------------------------------------------------------------ */
+
+/* A global (by name) plus constant offset, through constant GEPs. */
+static bool global_slot(LLVMTargetDataRef td, LLVMValueRef p, char *name, size_t len,
+                        int64_t *offset)
+{
+    int64_t total = 0;
+    for (int depth = 0; depth < 16; depth++) {
+        if (LLVMIsAGlobalVariable(p)) {
+            size_t n;
+            snprintf(name, len, "%s", LLVMGetValueName2(p, &n));
+            *offset = total;
+            return true;
+        }
+        bool gep = LLVMIsAGetElementPtrInst(p) ||
+                   (LLVMIsAConstantExpr(p) && LLVMGetConstOpcode(p) == LLVMGetElementPtr);
+        int64_t off;
+        if (!gep || !lift_gep_const_offset(td, p, &off))
+            return false;
+        total += off;
+        p = LLVMGetOperand(p, 0);
+    }
+    return false;
+}
+
+/* The constant string a name argument points to, or NULL. */
+static const char *constant_string(LLVMValueRef v, size_t *len)
+{
+    for (int depth = 0; depth < 4 && v; depth++) {
+        if (LLVMIsAGlobalVariable(v)) {
+            LLVMValueRef init = LLVMGetInitializer(v);
+            if (!LLVMIsGlobalConstant(v) || !init || !LLVMIsConstantString(init))
+                return NULL;
+            const char *s = LLVMGetAsString(init, len);
+            while (*len > 0 && s[*len - 1] == '\0')
+                (*len)--;
+            return s;
+        }
+        if (LLVMIsAConstantExpr(v) && LLVMGetConstOpcode(v) == LLVMGetElementPtr) {
+            v = LLVMGetOperand(v, 0);
+            continue;
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+/* A size argument in nf_init: constants, nf_config defaults, simple arithmetic
+ * over them. Returns false when it cannot tell. */
+static bool init_value(LLVMTargetDataRef td, LLVMValueRef v, uint64_t *out, int depth)
+{
+    int64_t c;
+    if (depth > 16)
+        return false;
+    if (lift_const_int(v, &c)) {
+        *out = (uint64_t)c;
+        return true;
+    }
+    if (LLVMIsACallInst(v)) {
+        const char *name = lift_callee_name(v);
+        if (name && strcmp(name, "nf_config") == 0)
+            return init_value(td, LLVMGetOperand(v, 1), out, depth + 1);
+        return false;
+    }
+    if (!LLVMIsAInstruction(v))
+        return false;
+    uint64_t a, b;
+    switch (LLVMGetInstructionOpcode(v)) {
+    case LLVMTrunc: {
+        if (!init_value(td, LLVMGetOperand(v, 0), &a, depth + 1))
+            return false;
+        unsigned w = LLVMGetIntTypeWidth(LLVMTypeOf(v));
+        *out = w >= 64 ? a : a & ((1ULL << w) - 1);
+        return true;
+    }
+    case LLVMZExt:
+    case LLVMSExt:
+    case LLVMFreeze:
+        return init_value(td, LLVMGetOperand(v, 0), out, depth + 1);
+    case LLVMAdd: case LLVMSub: case LLVMMul: case LLVMShl: case LLVMLShr: case LLVMUDiv:
+        if (!init_value(td, LLVMGetOperand(v, 0), &a, depth + 1) ||
+            !init_value(td, LLVMGetOperand(v, 1), &b, depth + 1))
+            return false;
+        switch (LLVMGetInstructionOpcode(v)) {
+        case LLVMAdd: *out = a + b; break;
+        case LLVMSub: *out = a - b; break;
+        case LLVMMul: *out = a * b; break;
+        case LLVMShl: *out = b < 64 ? a << b : 0; break;
+        case LLVMLShr: *out = b < 64 ? a >> b : 0; break;
+        default: if (b == 0) return false; *out = a / b; break;
+        }
+        return true;
+    case LLVMLoad: {
+        char name[128];
+        int64_t off;
+        LLVMValueRef p = LLVMGetOperand(v, 0);
+        if (!global_slot(td, p, name, sizeof name, &off) || off != 0 ||
+            !LLVMIsAGlobalVariable(p) || !LLVMGetInitializer(p))
+            return false;
+        return init_value(td, LLVMGetInitializer(p), out, depth + 1);
+    }
+    default:
+        return false;
+    }
+}
+
+static uint32_t size_arg(LLVMTargetDataRef td, LLVMValueRef call, unsigned i)
+{
+    uint64_t v;
+    if (i >= LLVMGetNumArgOperands(call) || !init_value(td, LLVMGetOperand(call, i), &v, 0))
+        return 0;
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+int lift_config_ports(LLVMValueRef init_fn)
+{
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(init_fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
+            if (!LLVMIsACallInst(in))
+                continue;
+            const char *name = lift_callee_name(in);
+            if (!name || strcmp(name, "nf_config") != 0)
+                continue;
+            size_t len;
+            const char *key = constant_string(LLVMGetOperand(in, 0), &len);
+            int64_t def;
+            if (key && len == 5 && memcmp(key, "ports", 5) == 0 &&
+                lift_const_int(LLVMGetOperand(in, 1), &def))
+                return (int)def;
+        }
+    return 0;
+}
+
+static int add_object(struct lift *L, LLVMValueRef call, const struct create_entry *ce,
+                      struct util_error *err)
+{
+    struct ir_nf *nf = L->nf;
+    char where[256];
+    struct ir_object obj;
+    memset(&obj, 0, sizeof obj);
+    obj.kind = ce->kind;
+    lift_location(call, &obj.created);
+    size_t len;
+    const char *name = constant_string(LLVMGetOperand(call, 0), &len);
+    if (!name) {
+        util_error_set(err, "%s: %s: API misuse: the name given to %s is not a string "
+                       "literal; name every state object with a constant string",
+                       nf->path, where_text(&obj.created, where, sizeof where), ce->name);
+        return UTIL_EXIT_INPUT;
+    }
+    snprintf(obj.name, sizeof obj.name, "%.*s", (int)len, name);
+    for (int i = 0; i < nf->n_objects; i++)
+        if (strcmp(nf->objects[i].name, obj.name) == 0) {
+            util_error_set(err, "%s: %s: API misuse: two state objects are named \"%s\"; "
+                           "give each object its own name", nf->path,
+                           where_text(&obj.created, where, sizeof where), obj.name);
+            return UTIL_EXIT_INPUT;
+        }
+    switch (ce->kind) {
+    case IR_OBJ_MAP:
+        obj.key_size = size_arg(L->td, call, 1);
+        obj.capacity = size_arg(L->td, call, 2);
+        break;
+    case IR_OBJ_VECTOR:
+        obj.record_size = size_arg(L->td, call, 1);
+        obj.capacity = size_arg(L->td, call, 2);
+        break;
+    case IR_OBJ_ALLOC:
+        obj.capacity = size_arg(L->td, call, 1);
+        break;
+    case IR_OBJ_SKETCH:
+        obj.key_size = size_arg(L->td, call, 1);
+        break;
+    case IR_OBJ_CHASH:
+        obj.capacity = size_arg(L->td, call, 1);
+        break;
+    case IR_OBJ_COUNTER:
+        break;
+    }
+    int index = nf->n_objects;
+    nf->objects = grow(nf->objects, nf->n_objects, sizeof *nf->objects);
+    nf->objects[nf->n_objects++] = obj;
+
+    /* Where the handle goes: stores of the call's result into globals. */
+    bool used = false, stored = false;
+    for (LLVMUseRef u = LLVMGetFirstUse(call); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef user = LLVMGetUser(u);
+        used = true;
+        if (!LLVMIsAStoreInst(user) || LLVMGetOperand(user, 0) != call)
+            continue;
+        struct handle_slot slot;
+        if (!global_slot(L->td, LLVMGetOperand(user, 1), slot.global, sizeof slot.global,
+                         &slot.offset))
+            continue;
+        slot.object = index;
+        L->slots = grow(L->slots, L->n_slots, sizeof *L->slots);
+        L->slots[L->n_slots++] = slot;
+        stored = true;
+    }
+    if (used && !stored) {
+        util_error_set(err, "%s: %s: API misuse: the handle of \"%s\" is not stored in a "
+                       "global at a fixed place; keep each handle in its own global "
+                       "(e.g. `static struct nf_map *table;`) so nf_process can be traced",
+                       nf->path, where_text(&obj.created, where, sizeof where), obj.name);
+        return UTIL_EXIT_INPUT;
+    }
+    return 0;
+}
+
+int lift_objects(struct lift *L, LLVMValueRef init_fn, struct util_error *err)
+{
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(init_fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
+            if (!LLVMIsACallInst(in) || lift_call_class(in) != CALL_CREATE)
+                continue;
+            int rc = add_object(L, in, create_lookup(lift_callee_name(in)), err);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+/* ---- nf_process, per port ------------------------------------------------------------------ */
+
+/* The object a handle argument designates: a load from a global slot. */
+static int object_of_handle(struct lift *L, LLVMValueRef handle)
+{
+    if (!LLVMIsALoadInst(handle))
+        return -1;
+    char name[128];
+    int64_t off;
+    if (!global_slot(L->td, LLVMGetOperand(handle, 0), name, sizeof name, &off))
+        return -1;
+    for (int i = 0; i < L->n_slots; i++)
+        if (L->slots[i].offset == off && strcmp(L->slots[i].global, name) == 0)
+            return L->slots[i].object;
+    return -1;
+}
+
+static int fn_name_len(const char *s)
+{
+    return (int)strlen(s);
+}
+
+/* Registers the state call as an access (or reports why it cannot). */
+static void register_call(struct lift *L, LLVMValueRef call)
+{
+    struct ir_nf *nf = L->nf;
+    const char *name = lift_callee_name(call);
+    const struct api_entry *ae = api_lookup(name);
+    int obj = object_of_handle(L, LLVMGetOperand(call, 0));
+    if (obj < 0) {
+        add_issue(L, IR_ISSUE_UNKNOWN_OBJECT, -1, call,
+                  "the object handle passed to %s cannot be traced to a global holding "
+                  "a handle created in nf_init", name);
+        return;
+    }
+    if (nf->objects[obj].kind != ae->kind) {
+        struct ir_issue *is = add_issue(L, IR_ISSUE_API_MISUSE, obj, call, "%s", name);
+        snprintf(is->detail, sizeof is->detail, "%.*s is called on \"%s\", which is not an "
+                 "object of that kind", fn_name_len(name) > 64 ? 64 : fn_name_len(name), name,
+                 nf->objects[obj].name);
+        return;
+    }
+    nf->accesses = grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
+    struct ir_access *a = &nf->accesses[nf->n_accesses];
+    memset(a, 0, sizeof *a);
+    a->object = obj;
+    a->api = ae->api;
+    a->port = L->port;
+    a->related[0] = a->related[1] = -1;
+    lift_location(call, &a->where);
+    ptrmap_put(&L->calls, call, (void *)(intptr_t)(nf->n_accesses + 1));
+    nf->n_accesses++;
+}
+
+static int related_object(struct lift *L, LLVMValueRef handle)
+{
+    if (LLVMIsAConstantPointerNull(handle))
+        return -1;
+    return object_of_handle(L, handle);
+}
+
+static void key_from_memory(struct lift *L, LLVMValueRef call, LLVMValueRef ptr, uint32_t size,
+                            struct ir_key *key)
+{
+    if (size == 0 || size > 1024) {
+        memset(key, 0, sizeof *key);
+        key->count = 1;
+        key->parts[0] = (struct ir_key_part){{IR_FIELD_UNKNOWN, 0}, -1, 0, 0, 0, 0};
+        return;
+    }
+    struct abit *bits = calloc((size_t)size * 8, sizeof *bits);
+    lift_ptr_bytes(L, call, ptr, (int)size, bits);
+    lift_bits_to_key(bits, (int)size * 8, false, key);
+    free(bits);
+}
+
+static void fill_access(struct lift *L, LLVMValueRef call, int k)
+{
+    struct ir_nf *nf = L->nf;
+    struct ir_access *a = &nf->accesses[k];
+    const struct api_entry *ae = api_lookup(lift_callee_name(call));
+    const struct ir_object *obj = &nf->objects[a->object];
+    if (ae->key == KEY_MEMORY) {
+        uint32_t size = obj->key_size;
+        if (a->api == IR_API_CHASH_LOOKUP) {
+            int64_t s;
+            size = lift_const_int(LLVMGetOperand(call, 2), &s) && s > 0 ? (uint32_t)s : 0;
+        }
+        key_from_memory(L, call, LLVMGetOperand(call, 1), size, &a->key);
+    } else if (ae->key == KEY_INDEX) {
+        const struct aval *v = lift_eval(L, LLVMGetOperand(call, 1));
+        lift_bits_to_key(v->b, v->width, true, &a->key);
+    }
+    if (a->api == IR_API_ALLOC_EXPIRE) {
+        a->related[0] = related_object(L, LLVMGetOperand(call, 2));
+        a->related[1] = related_object(L, LLVMGetOperand(call, 3));
+    } else if (a->api == IR_API_CHASH_LOOKUP) {
+        a->related[0] = related_object(L, LLVMGetOperand(call, 3));
+    }
+}
+
+/* Bytes [off, off+n) of a header: the one field they are, or "other". */
+static struct ir_field written_field(int layer, int off, int n)
+{
+    int start;
+    enum ir_field_id id = lift_header_field(layer, off, &start);
+    struct ir_field f = {IR_FIELD_OTHER_HEADER, 0};
+    if (id != IR_FIELD_OTHER_HEADER && start == off && (int)ir_field_bits(id) == n * 8)
+        f.id = id;
+    return f;
+}
+
+static void add_header_write(struct lift *L, LLVMValueRef inst, struct aptr p, int nbytes,
+                             const struct abit *bits)
+{
+    struct ir_nf *nf = L->nf;
+    nf->writes = grow(nf->writes, nf->n_writes, sizeof *nf->writes);
+    struct ir_header_write *w = &nf->writes[nf->n_writes++];
+    memset(w, 0, sizeof *w);
+    w->port = L->port;
+    w->layer = (uint8_t)(p.layer == LAYER_V6 ? 3 : p.layer);
+    w->offset = p.var_offset ? 0 : (uint16_t)p.offset;
+    w->bits = (uint16_t)(nbytes * 8);
+    w->field = p.var_offset ? (struct ir_field){IR_FIELD_OTHER_HEADER, 0}
+                            : written_field(p.layer, (int)p.offset, nbytes);
+    lift_bits_to_key(bits, nbytes * 8, false, &w->value);
+    lift_location(inst, &w->where);
+}
+
+/* A write of nbytes through pointer `ptr` at instruction `inst`. */
+static void check_write(struct lift *L, LLVMValueRef inst, LLVMValueRef ptr, int nbytes,
+                        const struct abit *bits)
+{
+    struct aptr p = lift_resolve_ptr(L, ptr);
+    size_t n;
+    switch (p.kind) {
+    case PB_HDR:
+        if (bits)
+            add_header_write(L, inst, p, nbytes, bits);
+        break;
+    case PB_GLOBAL:
+        add_issue(L, IR_ISSUE_GLOBAL_WRITE, -1, inst,
+                  "nf_process writes the global `%s`; per-packet state must live in "
+                  "nf.h objects", LLVMGetValueName2(p.base, &n));
+        break;
+    case PB_STATE:
+        if (!p.writable)
+            add_issue(L, IR_ISSUE_BORROW_WRITE, L->nf->accesses[p.access].object, inst,
+                      "%s", "a write through the read-only pointer nf_vector_read returned "
+                      "(use nf_vector_write)");
+        break;
+    case PB_UNKNOWN:
+        add_issue(L, IR_ISSUE_GLOBAL_WRITE, -1, inst, "%s",
+                  "a write through a pointer the analysis cannot trace (it may be a global)");
+        break;
+    default:
+        break;  /* stack, the packet struct, NULL */
+    }
+}
+
+static void scan_writes(struct lift *L, LLVMValueRef in)
+{
+    if (LLVMIsAStoreInst(in)) {
+        LLVMValueRef val = LLVMGetOperand(in, 0);
+        int nbytes = (int)LLVMStoreSizeOfType(L->td, LLVMTypeOf(val));
+        struct abit *bits = NULL;
+        struct aptr p = lift_resolve_ptr(L, LLVMGetOperand(in, 1));
+        if (p.kind == PB_HDR && nbytes <= AVAL_MAX_BITS / 8) {
+            const struct aval *v = lift_eval(L, val);
+            bits = calloc((size_t)nbytes * 8, sizeof *bits);
+            for (int i = 0; i < nbytes * 8; i++)
+                bits[i] = i < v->width ? v->b[i] : (struct abit){AB_ZERO, 0, 0, -1};
+        }
+        check_write(L, in, LLVMGetOperand(in, 1), nbytes, bits);
+        free(bits);
+        return;
+    }
+    if (LLVMIsAAtomicRMWInst(in) || LLVMIsAAtomicCmpXchgInst(in)) {
+        check_write(L, in, LLVMGetOperand(in, 0), 0, NULL);
+        return;
+    }
+    if (!LLVMIsACallInst(in) || lift_call_class(in) != CALL_INTRINSIC)
+        return;
+    const char *name = lift_callee_name(in);
+    bool copy = strncmp(name, "llvm.memcpy", 11) == 0 || strncmp(name, "llvm.memmove", 12) == 0;
+    bool set = strncmp(name, "llvm.memset", 11) == 0;
+    if (!copy && !set)
+        return;
+    int64_t len;
+    bool known = lift_const_int(LLVMGetOperand(in, 2), &len) && len > 0 && len <= 64;
+    struct abit *bits = NULL;
+    if (known) {
+        bits = calloc((size_t)len * 8, sizeof *bits);
+        if (copy) {
+            lift_ptr_bytes(L, in, LLVMGetOperand(in, 1), (int)len, bits);
+        } else {
+            const struct aval *v = lift_eval(L, LLVMGetOperand(in, 1));
+            for (int i = 0; i < len * 8; i++)
+                bits[i] = v->b[i % 8];
+        }
+    }
+    struct aptr p = lift_resolve_ptr(L, LLVMGetOperand(in, 0));
+    if (p.kind == PB_HDR && !known) {
+        /* A header write of unknown length: report it as unknown bytes. */
+        struct abit unknown[8];
+        for (int i = 0; i < 8; i++)
+            unknown[i] = (struct abit){AB_UNKNOWN, 0, 0, -1};
+        p.var_offset = true;
+        add_header_write(L, in, p, 1, unknown);
+    } else {
+        check_write(L, in, LLVMGetOperand(in, 0), known ? (int)len : 0, bits);
+    }
+    free(bits);
+}
+
+/* Where a value's non-constant bits come from: one state access, header
+ * bits only, or something else. */
+enum bits_origin { ORIGIN_CONST, ORIGIN_STATE, ORIGIN_HEADER, ORIGIN_OTHER };
+
+static enum bits_origin origin(const struct aval *v, int *access)
+{
+    enum bits_origin o = ORIGIN_CONST;
+    for (int i = 0; i < v->width; i++) {
+        struct abit b = v->b[i];
+        enum bits_origin bo;
+        if (b.kind == AB_ZERO || b.kind == AB_ONE || b.kind == AB_UNDEF)
+            continue;
+        if (b.kind == AB_STATE) {
+            if (o == ORIGIN_STATE && *access != b.access)
+                return ORIGIN_OTHER;
+            *access = b.access;
+            bo = ORIGIN_STATE;
+        } else if (b.kind == AB_HDR) {
+            bo = ORIGIN_HEADER;
+        } else {
+            return ORIGIN_OTHER;
+        }
+        if (o != ORIGIN_CONST && o != bo)
+            return ORIGIN_OTHER;
+        o = bo;
+    }
+    return o;
+}
+
+static void append_parts(struct ir_key *dst, const struct ir_key *src)
+{
+    for (int i = 0; i < src->count && dst->count < IR_KEY_MAX_PARTS; i++)
+        dst->parts[dst->count++] = src->parts[i];
+}
+
+/* icmp eq/ne between a value read from state and packet header bits: a guard
+ * on the access that read it (the NAT's stored remote host == packet source). */
+static void scan_guard(struct lift *L, LLVMValueRef in)
+{
+    if (!LLVMIsAICmpInst(in) || !LLVMGetFirstUse(in))
+        return;
+    LLVMIntPredicate pred = LLVMGetICmpPredicate(in);
+    if (pred != LLVMIntEQ && pred != LLVMIntNE)
+        return;
+    const struct aval *x = lift_eval(L, LLVMGetOperand(in, 0));
+    const struct aval *y = lift_eval(L, LLVMGetOperand(in, 1));
+    int ka = -1, kb = -1;
+    enum bits_origin ox = origin(x, &ka), oy = origin(y, &kb);
+    const struct aval *stored, *packet;
+    int k;
+    if (ox == ORIGIN_STATE && oy == ORIGIN_HEADER) {
+        stored = x, packet = y, k = ka;
+    } else if (oy == ORIGIN_STATE && ox == ORIGIN_HEADER) {
+        stored = y, packet = x, k = kb;
+    } else {
+        return;
+    }
+    struct ir_key sk, pk;
+    lift_bits_to_key(stored->b, stored->width, true, &sk);
+    lift_bits_to_key(packet->b, packet->width, true, &pk);
+    struct ir_access *a = &L->nf->accesses[k];
+    struct ir_guard *g = NULL;
+    for (int i = 0; i < a->n_guards; i++)
+        if (a->guards[i].from_access == k)
+            g = &a->guards[i];
+    if (!g) {
+        if (a->n_guards >= IR_MAX_GUARDS)
+            return;
+        g = &a->guards[a->n_guards++];
+        memset(g, 0, sizeof *g);
+        g->from_access = k;
+    }
+    if (g->stored.count + sk.count > IR_KEY_MAX_PARTS || g->packet.count + pk.count > IR_KEY_MAX_PARTS)
+        return;
+    append_parts(&g->stored, &sk);
+    append_parts(&g->packet, &pk);
+}
+
+int lift_port(struct lift *L, struct util_error *err)
+{
+    struct ir_nf *nf = L->nf;
+    int first_access = nf->n_accesses;
+    (void)err;
+    /* Pass 1: classify calls; number the state accesses. */
+    for (int b = 0; b < L->n_blocks; b++)
+        for (LLVMValueRef in = LLVMGetFirstInstruction(L->blocks[b]); in;
+             in = LLVMGetNextInstruction(in)) {
+            if (!LLVMIsACallInst(in))
+                continue;
+            const char *name = lift_callee_name(in);
+            switch (lift_call_class(in)) {
+            case CALL_STATE:
+                register_call(L, in);
+                break;
+            case CALL_UNKNOWN:
+                add_issue(L, IR_ISSUE_UNKNOWN_CALL, -1, in,
+                          "call to the external function `%s`, which is neither the nf.h API "
+                          "nor a known pure function", name);
+                break;
+            case CALL_DEFINED:
+                add_issue(L, IR_ISSUE_UNKNOWN_CALL, -1, in,
+                          "call to `%s`, an NF function that could not be inlined "
+                          "(recursive?)", name);
+                break;
+            case CALL_INDIRECT:
+                add_issue(L, IR_ISSUE_INDIRECT_CALL, -1, in, "%s",
+                          "an indirect call (through a function pointer)");
+                break;
+            case CALL_ASM:
+                add_issue(L, IR_ISSUE_INLINE_ASM, -1, in, "%s", "inline assembly");
+                break;
+            default:
+                break;
+            }
+        }
+    /* Pass 2: keys, related objects; writes; guards. */
+    for (int b = 0; b < L->n_blocks; b++)
+        for (LLVMValueRef in = LLVMGetFirstInstruction(L->blocks[b]); in;
+             in = LLVMGetNextInstruction(in)) {
+            int k = LLVMIsACallInst(in) ? lift_access_of_call(L, in) : -1;
+            if (k >= 0)
+                fill_access(L, in, k);
+            scan_writes(L, in);
+            scan_guard(L, in);
+        }
+    (void)first_access;
+    return 0;
+}

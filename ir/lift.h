@@ -1,0 +1,160 @@
+/*
+ * lift.h - PRIVATE to ir/: the state the lifting files share. Not a public
+ * header; other modules include only ir/ir.h.
+ *
+ * Files: load.c (read + check + normalise the bitcode), specialise.c (one
+ * clone of nf_process per input port), value.c (the abstract domain: bits of
+ * SSA values, pointer bases), keymem.c (reaching stores over stack memory,
+ * bits -> ir_key), calls.c (objects, state calls, writes, issues, guards),
+ * ir.c (ir_analyze_file and friends).
+ */
+#ifndef RSSKEY_IR_LIFT_H
+#define RSSKEY_IR_LIFT_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+
+#include "ir/ir.h"
+
+/* ---- A pointer-keyed hash map (value -> int or pointer) ---------------- */
+
+struct ptrmap {
+    void **keys;
+    void **vals;
+    size_t cap, count;
+};
+
+void ptrmap_init(struct ptrmap *m);
+void ptrmap_free(struct ptrmap *m);
+void *ptrmap_get(const struct ptrmap *m, const void *key, bool *found);
+void ptrmap_put(struct ptrmap *m, const void *key, void *val);
+
+/* ---- Abstract bits ------------------------------------------------------- */
+
+/* What one bit of a value (or of a byte in memory) is. */
+enum abit_kind {
+    AB_ZERO, AB_ONE,
+    AB_UNDEF,       /* uninitialised / poison: any value; merges into anything */
+    AB_GCONST,      /* a value read from a plain global: constant per run */
+    AB_HDR,         /* header bit: layer, pos = byte * 8 + bit (bit 0 = LSB) */
+    AB_PORT,        /* pkt->port bit pos */
+    AB_TIME,        /* pkt->time_ns bit pos */
+    AB_STATE,       /* bit pos of what access `access` returned / points to */
+    AB_UNKNOWN
+};
+
+/* Header layers of AB_HDR bits. */
+enum {
+    LAYER_L2 = 2, LAYER_V4 = 3, LAYER_L4 = 4,
+    LAYER_V6 = 6,       /* IPv6 header (reported as layer 3) */
+    LAYER_PROTO = 9     /* nf_l4_proto()'s result: ip.proto */
+};
+
+#define POS_UNKNOWN 0xFFFF
+
+struct abit {
+    uint8_t kind;
+    uint8_t layer;
+    uint16_t pos;
+    int32_t access;
+};
+
+#define AVAL_MAX_BITS 256
+
+/* Abstract value: `width` bits, bit 0 the least significant. */
+struct aval {
+    int width;
+    struct abit b[AVAL_MAX_BITS];
+};
+
+/* Where a pointer points. */
+enum pbase { PB_UNKNOWN, PB_NULL, PB_ALLOCA, PB_HDR, PB_STATE, PB_PKT, PB_GLOBAL };
+
+struct aptr {
+    enum pbase kind;
+    LLVMValueRef base;      /* PB_ALLOCA: the alloca; PB_GLOBAL: the global */
+    int layer;              /* PB_HDR */
+    int access;             /* PB_STATE: the access that returned it */
+    bool writable;          /* PB_STATE: from nf_vector_write */
+    bool var_offset;        /* offset not a constant */
+    int64_t offset;
+};
+
+/* ---- The per-port lifting context ------------------------------------------ */
+
+/* A global slot holding an object handle. */
+struct handle_slot {
+    char global[128];       /* by name: the per-port clones have their own globals */
+    int64_t offset;
+    int object;
+};
+
+struct lift {
+    struct ir_nf *nf;
+    LLVMModuleRef mod;
+    LLVMTargetDataRef td;
+    struct handle_slot *slots;
+    int n_slots;
+
+    /* Per port (reset by lift_port_begin). */
+    int port;
+    LLVMValueRef fn;        /* nf_process of this port's clone */
+    LLVMValueRef pkt;       /* its argument */
+    struct ptrmap calls;    /* call instruction -> access index + 1 */
+    struct ptrmap values;   /* value -> struct aval * (cache) */
+    struct ptrmap inprogress;
+    struct ptrmap block_index;  /* basic block (as value) -> index + 1 */
+    int n_blocks;
+    LLVMBasicBlockRef *blocks;
+    int *pred_start, *preds;    /* predecessors of block i: preds[pred_start[i]..pred_start[i+1]) */
+};
+
+/* load.c */
+int lift_load(const char *path, LLVMContextRef ctx, LLVMModuleRef *out, struct util_error *err);
+int lift_check_entry_points(LLVMModuleRef mod, const char *path, struct util_error *err);
+int lift_normalise(LLVMModuleRef mod, struct util_error *err);
+int lift_run_passes(LLVMModuleRef mod, const char *passes, struct util_error *err);
+
+/* specialise.c */
+LLVMModuleRef lift_specialise(LLVMModuleRef normalised, int port, struct util_error *err);
+
+/* value.c */
+const struct aval *lift_eval(struct lift *L, LLVMValueRef v);
+struct aptr lift_resolve_ptr(struct lift *L, LLVMValueRef p);
+void aval_set_unknown(struct aval *a, int width);
+/* Constant byte offset a GEP (instruction or constant expression) adds; false if
+ * an index is not constant. */
+bool lift_gep_const_offset(LLVMTargetDataRef td, LLVMValueRef gep, int64_t *off);
+int lift_type_bits(struct lift *L, LLVMTypeRef t);
+bool lift_const_int(LLVMValueRef v, int64_t *out);
+void lift_port_begin(struct lift *L, LLVMValueRef fn, int port);
+void lift_port_end(struct lift *L);
+int lift_access_of_call(struct lift *L, LLVMValueRef call);  /* -1 if not a state call */
+
+/* keymem.c */
+void lift_ptr_bytes(struct lift *L, LLVMValueRef at, LLVMValueRef ptr, int nbytes,
+                    struct abit *out);
+void lift_bits_to_key(const struct abit *bits, int nbits, bool integer, struct ir_key *key);
+enum ir_field_id lift_header_field(int layer, int byte, int *field_start);
+
+/* calls.c */
+enum call_class {
+    CALL_STATE,         /* a state API call (nf_map_get, ...) */
+    CALL_CREATE,        /* nf_*_create */
+    CALL_ACCESSOR,      /* nf_eth, nf_ipv4, ... */
+    CALL_HARMLESS,      /* nf_config, nf_l4_proto, nf_checksums_update, pure libc */
+    CALL_INTRINSIC,     /* llvm.* */
+    CALL_DEFINED,       /* an NF function left after inlining (recursion) */
+    CALL_UNKNOWN,       /* another external function */
+    CALL_INDIRECT,
+    CALL_ASM
+};
+enum call_class lift_call_class(LLVMValueRef call);
+void lift_mem_read(struct lift *L, LLVMValueRef at, struct aptr p, int nbytes, struct abit *out);
+int lift_objects(struct lift *L, LLVMValueRef init_fn, struct util_error *err);
+int lift_config_ports(LLVMValueRef init_fn);
+int lift_port(struct lift *L, struct util_error *err);
+void lift_location(LLVMValueRef inst, struct ir_location *loc);
+const char *lift_callee_name(LLVMValueRef call);
+
+#endif /* RSSKEY_IR_LIFT_H */

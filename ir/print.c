@@ -1,0 +1,214 @@
+/*
+ * print.c - a lifted NF as text (for people) and as JSON (for scripts and
+ * tests): objects, accesses with keys and guards, header writes, issues.
+ */
+#include "ir/ir.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const kind_names[] = {"map", "vector", "alloc", "sketch", "chash", "counter"};
+static const char *const issue_names[] = {
+    "unknown-call", "indirect-call", "inline-asm", "global-write", "borrow-write",
+    "unknown-object", "api-misuse",
+};
+
+const char *ir_object_kind_name(enum ir_object_kind k)
+{
+    return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
+}
+
+const char *ir_issue_kind_name(enum ir_issue_kind k)
+{
+    return (unsigned)k < sizeof issue_names / sizeof issue_names[0] ? issue_names[k] : "?";
+}
+
+const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned len)
+{
+    char f[48];
+    switch (p->field.id) {
+    case IR_FIELD_OTHER_HEADER:
+        snprintf(buf, len, "L%u[%u]:%u", p->layer, p->offset, p->bits);
+        break;
+    case IR_FIELD_STATE:
+        snprintf(buf, len, "state#%d+%u:%u", p->from_access, p->offset, p->bits);
+        break;
+    case IR_FIELD_CONSTANT:
+        snprintf(buf, len, "const(%lld):%u", (long long)p->constant, p->bits);
+        break;
+    default:
+        snprintf(buf, len, "%s", ir_field_format(p->field, f, sizeof f));
+        if (p->bits != ir_field_bits(p->field.id) &&
+            !(p->field.prefix && p->bits == p->field.prefix)) {
+            size_t n = strlen(buf);
+            snprintf(buf + n, len - n, ":%u", p->bits);
+        }
+        break;
+    }
+    return buf;
+}
+
+static void key_text(const struct ir_key *k, FILE *out)
+{
+    char buf[64];
+    fputc('(', out);
+    for (int i = 0; i < k->count; i++)
+        fprintf(out, "%s%s", i ? ", " : "", ir_key_part_format(&k->parts[i], buf, sizeof buf));
+    fputc(')', out);
+}
+
+static void where_text(const struct ir_location *w, FILE *out)
+{
+    if (w->file[0])
+        fprintf(out, "%s:%d", w->file, w->line);
+    else
+        fprintf(out, "%s", w->function);
+}
+
+void ir_nf_write_text(const struct ir_nf *nf, FILE *out)
+{
+    fprintf(out, "%s: %d ports, %d objects, %d accesses, %d header writes, %d issues\n",
+            nf->path, nf->n_ports, nf->n_objects, nf->n_accesses, nf->n_writes, nf->n_issues);
+    for (int i = 0; i < nf->n_objects; i++) {
+        const struct ir_object *o = &nf->objects[i];
+        fprintf(out, "  object %d %s %s key=%u record=%u capacity=%u\n", i,
+                ir_object_kind_name(o->kind), o->name, o->key_size, o->record_size, o->capacity);
+    }
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        fprintf(out, "  #%d port %d %s %s ", i, a->port, ir_api_name(a->api),
+                nf->objects[a->object].name);
+        key_text(&a->key, out);
+        for (int r = 0; r < 2; r++)
+            if (a->related[r] >= 0)
+                fprintf(out, " related=%s", nf->objects[a->related[r]].name);
+        for (int g = 0; g < a->n_guards; g++) {
+            fprintf(out, " guard ");
+            key_text(&a->guards[g].stored, out);
+            fprintf(out, "==");
+            key_text(&a->guards[g].packet, out);
+        }
+        fprintf(out, " at ");
+        where_text(&a->where, out);
+        fputc('\n', out);
+    }
+    for (int i = 0; i < nf->n_writes; i++) {
+        const struct ir_header_write *w = &nf->writes[i];
+        char f[48];
+        fprintf(out, "  write port %d %s (L%u[%u]:%u) = ", w->port,
+                ir_field_format(w->field, f, sizeof f), w->layer, w->offset, w->bits);
+        key_text(&w->value, out);
+        fprintf(out, " at ");
+        where_text(&w->where, out);
+        fputc('\n', out);
+    }
+    for (int i = 0; i < nf->n_issues; i++) {
+        const struct ir_issue *is = &nf->issues[i];
+        fprintf(out, "  issue port %d %s object %d: %s at ", is->port,
+                ir_issue_kind_name(is->kind), is->object, is->detail);
+        where_text(&is->where, out);
+        fputc('\n', out);
+    }
+}
+
+static void key_json(struct util_json *w, const struct ir_key *k)
+{
+    char buf[64];
+    util_json_array_begin(w);
+    for (int i = 0; i < k->count; i++)
+        util_json_string(w, ir_key_part_format(&k->parts[i], buf, sizeof buf));
+    util_json_array_end(w);
+}
+
+static void where_json(struct util_json *w, const struct ir_location *loc)
+{
+    util_json_key(w, "file");
+    util_json_string(w, loc->file);
+    util_json_key(w, "line");
+    util_json_int(w, loc->line);
+    util_json_key(w, "function");
+    util_json_string(w, loc->function);
+}
+
+void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
+{
+    util_json_key(w, "ports");
+    util_json_int(w, nf->n_ports);
+    util_json_key(w, "objects");
+    util_json_array_begin(w);
+    for (int i = 0; i < nf->n_objects; i++) {
+        const struct ir_object *o = &nf->objects[i];
+        util_json_object_begin(w);
+        util_json_key(w, "name");
+        util_json_string(w, o->name);
+        util_json_key(w, "kind");
+        util_json_string(w, ir_object_kind_name(o->kind));
+        util_json_key(w, "key_size");
+        util_json_uint(w, o->key_size);
+        util_json_key(w, "record_size");
+        util_json_uint(w, o->record_size);
+        util_json_key(w, "capacity");
+        util_json_uint(w, o->capacity);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+    util_json_key(w, "accesses");
+    util_json_array_begin(w);
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        util_json_object_begin(w);
+        util_json_key(w, "object");
+        util_json_string(w, nf->objects[a->object].name);
+        util_json_key(w, "api");
+        util_json_string(w, ir_api_name(a->api));
+        util_json_key(w, "port");
+        util_json_int(w, a->port);
+        util_json_key(w, "key");
+        key_json(w, &a->key);
+        util_json_key(w, "guards");
+        util_json_array_begin(w);
+        for (int g = 0; g < a->n_guards; g++) {
+            util_json_object_begin(w);
+            util_json_key(w, "stored");
+            key_json(w, &a->guards[g].stored);
+            util_json_key(w, "packet");
+            key_json(w, &a->guards[g].packet);
+            util_json_object_end(w);
+        }
+        util_json_array_end(w);
+        where_json(w, &a->where);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+    util_json_key(w, "header_writes");
+    util_json_array_begin(w);
+    for (int i = 0; i < nf->n_writes; i++) {
+        const struct ir_header_write *hw = &nf->writes[i];
+        char f[48];
+        util_json_object_begin(w);
+        util_json_key(w, "port");
+        util_json_int(w, hw->port);
+        util_json_key(w, "field");
+        util_json_string(w, ir_field_format(hw->field, f, sizeof f));
+        util_json_key(w, "value");
+        key_json(w, &hw->value);
+        where_json(w, &hw->where);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+    util_json_key(w, "issues");
+    util_json_array_begin(w);
+    for (int i = 0; i < nf->n_issues; i++) {
+        const struct ir_issue *is = &nf->issues[i];
+        util_json_object_begin(w);
+        util_json_key(w, "kind");
+        util_json_string(w, ir_issue_kind_name(is->kind));
+        util_json_key(w, "port");
+        util_json_int(w, is->port);
+        util_json_key(w, "detail");
+        util_json_string(w, is->detail);
+        where_json(w, &is->where);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+}

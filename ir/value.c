@@ -1,0 +1,862 @@
+/*
+ * value.c - the abstract domain: every integer (or integer-vector) SSA value
+ * of the specialised nf_process is described bit by bit (constant, header
+ * bit, port, time, state bit, unknown), and every pointer by its base
+ * (stack slot, header, state record, packet struct, global) plus offset.
+ *
+ * Bit-exact operations (shifts and rotates by constants, and/or/xor with
+ * constants, truncation, extensions, bswap, shuffles) move bits; operations
+ * that are injective in one operand when the other is constant (add, sub,
+ * mul by an odd constant, xor) keep that operand's bits; everything else
+ * mixes its operands' bits into one source (a single state access, the
+ * time) or AB_UNKNOWN. Unknown is always a safe answer.
+ */
+#include "ir/lift.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- ptrmap --------------------------------------------------------------- */
+
+void ptrmap_init(struct ptrmap *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void ptrmap_free(struct ptrmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+static size_t ptr_hash(const void *p, size_t cap)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x & (cap - 1);
+}
+
+void *ptrmap_get(const struct ptrmap *m, const void *key, bool *found)
+{
+    if (found)
+        *found = false;
+    if (m->cap == 0)
+        return NULL;
+    for (size_t i = ptr_hash(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == NULL)
+            return NULL;
+        if (m->keys[i] == key) {
+            if (found)
+                *found = true;
+            return m->vals[i];
+        }
+    }
+}
+
+void ptrmap_put(struct ptrmap *m, const void *key, void *val)
+{
+    if ((m->count + 1) * 2 > m->cap) {
+        struct ptrmap bigger = {0};
+        bigger.cap = m->cap ? m->cap * 2 : 64;
+        bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
+        bigger.vals = calloc(bigger.cap, sizeof *bigger.vals);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i])
+                ptrmap_put(&bigger, m->keys[i], m->vals[i]);
+        ptrmap_free(m);
+        *m = bigger;
+    }
+    size_t i = ptr_hash(key, m->cap);
+    while (m->keys[i] != NULL && m->keys[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    if (m->keys[i] == NULL)
+        m->count++;
+    m->keys[i] = (void *)key;
+    m->vals[i] = val;
+}
+
+/* ---- Per-port setup -------------------------------------------------------- */
+
+void lift_port_begin(struct lift *L, LLVMValueRef fn, int port)
+{
+    L->fn = fn;
+    L->port = port;
+    L->pkt = LLVMGetParam(fn, 0);
+    ptrmap_init(&L->calls);
+    ptrmap_init(&L->values);
+    ptrmap_init(&L->inprogress);
+    ptrmap_init(&L->block_index);
+    L->n_blocks = (int)LLVMCountBasicBlocks(fn);
+    L->blocks = calloc((size_t)L->n_blocks + 1, sizeof *L->blocks);
+    LLVMGetBasicBlocks(fn, L->blocks);
+    for (int i = 0; i < L->n_blocks; i++)
+        ptrmap_put(&L->block_index, LLVMBasicBlockAsValue(L->blocks[i]), (void *)(intptr_t)(i + 1));
+    /* Predecessor lists from the terminators' successors. */
+    int *count = calloc((size_t)L->n_blocks + 1, sizeof *count);
+    int total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            L->pred_start = calloc((size_t)L->n_blocks + 1, sizeof *L->pred_start);
+            for (int i = 0; i < L->n_blocks; i++)
+                L->pred_start[i + 1] = L->pred_start[i] + count[i];
+            L->preds = calloc((size_t)total + 1, sizeof *L->preds);
+            memset(count, 0, ((size_t)L->n_blocks + 1) * sizeof *count);
+        }
+        for (int i = 0; i < L->n_blocks; i++) {
+            LLVMValueRef term = LLVMGetBasicBlockTerminator(L->blocks[i]);
+            if (!term)
+                continue;
+            unsigned n = LLVMGetNumSuccessors(term);
+            for (unsigned s = 0; s < n; s++) {
+                int j = (int)(intptr_t)ptrmap_get(&L->block_index,
+                                                  LLVMBasicBlockAsValue(LLVMGetSuccessor(term, s)),
+                                                  NULL) - 1;
+                if (j < 0)
+                    continue;
+                if (pass == 0) {
+                    count[j]++;
+                    total++;
+                } else {
+                    L->preds[L->pred_start[j] + count[j]++] = i;
+                }
+            }
+        }
+    }
+    free(count);
+}
+
+void lift_port_end(struct lift *L)
+{
+    for (size_t i = 0; i < L->values.cap; i++)
+        if (L->values.keys[i])
+            free(L->values.vals[i]);
+    ptrmap_free(&L->values);
+    ptrmap_free(&L->calls);
+    ptrmap_free(&L->inprogress);
+    ptrmap_free(&L->block_index);
+    free(L->blocks);
+    free(L->pred_start);
+    free(L->preds);
+    L->blocks = NULL;
+    L->pred_start = L->preds = NULL;
+}
+
+int lift_access_of_call(struct lift *L, LLVMValueRef call)
+{
+    return (int)(intptr_t)ptrmap_get(&L->calls, call, NULL) - 1;
+}
+
+/* ---- Helpers ----------------------------------------------------------------- */
+
+bool lift_const_int(LLVMValueRef v, int64_t *out)
+{
+    if (!v || !LLVMIsAConstantInt(v))
+        return false;
+    if (LLVMGetIntTypeWidth(LLVMTypeOf(v)) > 64)
+        return false;
+    *out = LLVMConstIntGetSExtValue(v);
+    return true;
+}
+
+int lift_type_bits(struct lift *L, LLVMTypeRef t)
+{
+    switch (LLVMGetTypeKind(t)) {
+    case LLVMIntegerTypeKind:
+        return (int)LLVMGetIntTypeWidth(t);
+    case LLVMPointerTypeKind:
+        return 64;
+    case LLVMVectorTypeKind: {
+        LLVMTypeRef e = LLVMGetElementType(t);
+        return (int)LLVMGetVectorSize(t) * lift_type_bits(L, e);
+    }
+    default:
+        return (int)(LLVMSizeOfTypeInBits(L->td, t));
+    }
+}
+
+static int lane_bits(LLVMTypeRef t)
+{
+    if (LLVMGetTypeKind(t) == LLVMVectorTypeKind)
+        return (int)LLVMGetIntTypeWidth(LLVMGetElementType(t));
+    return LLVMGetTypeKind(t) == LLVMIntegerTypeKind ? (int)LLVMGetIntTypeWidth(t) : 64;
+}
+
+bool lift_gep_const_offset(LLVMTargetDataRef td, LLVMValueRef gep, int64_t *off)
+{
+    LLVMTypeRef t = LLVMGetGEPSourceElementType(gep);
+    int n = LLVMGetNumOperands(gep);
+    int64_t total = 0;
+    for (int i = 1; i < n; i++) {
+        int64_t idx;
+        if (!lift_const_int(LLVMGetOperand(gep, (unsigned)i), &idx))
+            return false;
+        if (i == 1) {
+            total += idx * (int64_t)LLVMABISizeOfType(td, t);
+            continue;
+        }
+        switch (LLVMGetTypeKind(t)) {
+        case LLVMStructTypeKind:
+            total += (int64_t)LLVMOffsetOfElement(td, t, (unsigned)idx);
+            t = LLVMStructGetTypeAtIndex(t, (unsigned)idx);
+            break;
+        case LLVMArrayTypeKind:
+        case LLVMVectorTypeKind:
+            t = LLVMGetElementType(t);
+            total += idx * (int64_t)LLVMABISizeOfType(td, t);
+            break;
+        default:
+            return false;
+        }
+    }
+    *off = total;
+    return true;
+}
+
+void aval_set_unknown(struct aval *a, int width)
+{
+    a->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
+    for (int i = 0; i < a->width; i++)
+        a->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1};
+}
+
+static struct abit bit_const(int one)
+{
+    return (struct abit){one ? AB_ONE : AB_ZERO, 0, 0, -1};
+}
+
+static bool bit_is_const(struct abit b)
+{
+    return b.kind == AB_ZERO || b.kind == AB_ONE || b.kind == AB_UNDEF || b.kind == AB_GCONST;
+}
+
+static bool bit_eq(struct abit a, struct abit b)
+{
+    return a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access;
+}
+
+/* One source for a combination of bits: a single state access, the time, a
+ * constant, else unknown. `have` tracks what was seen so far. */
+struct mix {
+    bool any;
+    struct abit src;
+};
+
+static void mix_add(struct mix *m, struct abit b)
+{
+    if (bit_is_const(b))
+        return;
+    struct abit s = b;
+    if (s.kind == AB_STATE || s.kind == AB_TIME || s.kind == AB_PORT)
+        s.pos = POS_UNKNOWN;
+    else
+        s = (struct abit){AB_UNKNOWN, 0, 0, -1};
+    if (!m->any) {
+        m->any = true;
+        m->src = s;
+    } else if (!bit_eq(m->src, s)) {
+        m->src = (struct abit){AB_UNKNOWN, 0, 0, -1};
+    }
+}
+
+static struct abit mix_result(const struct mix *m)
+{
+    return m->any ? m->src : (struct abit){AB_GCONST, 0, 0, -1};
+}
+
+static void aval_mix(struct aval *out, int width, const struct aval *a, const struct aval *b)
+{
+    struct mix m = {0};
+    for (int i = 0; a && i < a->width; i++)
+        mix_add(&m, a->b[i]);
+    for (int i = 0; b && i < b->width; i++)
+        mix_add(&m, b->b[i]);
+    out->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
+    struct abit r = mix_result(&m);
+    for (int i = 0; i < out->width; i++)
+        out->b[i] = r;
+}
+
+/* A lane that is wholly ZERO/ONE: its value. */
+static bool lane_const(const struct aval *a, int lo, int n, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n && lo + i < a->width; i++) {
+        struct abit b = a->b[lo + i];
+        if (b.kind != AB_ZERO && b.kind != AB_ONE)
+            return false;
+        if (b.kind == AB_ONE && i < 64)
+            v |= 1ULL << i;
+    }
+    *out = v;
+    return true;
+}
+
+static bool lane_all_const(const struct aval *a, int lo, int n)
+{
+    for (int i = 0; i < n && lo + i < a->width; i++)
+        if (!bit_is_const(a->b[lo + i]))
+            return false;
+    return true;
+}
+
+static struct aval *aval_new(void)
+{
+    struct aval *a = malloc(sizeof *a);
+    a->width = 0;
+    return a;
+}
+
+/* ---- Pointers ------------------------------------------------------------------ */
+
+static const struct { const char *name; int layer; } header_accessors[] = {
+    {"nf_eth", LAYER_L2}, {"nf_ipv4", LAYER_V4}, {"nf_ipv6", LAYER_V6},
+    {"nf_l4", LAYER_L4}, {"nf_tcp", LAYER_L4}, {"nf_udp", LAYER_L4},
+};
+
+static struct aptr resolve(struct lift *L, LLVMValueRef p, int depth)
+{
+    struct aptr r = {PB_UNKNOWN, NULL, 0, -1, false, false, 0};
+    if (depth > 24)
+        return r;
+    if (p == L->pkt) {
+        r.kind = PB_PKT;
+        return r;
+    }
+    if (LLVMIsAConstantPointerNull(p)) {
+        r.kind = PB_NULL;
+        return r;
+    }
+    if (LLVMIsAAllocaInst(p)) {
+        r.kind = PB_ALLOCA;
+        r.base = p;
+        return r;
+    }
+    if (LLVMIsAGlobalVariable(p)) {
+        r.kind = PB_GLOBAL;
+        r.base = p;
+        return r;
+    }
+    bool gep = LLVMIsAGetElementPtrInst(p) ||
+               (LLVMIsAConstantExpr(p) && LLVMGetConstOpcode(p) == LLVMGetElementPtr);
+    if (gep) {
+        r = resolve(L, LLVMGetOperand(p, 0), depth + 1);
+        int64_t off;
+        if (lift_gep_const_offset(L->td, p, &off))
+            r.offset += off;
+        else
+            r.var_offset = true;
+        return r;
+    }
+    if (LLVMIsACallInst(p)) {
+        const char *name = lift_callee_name(p);
+        for (size_t i = 0; name && i < sizeof header_accessors / sizeof header_accessors[0]; i++)
+            if (strcmp(name, header_accessors[i].name) == 0) {
+                r.kind = PB_HDR;
+                r.layer = header_accessors[i].layer;
+                return r;
+            }
+        int k = lift_access_of_call(L, p);
+        if (k >= 0 && name && (strcmp(name, "nf_vector_read") == 0 ||
+                               strcmp(name, "nf_vector_write") == 0)) {
+            r.kind = PB_STATE;
+            r.access = k;
+            r.writable = strcmp(name, "nf_vector_write") == 0;
+            return r;
+        }
+        return r;
+    }
+    if (LLVMIsALoadInst(p)) {
+        /* pkt->data: the frame, i.e. the Ethernet header. */
+        struct aptr from = resolve(L, LLVMGetOperand(p, 0), depth + 1);
+        if (from.kind == PB_PKT && !from.var_offset && from.offset == 0) {
+            r.kind = PB_HDR;
+            r.layer = LAYER_L2;
+        }
+        return r;
+    }
+    if (LLVMIsAPHINode(p) || LLVMIsASelectInst(p)) {
+        if (ptrmap_get(&L->inprogress, p, NULL))
+            return r;
+        ptrmap_put(&L->inprogress, p, (void *)1);
+        unsigned n = LLVMIsAPHINode(p) ? LLVMCountIncoming(p) : 2;
+        struct aptr acc = r;
+        for (unsigned i = 0; i < n; i++) {
+            LLVMValueRef in = LLVMIsAPHINode(p) ? LLVMGetIncomingValue(p, i)
+                                                : LLVMGetOperand(p, i + 1);
+            if (in == p)
+                continue;
+            struct aptr one = resolve(L, in, depth + 1);
+            if (one.kind == PB_NULL)
+                continue;       /* a NULL arm is never dereferenced safely */
+            if (acc.kind == PB_UNKNOWN && i == 0) {
+                acc = one;
+            } else if (acc.kind == PB_UNKNOWN && acc.base == NULL && !acc.var_offset &&
+                       acc.access == -1 && acc.layer == 0) {
+                acc = one;
+            } else if (one.kind != acc.kind || one.base != acc.base || one.layer != acc.layer ||
+                       one.access != acc.access) {
+                acc = r;
+                break;
+            } else if (one.offset != acc.offset || one.var_offset) {
+                acc.var_offset = true;
+            }
+        }
+        ptrmap_put(&L->inprogress, p, NULL);
+        return acc;
+    }
+    return r;
+}
+
+struct aptr lift_resolve_ptr(struct lift *L, LLVMValueRef p)
+{
+    return resolve(L, p, 0);
+}
+
+/* ---- Values ------------------------------------------------------------------------- */
+
+static void eval_const(struct lift *L, LLVMValueRef v, struct aval *out, int width)
+{
+    out->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
+    LLVMTypeRef t = LLVMTypeOf(v);
+    if (LLVMIsUndef(v) || LLVMIsPoison(v)) {
+        for (int i = 0; i < out->width; i++)
+            out->b[i] = (struct abit){AB_UNDEF, 0, 0, -1};
+        return;
+    }
+    if (LLVMIsAConstantAggregateZero(v) || LLVMIsAConstantPointerNull(v)) {
+        for (int i = 0; i < out->width; i++)
+            out->b[i] = bit_const(0);
+        return;
+    }
+    if (LLVMIsAConstantInt(v) && width <= 64) {
+        uint64_t x = LLVMConstIntGetZExtValue(v);
+        for (int i = 0; i < out->width; i++)
+            out->b[i] = bit_const((int)((x >> i) & 1));
+        return;
+    }
+    if (LLVMGetTypeKind(t) == LLVMVectorTypeKind &&
+        (LLVMIsAConstantDataVector(v) || LLVMIsAConstantVector(v))) {
+        int ew = lane_bits(t);
+        unsigned n = LLVMGetVectorSize(t);
+        for (unsigned i = 0; i < n; i++) {
+            const struct aval *e = lift_eval(L, LLVMGetAggregateElement(v, i));
+            for (int j = 0; j < ew && (int)i * ew + j < out->width; j++)
+                out->b[(int)i * ew + j] = j < e->width ? e->b[j] : bit_const(0);
+        }
+        return;
+    }
+    aval_set_unknown(out, width);
+}
+
+static void eval_shift(LLVMOpcode op, const struct aval *x, const struct aval *s, int ew,
+                       struct aval *out)
+{
+    out->width = x->width;
+    for (int lo = 0; lo < x->width; lo += ew) {
+        uint64_t amount;
+        if (!lane_const(s, lo, ew, &amount) || amount >= (uint64_t)ew) {
+            struct mix m = {0};
+            for (int i = 0; i < ew; i++)
+                mix_add(&m, x->b[lo + i]);
+            for (int i = 0; i < ew; i++)
+                mix_add(&m, s->b[lo + i]);
+            for (int i = 0; i < ew; i++)
+                out->b[lo + i] = mix_result(&m);
+            continue;
+        }
+        int a = (int)amount;
+        for (int i = 0; i < ew; i++) {
+            struct abit b;
+            if (op == LLVMShl)
+                b = i >= a ? x->b[lo + i - a] : bit_const(0);
+            else if (i + a < ew)
+                b = x->b[lo + i + a];
+            else
+                b = op == LLVMAShr ? x->b[lo + ew - 1] : bit_const(0);
+            out->b[lo + i] = b;
+        }
+    }
+}
+
+static struct abit bitwise(LLVMOpcode op, struct abit a, struct abit b)
+{
+    bool az = a.kind == AB_ZERO, ao = a.kind == AB_ONE;
+    bool bz = b.kind == AB_ZERO, bo = b.kind == AB_ONE;
+    switch (op) {
+    case LLVMAnd:
+        if (az || bz)
+            return bit_const(0);
+        if (ao)
+            return b;
+        if (bo)
+            return a;
+        break;
+    case LLVMOr:
+        if (ao || bo)
+            return bit_const(1);
+        if (az)
+            return b;
+        if (bz)
+            return a;
+        break;
+    default: /* xor: a constant operand flips or keeps the other bit */
+        if ((az || ao) && (bz || bo))
+            return bit_const(az != bz);
+        if (az || ao)
+            return b;
+        if (bz || bo)
+            return a;
+        break;
+    }
+    if (bit_eq(a, b) && op != LLVMXor)
+        return a;
+    struct mix m = {0};
+    mix_add(&m, a);
+    mix_add(&m, b);
+    return mix_result(&m);
+}
+
+/* add/sub/mul: per lane, if one operand is constant the result is an
+ * injective function of the other (mul: odd constants; powers of two shift). */
+static void eval_arith(LLVMOpcode op, const struct aval *x, const struct aval *y, int ew,
+                       struct aval *out)
+{
+    out->width = x->width;
+    for (int lo = 0; lo < x->width; lo += ew) {
+        uint64_t cx = 0, cy = 0;
+        bool kx = lane_const(x, lo, ew, &cx), ky = lane_const(y, lo, ew, &cy);
+        if (kx && ky) {
+            uint64_t r = op == LLVMAdd ? cx + cy : op == LLVMSub ? cx - cy : cx * cy;
+            for (int i = 0; i < ew; i++)
+                out->b[lo + i] = bit_const(i < 64 ? (int)((r >> i) & 1) : 0);
+            continue;
+        }
+        const struct aval *var = NULL;
+        if (op == LLVMMul) {
+            uint64_t c = ky ? cy : cx;
+            const struct aval *other = ky ? x : y;
+            if ((kx || ky) && c != 0 && (c & (c - 1)) == 0) {
+                int sh = __builtin_ctzll(c);
+                for (int i = 0; i < ew; i++)
+                    out->b[lo + i] = i >= sh ? other->b[lo + i - sh] : bit_const(0);
+                continue;
+            }
+            if ((kx || ky) && (c & 1))
+                var = other;
+        } else if (lane_all_const(y, lo, ew)) {
+            var = x;
+        } else if (lane_all_const(x, lo, ew)) {
+            var = y;
+        }
+        if (var) {
+            for (int i = 0; i < ew; i++)
+                out->b[lo + i] = var->b[lo + i];
+            continue;
+        }
+        struct mix m = {0};
+        for (int i = 0; i < ew; i++) {
+            mix_add(&m, x->b[lo + i]);
+            mix_add(&m, y->b[lo + i]);
+        }
+        for (int i = 0; i < ew; i++)
+            out->b[lo + i] = mix_result(&m);
+    }
+}
+
+static void merge_into(struct aval *acc, const struct aval *one, bool *first)
+{
+    if (*first) {
+        *acc = *one;
+        *first = false;
+        return;
+    }
+    for (int i = 0; i < acc->width && i < one->width; i++) {
+        struct abit a = acc->b[i], b = one->b[i];
+        if (bit_eq(a, b) || b.kind == AB_UNDEF)
+            continue;
+        if (a.kind == AB_UNDEF) {
+            acc->b[i] = b;
+            continue;
+        }
+        if ((a.kind == AB_GCONST || a.kind == AB_ZERO || a.kind == AB_ONE) &&
+            (b.kind == AB_GCONST || b.kind == AB_ZERO || b.kind == AB_ONE)) {
+            acc->b[i] = (struct abit){AB_GCONST, 0, 0, -1};
+            continue;
+        }
+        struct mix m = {0};
+        mix_add(&m, a);
+        mix_add(&m, b);
+        acc->b[i] = m.any ? m.src : (struct abit){AB_UNKNOWN, 0, 0, -1};
+        if (a.kind == AB_STATE && b.kind == AB_STATE && a.access != b.access)
+            acc->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1};
+    }
+}
+
+static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int width)
+{
+    const char *name = lift_callee_name(call);
+    int k = lift_access_of_call(L, call);
+    out->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
+    if (k >= 0) {
+        for (int i = 0; i < out->width; i++)
+            out->b[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k};
+        return;
+    }
+    if (!name) {
+        aval_set_unknown(out, width);
+        return;
+    }
+    if (strcmp(name, "nf_l4_proto") == 0) {
+        for (int i = 0; i < out->width; i++)
+            out->b[i] = i < 8 ? (struct abit){AB_HDR, LAYER_PROTO, (uint16_t)i, -1} : bit_const(0);
+        return;
+    }
+    if (strcmp(name, "nf_config") == 0) {
+        for (int i = 0; i < out->width; i++)
+            out->b[i] = (struct abit){AB_GCONST, 0, 0, -1};
+        return;
+    }
+    if (strncmp(name, "llvm.bswap.", 11) == 0) {
+        const struct aval *x = lift_eval(L, LLVMGetOperand(call, 0));
+        int ew = lane_bits(LLVMTypeOf(call));
+        int nbytes = ew / 8;
+        for (int lo = 0; lo < out->width; lo += ew)
+            for (int byte = 0; byte < nbytes; byte++)
+                for (int bit = 0; bit < 8; bit++)
+                    out->b[lo + byte * 8 + bit] = x->b[lo + (nbytes - 1 - byte) * 8 + bit];
+        return;
+    }
+    if (strncmp(name, "llvm.fshl.", 10) == 0 || strncmp(name, "llvm.fshr.", 10) == 0) {
+        /* Funnel shifts by constants: rotates when both inputs agree. */
+        const struct aval *hi = lift_eval(L, LLVMGetOperand(call, 0));
+        const struct aval *lo = lift_eval(L, LLVMGetOperand(call, 1));
+        const struct aval *s = lift_eval(L, LLVMGetOperand(call, 2));
+        int ew = lane_bits(LLVMTypeOf(call));
+        bool left = name[8] == 'l';
+        for (int base = 0; base < out->width; base += ew) {
+            uint64_t amount;
+            if (!lane_const(s, base, ew, &amount)) {
+                aval_mix(out, width, hi, lo);
+                return;
+            }
+            int a = (int)(amount % (uint64_t)ew);
+            /* concat = hi:lo (2*ew bits); fshl takes the top ew bits of concat << a,
+             * fshr the low ew bits of concat >> a. */
+            for (int i = 0; i < ew; i++) {
+                int src = left ? i - a + ew : i + a;     /* index into concat, lo first */
+                out->b[base + i] = src < ew ? lo->b[base + src] : hi->b[base + src - ew];
+            }
+        }
+        return;
+    }
+    if (strncmp(name, "llvm.", 5) == 0) {
+        /* umin/umax/abs/ctpop...: a mix of the integer operands. */
+        struct mix m = {0};
+        unsigned n = LLVMGetNumArgOperands(call);
+        for (unsigned i = 0; i < n; i++) {
+            LLVMValueRef a = LLVMGetOperand(call, i);
+            LLVMTypeKind tk = LLVMGetTypeKind(LLVMTypeOf(a));
+            if (tk != LLVMIntegerTypeKind && tk != LLVMVectorTypeKind)
+                continue;
+            const struct aval *x = lift_eval(L, a);
+            for (int j = 0; j < x->width; j++)
+                mix_add(&m, x->b[j]);
+        }
+        for (int i = 0; i < out->width; i++)
+            out->b[i] = mix_result(&m);
+        return;
+    }
+    aval_set_unknown(out, width);
+}
+
+
+
+static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, int width)
+{
+    LLVMOpcode op = LLVMGetInstructionOpcode(v);
+    LLVMTypeRef t = LLVMTypeOf(v);
+    int ew = lane_bits(t);
+    out->width = width;
+    switch (op) {
+    case LLVMAdd:
+    case LLVMSub:
+    case LLVMMul: {
+        const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
+        const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
+        eval_arith(op, x, y, ew, out);
+        return;
+    }
+    case LLVMShl:
+    case LLVMLShr:
+    case LLVMAShr:
+        eval_shift(op, lift_eval(L, LLVMGetOperand(v, 0)), lift_eval(L, LLVMGetOperand(v, 1)),
+                   ew, out);
+        return;
+    case LLVMUDiv:
+    case LLVMURem: {
+        const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
+        const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
+        uint64_t c;
+        if (ew == width && lane_const(y, 0, ew, &c) && c != 0 && (c & (c - 1)) == 0) {
+            int sh = __builtin_ctzll(c);
+            for (int i = 0; i < width; i++) {
+                if (op == LLVMUDiv)
+                    out->b[i] = i + sh < width ? x->b[i + sh] : bit_const(0);
+                else
+                    out->b[i] = i < sh ? x->b[i] : bit_const(0);
+            }
+            return;
+        }
+        aval_mix(out, width, x, y);
+        return;
+    }
+    case LLVMAnd:
+    case LLVMOr:
+    case LLVMXor: {
+        const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
+        const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
+        for (int i = 0; i < width; i++)
+            out->b[i] = bitwise(op, x->b[i], y->b[i]);
+        return;
+    }
+    case LLVMTrunc: {
+        const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
+        LLVMTypeRef st = LLVMTypeOf(LLVMGetOperand(v, 0));
+        int sew = lane_bits(st);
+        for (int lo = 0, slo = 0; lo < width; lo += ew, slo += sew)
+            for (int i = 0; i < ew; i++)
+                out->b[lo + i] = x->b[slo + i];
+        return;
+    }
+    case LLVMZExt:
+    case LLVMSExt: {
+        const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
+        int sew = lane_bits(LLVMTypeOf(LLVMGetOperand(v, 0)));
+        for (int lo = 0, slo = 0; lo < width; lo += ew, slo += sew)
+            for (int i = 0; i < ew; i++)
+                out->b[lo + i] = i < sew ? x->b[slo + i]
+                               : op == LLVMZExt ? bit_const(0) : x->b[slo + sew - 1];
+        return;
+    }
+    case LLVMBitCast:
+    case LLVMFreeze: {
+        const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
+        if (x->width != width) {
+            aval_set_unknown(out, width);
+            return;
+        }
+        *out = *x;
+        return;
+    }
+    case LLVMICmp: {
+        const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
+        const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
+        aval_mix(out, width, x, y);
+        return;
+    }
+    case LLVMSelect:
+    case LLVMPHI: {
+        ptrmap_put(&L->inprogress, v, (void *)1);
+        bool first = true;
+        unsigned n = op == LLVMPHI ? LLVMCountIncoming(v) : 2;
+        for (unsigned i = 0; i < n; i++) {
+            LLVMValueRef in = op == LLVMPHI ? LLVMGetIncomingValue(v, i)
+                                            : LLVMGetOperand(v, i + 1);
+            if (in == v)
+                continue;
+            merge_into(out, lift_eval(L, in), &first);
+        }
+        ptrmap_put(&L->inprogress, v, NULL);
+        if (first)
+            aval_set_unknown(out, width);
+        out->width = width;
+        return;
+    }
+    case LLVMLoad: {
+        struct aptr p = lift_resolve_ptr(L, LLVMGetOperand(v, 0));
+        int nbytes = (width + 7) / 8;
+        struct abit *bytes = calloc((size_t)nbytes * 8, sizeof *bytes);
+        lift_mem_read(L, v, p, nbytes, bytes);
+        for (int i = 0; i < width; i++)
+            out->b[i] = bytes[i];
+        free(bytes);
+        return;
+    }
+    case LLVMCall:
+        eval_call(L, v, out, width);
+        return;
+    case LLVMExtractElement:
+    case LLVMInsertElement: {
+        bool insert = op == LLVMInsertElement;
+        const struct aval *vec = lift_eval(L, LLVMGetOperand(v, 0));
+        int64_t idx;
+        if (!lift_const_int(LLVMGetOperand(v, insert ? 2u : 1u), &idx)) {
+            aval_set_unknown(out, width);
+            return;
+        }
+        if (insert) {
+            *out = *vec;
+            const struct aval *e = lift_eval(L, LLVMGetOperand(v, 1));
+            for (int i = 0; i < ew && idx * ew + i < width; i++)
+                out->b[idx * ew + i] = e->b[i];
+        } else {
+            int vew = lane_bits(LLVMTypeOf(LLVMGetOperand(v, 0)));
+            for (int i = 0; i < width; i++)
+                out->b[i] = idx * vew + i < vec->width ? vec->b[idx * vew + i] : bit_const(0);
+        }
+        return;
+    }
+    case LLVMShuffleVector: {
+        const struct aval *a = lift_eval(L, LLVMGetOperand(v, 0));
+        const struct aval *b = lift_eval(L, LLVMGetOperand(v, 1));
+        int n_in = (int)LLVMGetVectorSize(LLVMTypeOf(LLVMGetOperand(v, 0)));
+        unsigned n = LLVMGetNumMaskElements(v);
+        for (unsigned i = 0; i < n; i++) {
+            int m = LLVMGetMaskValue(v, i);
+            for (int j = 0; j < ew && (int)i * ew + j < width; j++) {
+                struct abit bit = {AB_UNDEF, 0, 0, -1};
+                if (m >= 0 && m < n_in && m * ew + j < a->width)
+                    bit = a->b[m * ew + j];
+                else if (m >= n_in && (m - n_in) * ew + j < b->width)
+                    bit = b->b[(m - n_in) * ew + j];
+                out->b[(int)i * ew + j] = bit;
+            }
+        }
+        return;
+    }
+    default:
+        aval_set_unknown(out, width);
+        return;
+    }
+}
+
+const struct aval *lift_eval(struct lift *L, LLVMValueRef v)
+{
+    bool found;
+    struct aval *cached = ptrmap_get(&L->values, v, &found);
+    if (found)
+        return cached;
+    struct aval *out = aval_new();
+    int width = lift_type_bits(L, LLVMTypeOf(v));
+    if (width > AVAL_MAX_BITS)
+        width = AVAL_MAX_BITS;
+    if (width <= 0) {
+        out->width = 0;
+    } else if (ptrmap_get(&L->inprogress, v, NULL)) {
+        /* A cycle through phis: this use sees "unknown" (sound), and is not cached. */
+        aval_set_unknown(out, width);
+        ptrmap_put(&L->values, out, out);   /* owned by the cache, keyed by itself */
+        return out;
+    } else if (LLVMIsAConstant(v) && !LLVMIsAGlobalValue(v) && !LLVMIsAConstantExpr(v)) {
+        eval_const(L, v, out, width);
+    } else if (LLVMIsAInstruction(v)) {
+        eval_instruction(L, v, out, width);
+    } else {
+        aval_set_unknown(out, width);
+    }
+    ptrmap_put(&L->values, v, out);
+    return out;
+}
