@@ -82,7 +82,8 @@ static uint8_t *shuffled_copy(const uint8_t *keys, uint32_t n, uint64_t seed)
 struct result {
     const char *name;
     double inserts_per_s;   /* 0: not measured */
-    double lookups_per_s;
+    double lookups_per_s;   /* keys present */
+    double misses_per_s;    /* keys absent (0: not measured) */
     double bytes_per_key;
 };
 
@@ -114,9 +115,13 @@ int main(int argc, char **argv)
 
     uint8_t *keys = make_keys(n, 12345);
     uint8_t *lookup = shuffled_copy(keys, n, 777);
-    struct result res[3] = {{"rsskey nf_map", 0, 0, 0},
-                            {"rte_hash (one key)", 0, 0, 0},
-                            {"rte_hash (bulk 32)", 0, 0, 0}};
+    uint8_t *absent = make_keys(n, 999);    /* other random tails: not in the tables */
+    for (uint32_t i = 0; i < n; i++)
+        absent[(size_t)i * KEY_SIZE + 8] ^= 0x80;
+    struct result res[3] = {{"rsskey nf_map", 0, 0, 0, 0},
+                            {"rte_hash (one key)", 0, 0, 0, 0},
+                            {"rte_hash (bulk 32)", 0, 0, 0, 0}};
+    uint64_t miss_ours = 0, miss_rte = 0;
     uint64_t check_ours = 0, check_rte = 0, check_bulk = 0;
 
     /* ---- rsskey ---- */
@@ -144,6 +149,19 @@ int main(int argc, char **argv)
         check_ours = sum;
     }
     res[0].lookups_per_s = n / best;
+    best = 1e9;
+    for (int rep = 0; rep < REPEATS; rep++) {
+        t0 = now_seconds();
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            int32_t v;
+            sum += nf_map_get(map, absent + (size_t)i * KEY_SIZE, &v);
+        }
+        double t = now_seconds() - t0;
+        best = t < best ? t : best;
+        miss_ours = sum;
+    }
+    res[0].misses_per_s = n / best;
     struct rt_object_info info;
     rt_object_info((size_t)rt_object_find("bench"), &info);
     res[0].bytes_per_key = (double)info.bytes / n;
@@ -187,6 +205,17 @@ int main(int argc, char **argv)
     for (int rep = 0; rep < REPEATS; rep++) {
         t0 = now_seconds();
         uint64_t sum = 0;
+        for (uint32_t i = 0; i < n; i++)
+            sum += rte_hash_lookup(h, absent + (size_t)i * KEY_SIZE) >= 0;
+        double t = now_seconds() - t0;
+        best = t < best ? t : best;
+        miss_rte = sum;
+    }
+    res[1].misses_per_s = n / best;
+    best = 1e9;
+    for (int rep = 0; rep < REPEATS; rep++) {
+        t0 = now_seconds();
+        uint64_t sum = 0;
         const void *batch[BULK];
         int32_t pos[BULK];
         for (uint32_t i = 0; i + BULK <= n; i += BULK) {
@@ -203,7 +232,7 @@ int main(int argc, char **argv)
     res[2].lookups_per_s = (double)(n - n % BULK) / best;
 
     /* sanity: both found every key and returned the same values */
-    if (check_ours != check_rte || check_bulk != (n - n % BULK)) {
+    if (check_ours != check_rte || check_bulk != (n - n % BULK) || miss_ours || miss_rte) {
         fprintf(stderr, "bench_map: results disagree (rsskey %" PRIu64 ", rte_hash %" PRIu64
                 ", bulk hits %" PRIu64 ")\n", check_ours, check_rte, check_bulk);
         return 1;
@@ -211,22 +240,28 @@ int main(int argc, char **argv)
 
     printf("bench_map: %u random %d-byte keys, capacity %u (%.0f%% load), random lookup "
            "order, best of %d\n", n, KEY_SIZE, capacity, 100.0 * n / capacity, REPEATS);
-    printf("%-20s %12s %12s %16s %10s\n", "table", "inserts/s", "lookups/s",
-           "lookup ratio", "bytes/key");
+    printf("%-20s %10s %11s %7s %11s %7s %9s\n", "table", "inserts/s", "hits/s", "ratio",
+           "misses/s", "ratio", "bytes/key");
     for (int i = 0; i < 3; i++) {
-        char ins[32] = "-";
+        char ins[32] = "-", miss[32] = "-", mratio[32] = "-";
         if (res[i].inserts_per_s > 0)
             snprintf(ins, sizeof ins, "%.2fM", res[i].inserts_per_s / 1e6);
-        printf("%-20s %12s %11.2fM %15.2fx %10.1f\n", res[i].name, ins,
-               res[i].lookups_per_s / 1e6, res[i].lookups_per_s / res[1].lookups_per_s,
-               res[i].bytes_per_key);
+        if (res[i].misses_per_s > 0) {
+            snprintf(miss, sizeof miss, "%.2fM", res[i].misses_per_s / 1e6);
+            snprintf(mratio, sizeof mratio, "%.2fx", res[i].misses_per_s / res[1].misses_per_s);
+        }
+        printf("%-20s %10s %10.2fM %6.2fx %11s %7s %9.1f\n", res[i].name, ins,
+               res[i].lookups_per_s / 1e6, res[i].lookups_per_s / res[1].lookups_per_s, miss,
+               mratio, res[i].bytes_per_key);
     }
-    printf("lookup ratio = lookups/s divided by rte_hash (one key)'s; rsskey / rte_hash "
-           "lookups = %.2f\n", res[0].lookups_per_s / res[1].lookups_per_s);
+    printf("ratio: against rte_hash (one key) in this run. rsskey/rte_hash lookups: hits "
+           "%.2fx, misses %.2fx; memory %.2fx\n", res[0].lookups_per_s / res[1].lookups_per_s,
+           res[0].misses_per_s / res[1].misses_per_s, res[0].bytes_per_key / res[1].bytes_per_key);
 
     rte_hash_free(h);
     free(keys);
     free(lookup);
+    free(absent);
     rt_reset();
     rte_eal_cleanup();
     return 0;
