@@ -144,6 +144,34 @@ static void test_expire_on_shard_uses_core_instances(void **state)
     rt_set_core(0);
 }
 
+/* Indexes nf_init allocated stay allocated, on the core whose range holds
+ * them, with their stamps (expiry still sees them). */
+static void test_shard_keeps_init_allocations(void **state)
+{
+    (void)state;
+    uint32_t idx;
+    for (int i = 0; i < 7; i++)
+        assert_true(nf_alloc_new(ports, 100 + (uint64_t)i, &idx));   /* 0..6 */
+    struct util_error err;
+    assert_int_equal(rt_instantiate(2, NULL, &err), 0);             /* [0,5) [5,10) */
+    rt_set_core(0);
+    for (uint32_t i = 0; i < 5; i++)
+        assert_true(nf_alloc_is_allocated(ports, i));
+    assert_false(nf_alloc_new(ports, 200, &idx));                    /* core 0 full */
+    rt_set_core(1);
+    assert_true(nf_alloc_is_allocated(ports, 5));
+    assert_true(nf_alloc_is_allocated(ports, 6));
+    assert_false(nf_alloc_is_allocated(ports, 7));
+    assert_true(nf_alloc_new(ports, 200, &idx));
+    assert_true(idx >= 7 && idx < 10);
+    assert_int_equal(nf_alloc_expire(ports, 106, NULL, NULL), 1);    /* index 5 (stamp 105) */
+    assert_false(nf_alloc_is_allocated(ports, 5));
+    assert_true(nf_alloc_is_allocated(ports, 6));
+    rt_set_core(0);
+    assert_int_equal(nf_alloc_expire(ports, 103, NULL, NULL), 3);    /* stamps 100..102 */
+    rt_set_core(0);
+}
+
 static void test_instantiate_errors(void **state)
 {
     (void)state;
@@ -334,6 +362,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sharded_independent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expire_on_shard_uses_core_instances, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_shard_keeps_init_allocations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_instantiate_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_violations_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_two_writers, setup, teardown),

@@ -385,6 +385,66 @@ static void test_fragment_checksum_untouched(void **state)
     assert_int_not_equal(get16(f.buf + f.l3_off + 10), 0);     /* IP header still done */
 }
 
+/* Random frames (valid Ethernet + IP prefixes with random bytes after): any
+ * pointer an accessor returns lies wholly inside the frame, and checksum
+ * updates stay inside it (ASan, exact-length buffers). */
+static void test_random_frames(void **state)
+{
+    (void)state;
+    uint64_t seed = 99;
+    uint32_t seen_v4 = 0, seen_v6 = 0, seen_tcp = 0, seen_udp = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint32_t len = (uint32_t)(seed >> 33) % 140;
+        uint8_t *d = malloc(len ? len : 1);
+        uint64_t x = seed;
+        for (uint32_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            d[i] = (uint8_t)x;
+        }
+        /* steer towards interesting parses */
+        static const uint16_t types[] = {0x0800, 0x86dd, 0x8100, 0x88a8};
+        uint32_t off = 12;
+        for (int t = 0; t < (int)(seed % 3) && off + 2 <= len; t++, off += 4)
+            put16(d + off, types[2 + (seed >> 7) % 2]);
+        if (off + 2 <= len)
+            put16(d + off, types[(seed >> 9) % 2]);
+        if (off + 3 <= len)
+            d[off + 2] = (seed >> 9) % 2 ? 0x60 : (uint8_t)(0x45 + (seed >> 11) % 3);
+        if (off + 10 <= len && (seed >> 9) % 2)
+            d[off + 8] = (uint8_t)((const uint8_t[]){0, 43, 44, 60, 51, 6, 17}[(seed >> 13) % 7]);
+        struct nf_packet p = packet(d, len);
+        const uint8_t *end = d + len;
+        const uint8_t *q;
+        if ((q = (const uint8_t *)nf_eth(&p)))
+            assert_true(q + 14 <= end);
+        if ((q = (const uint8_t *)nf_ipv4(&p))) {
+            assert_true(q + (q[0] & 15) * 4 <= end && q >= d + 14);
+            seen_v4++;
+        }
+        if ((q = (const uint8_t *)nf_ipv6(&p))) {
+            assert_true(q + 40 <= end && q >= d + 14);
+            seen_v6++;
+        }
+        seen_tcp += nf_tcp(&p) != NULL;
+        seen_udp += nf_udp(&p) != NULL;
+        if ((q = (const uint8_t *)nf_l4(&p)))
+            assert_true(q + 4 <= end);
+        if ((q = (const uint8_t *)nf_udp(&p)))
+            assert_true(q + 8 <= end);
+        if ((q = (const uint8_t *)nf_tcp(&p)))
+            assert_true(q + (q[12] >> 4) * 4 <= end && q + 20 <= end);
+        (void)nf_l4_proto(&p);
+        nf_checksums_update(&p);
+        free(d);
+    }
+    print_message("random frames: %u IPv4, %u IPv6, %u TCP, %u UDP\n", seen_v4, seen_v6,
+                  seen_tcp, seen_udp);
+    assert_true(seen_v4 > 1000 && seen_v6 > 1000 && seen_tcp > 50 && seen_udp > 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_checksums),
         cmocka_unit_test(test_udp_zero_rules),
         cmocka_unit_test(test_fragment_checksum_untouched),
+        cmocka_unit_test(test_random_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
