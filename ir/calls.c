@@ -272,13 +272,25 @@ static bool init_value(LLVMTargetDataRef td, LLVMValueRef v, uint64_t *out, int 
         }
         return true;
     case LLVMLoad: {
-        char name[128];
-        int64_t off;
-        LLVMValueRef p = LLVMGetOperand(v, 0);
-        if (!global_slot(td, p, name, sizeof name, &off) || off != 0 ||
-            !LLVMIsAGlobalVariable(p) || !LLVMGetInitializer(p))
+        /* A global nf_init stores exactly once (e.g. `capacity = nf_config(...)`),
+         * else its initializer. */
+        LLVMValueRef g = LLVMGetOperand(v, 0);
+        if (!LLVMIsAGlobalVariable(g))
             return false;
-        return init_value(td, LLVMGetInitializer(p), out, depth + 1);
+        LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInstructionParent(v));
+        LLVMValueRef stored = NULL;
+        int n_stores = 0;
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+            for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in))
+                if (LLVMIsAStoreInst(in) && LLVMGetOperand(in, 1) == g) {
+                    stored = LLVMGetOperand(in, 0);
+                    n_stores++;
+                }
+        if (n_stores == 1)
+            return init_value(td, stored, out, depth + 1);
+        if (n_stores == 0 && LLVMGetInitializer(g))
+            return init_value(td, LLVMGetInitializer(g), out, depth + 1);
+        return false;
     }
     default:
         return false;
@@ -364,10 +376,22 @@ static int add_object(struct lift *L, LLVMValueRef call, const struct create_ent
 
     /* Where the handle goes: stores of the call's result into globals. */
     bool used = false, stored = false;
-    for (LLVMUseRef u = LLVMGetFirstUse(call); u; u = LLVMGetNextUse(u)) {
+    /* The handle itself, or freeze/bitcast copies of it (clang -O2 emits freeze). */
+    LLVMValueRef copies[8] = {call};
+    int n_copies = 1;
+    for (int c = 0; c < n_copies; c++)
+        for (LLVMUseRef u = LLVMGetFirstUse(copies[c]); u; u = LLVMGetNextUse(u)) {
+            LLVMValueRef user = LLVMGetUser(u);
+            if ((LLVMIsAFreezeInst(user) || LLVMIsABitCastInst(user)) && n_copies < 8)
+                copies[n_copies++] = user;
+        }
+    for (int c = 0; c < n_copies; c++)
+    for (LLVMUseRef u = LLVMGetFirstUse(copies[c]); u; u = LLVMGetNextUse(u)) {
         LLVMValueRef user = LLVMGetUser(u);
+        if (LLVMIsAFreezeInst(user) || LLVMIsABitCastInst(user))
+            continue;
         used = true;
-        if (!LLVMIsAStoreInst(user) || LLVMGetOperand(user, 0) != call)
+        if (!LLVMIsAStoreInst(user) || LLVMGetOperand(user, 0) != copies[c])
             continue;
         struct handle_slot slot;
         if (!global_slot(L->td, LLVMGetOperand(user, 1), slot.global, sizeof slot.global,
@@ -462,19 +486,150 @@ static int related_object(struct lift *L, LLVMValueRef handle)
     return object_of_handle(L, handle);
 }
 
-static void key_from_memory(struct lift *L, LLVMValueRef call, LLVMValueRef ptr, uint32_t size,
-                            struct ir_key *key)
+/* ---- Splitting on a phi ----------------------------------------------------------
+ * "index = found ? stored_index : new_index" merges two state reads into
+ * unknown bits. When some phi (or select) under a value has incomings that
+ * are each precisely known, the value is described once per incoming
+ * instead: the access (or write) is reported once per alternative, which is
+ * exact and sound. */
+
+#define MAX_ALTERNATIVES 4
+
+static bool has_unknown(const struct aval *a)
+{
+    for (int i = 0; i < a->width; i++)
+        if (a->b[i].kind == AB_UNKNOWN)
+            return true;
+    return false;
+}
+
+static int incomings(LLVMValueRef v, LLVMValueRef *out)
+{
+    if (LLVMIsASelectInst(v)) {
+        out[0] = LLVMGetOperand(v, 1);
+        out[1] = LLVMGetOperand(v, 2);
+        return 2;
+    }
+    int n = 0;
+    unsigned count = LLVMCountIncoming(v);
+    for (unsigned i = 0; i < count; i++) {
+        LLVMValueRef in = LLVMGetIncomingValue(v, i);
+        bool dup = false;
+        for (int j = 0; j < n; j++)
+            dup |= out[j] == in;
+        if (dup)
+            continue;
+        if (n == MAX_ALTERNATIVES)
+            return -1;
+        out[n++] = in;
+    }
+    return n;
+}
+
+static LLVMValueRef find_split(struct lift *L, LLVMValueRef v, int depth)
+{
+    if (depth > 10 || !LLVMIsAInstruction(v) || LLVMIsALoadInst(v) || LLVMIsACallInst(v) ||
+        !has_unknown(lift_eval(L, v)))
+        return NULL;
+    if (LLVMIsAPHINode(v) || LLVMIsASelectInst(v)) {
+        LLVMValueRef in[MAX_ALTERNATIVES];
+        int n = incomings(v, in);
+        bool ok = n > 1;
+        for (int i = 0; ok && i < n; i++)
+            ok = in[i] != v && !has_unknown(lift_eval(L, in[i]));
+        if (ok)
+            return v;
+        if (LLVMIsAPHINode(v))
+            return NULL;
+    }
+    int n = LLVMGetNumOperands(v);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef op = LLVMGetOperand(v, (unsigned)i);
+        if (LLVMIsASelectInst(v) && i == 0)
+            continue;
+        LLVMValueRef found = find_split(L, op, depth + 1);
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
+/* Evaluates v into alts[] once per incoming of a split phi (or once, plain).
+ * Returns how many. */
+static int eval_alternatives(struct lift *L, LLVMValueRef v, struct aval *alts)
+{
+    LLVMValueRef phi = find_split(L, v, 0);
+    LLVMValueRef in[MAX_ALTERNATIVES];
+    int n = phi ? incomings(phi, in) : 0;
+    if (n <= 1) {
+        alts[0] = *lift_eval(L, v);
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        struct aval *fixed = malloc(sizeof *fixed);
+        *fixed = *lift_eval(L, in[i]);
+        struct ptrmap saved = L->values;
+        ptrmap_init(&L->values);
+        ptrmap_put(&L->values, phi, fixed);
+        alts[i] = *lift_eval(L, v);
+        for (size_t j = 0; j < L->values.cap; j++)
+            if (L->values.keys[j])
+                free(L->values.vals[j]);
+        ptrmap_free(&L->values);
+        L->values = saved;
+    }
+    return n;
+}
+
+/* Up to MAX_KEYS descriptions of one key (alternatives of merged paths). */
+#define MAX_KEYS (2 * MAX_ALTERNATIVES)
+
+static int keys_from_memory(struct lift *L, LLVMValueRef call, LLVMValueRef ptr, uint32_t size,
+                            struct ir_key *keys)
 {
     if (size == 0 || size > 1024) {
-        memset(key, 0, sizeof *key);
-        key->count = 1;
-        key->parts[0] = (struct ir_key_part){{IR_FIELD_UNKNOWN, 0}, -1, 0, 0, 0, 0};
-        return;
+        memset(&keys[0], 0, sizeof keys[0]);
+        keys[0].count = 1;
+        keys[0].parts[0] = (struct ir_key_part){{IR_FIELD_UNKNOWN, 0}, -1, 0, 0, 0, 0};
+        return 1;
     }
     struct abit *bits = calloc((size_t)size * 8, sizeof *bits);
     lift_ptr_bytes(L, call, ptr, (int)size, bits);
-    lift_bits_to_key(bits, (int)size * 8, false, key);
+    int n = lift_bits_to_keys(bits, (int)size * 8, false, keys);
     free(bits);
+    return n;
+}
+
+/* A value's key(s): one per split-phi alternative and state alternative. */
+static int keys_from_value(struct lift *L, LLVMValueRef v, bool integer, int nbits,
+                           struct ir_key *keys)
+{
+    struct aval *alts = malloc(MAX_ALTERNATIVES * sizeof *alts);
+    int n_alts = eval_alternatives(L, v, alts);
+    int n = 0;
+    for (int i = 0; i < n_alts; i++) {
+        struct aval *a = &alts[i];
+        if (nbits > 0) {
+            for (int b = a->width; b < nbits && b < AVAL_MAX_BITS; b++)
+                a->b[b] = (struct abit){AB_ZERO, 0, 0, -1, 0};
+            a->width = nbits < AVAL_MAX_BITS ? nbits : AVAL_MAX_BITS;
+        }
+        n += lift_bits_to_keys(a->b, a->width, integer, &keys[n]);
+    }
+    free(alts);
+    return n;
+}
+
+/* Access k gets keys[0]; each further key becomes a copy of the access. */
+static void set_access_keys(struct ir_nf *nf, int k, const struct ir_key *keys, int n)
+{
+    nf->accesses[k].key = keys[0];
+    for (int i = 1; i < n; i++) {
+        nf->accesses = grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
+        struct ir_access *more = &nf->accesses[nf->n_accesses++];
+        *more = nf->accesses[k];
+        more->key = keys[i];
+    }
 }
 
 static void fill_access(struct lift *L, LLVMValueRef call, int k)
@@ -483,17 +638,22 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
     struct ir_access *a = &nf->accesses[k];
     const struct api_entry *ae = api_lookup(lift_callee_name(call));
     const struct ir_object *obj = &nf->objects[a->object];
+    struct ir_key *keys = calloc(MAX_KEYS, sizeof *keys);
+    int n = 0;
     if (ae->key == KEY_MEMORY) {
         uint32_t size = obj->key_size;
         if (a->api == IR_API_CHASH_LOOKUP) {
             int64_t s;
             size = lift_const_int(LLVMGetOperand(call, 2), &s) && s > 0 ? (uint32_t)s : 0;
         }
-        key_from_memory(L, call, LLVMGetOperand(call, 1), size, &a->key);
+        n = keys_from_memory(L, call, LLVMGetOperand(call, 1), size, keys);
     } else if (ae->key == KEY_INDEX) {
-        const struct aval *v = lift_eval(L, LLVMGetOperand(call, 1));
-        lift_bits_to_key(v->b, v->width, true, &a->key);
+        n = keys_from_value(L, LLVMGetOperand(call, 1), true, 0, keys);
     }
+    if (n > 0)
+        set_access_keys(nf, k, keys, n);
+    free(keys);
+    a = &nf->accesses[k];
     if (a->api == IR_API_ALLOC_EXPIRE) {
         a->related[0] = related_object(L, LLVMGetOperand(call, 2));
         a->related[1] = related_object(L, LLVMGetOperand(call, 3));
@@ -526,8 +686,16 @@ static void add_header_write(struct lift *L, LLVMValueRef inst, struct aptr p, i
     w->bits = (uint16_t)(nbytes * 8);
     w->field = p.var_offset ? (struct ir_field){IR_FIELD_OTHER_HEADER, 0}
                             : written_field(p.layer, (int)p.offset, nbytes);
-    lift_bits_to_key(bits, nbytes * 8, false, &w->value);
     lift_location(inst, &w->where);
+    struct ir_key keys[2];
+    int n = lift_bits_to_keys(bits, nbytes * 8, false, keys);
+    w->value = keys[0];
+    if (n == 2) {
+        struct ir_header_write copy = *w;
+        copy.value = keys[1];
+        nf->writes = grow(nf->writes, nf->n_writes, sizeof *nf->writes);
+        nf->writes[nf->n_writes++] = copy;
+    }
 }
 
 /* A write of nbytes through pointer `ptr` at instruction `inst`. */
@@ -566,16 +734,21 @@ static void scan_writes(struct lift *L, LLVMValueRef in)
     if (LLVMIsAStoreInst(in)) {
         LLVMValueRef val = LLVMGetOperand(in, 0);
         int nbytes = (int)LLVMStoreSizeOfType(L->td, LLVMTypeOf(val));
-        struct abit *bits = NULL;
         struct aptr p = lift_resolve_ptr(L, LLVMGetOperand(in, 1));
         if (p.kind == PB_HDR && nbytes <= AVAL_MAX_BITS / 8) {
-            const struct aval *v = lift_eval(L, val);
-            bits = calloc((size_t)nbytes * 8, sizeof *bits);
-            for (int i = 0; i < nbytes * 8; i++)
-                bits[i] = i < v->width ? v->b[i] : (struct abit){AB_ZERO, 0, 0, -1};
+            struct aval *alts = malloc(MAX_ALTERNATIVES * sizeof *alts);
+            int n = eval_alternatives(L, val, alts);
+            struct abit *bits = calloc((size_t)nbytes * 8, sizeof *bits);
+            for (int a = 0; a < n; a++) {
+                for (int i = 0; i < nbytes * 8; i++)
+                    bits[i] = i < alts[a].width ? alts[a].b[i] : (struct abit){AB_ZERO, 0, 0, -1, 0};
+                check_write(L, in, LLVMGetOperand(in, 1), nbytes, bits);
+            }
+            free(bits);
+            free(alts);
+            return;
         }
-        check_write(L, in, LLVMGetOperand(in, 1), nbytes, bits);
-        free(bits);
+        check_write(L, in, LLVMGetOperand(in, 1), nbytes, NULL);
         return;
     }
     if (LLVMIsAAtomicRMWInst(in) || LLVMIsAAtomicCmpXchgInst(in)) {
@@ -607,7 +780,7 @@ static void scan_writes(struct lift *L, LLVMValueRef in)
         /* A header write of unknown length: report it as unknown bytes. */
         struct abit unknown[8];
         for (int i = 0; i < 8; i++)
-            unknown[i] = (struct abit){AB_UNKNOWN, 0, 0, -1};
+            unknown[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
         p.var_offset = true;
         add_header_write(L, in, p, 1, unknown);
     } else {
@@ -673,6 +846,9 @@ static void scan_guard(struct lift *L, LLVMValueRef in)
     } else {
         return;
     }
+    for (int i = 0; i < stored->width; i++)
+        if (stored->b[i].alt1)
+            return;     /* read from one of several accesses: no single guard */
     struct ir_key sk, pk;
     lift_bits_to_key(stored->b, stored->width, true, &sk);
     lift_bits_to_key(packet->b, packet->width, true, &pk);

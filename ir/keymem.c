@@ -18,7 +18,7 @@
 #define PKT_PORT_OFFSET 12
 #define PKT_TIME_OFFSET 16
 
-static const struct abit UNKNOWN_BIT = {AB_UNKNOWN, 0, 0, -1};
+static const struct abit UNKNOWN_BIT = {AB_UNKNOWN, 0, 0, -1, 0};
 
 static void fill(struct abit out[8], struct abit b)
 {
@@ -35,7 +35,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
                     struct abit out[8], int depth)
 {
     if (j == slot) {
-        fill(out, (struct abit){AB_UNDEF, 0, 0, -1});
+        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
         return true;
     }
     if (LLVMIsAStoreInst(j)) {
@@ -59,7 +59,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         for (int i = 0; i < 8; i++)
             out[i] = lo + i < a->width ? a->b[lo + i]
                    : (a->width > 0 && LLVMGetTypeKind(LLVMTypeOf(val)) == LLVMIntegerTypeKind)
-                       ? (struct abit){AB_ZERO, 0, 0, -1} : UNKNOWN_BIT;
+                       ? (struct abit){AB_ZERO, 0, 0, -1, 0} : UNKNOWN_BIT;
         return true;
     }
     if (!LLVMIsACallInst(j))
@@ -99,7 +99,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         if (strncmp(name, "llvm.lifetime.", 14) == 0) {
             struct aptr d = lift_resolve_ptr(L, LLVMGetOperand(j, 1));
             if (d.kind == PB_ALLOCA && d.base == slot) {
-                fill(out, (struct abit){AB_UNDEF, 0, 0, -1});
+                fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
                 return true;
             }
         }
@@ -123,7 +123,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         if (o < d.offset || o >= d.offset + 4)
             return false;
         for (int i = 0; i < 8; i++)
-            out[i] = (struct abit){AB_STATE, 0, (uint16_t)((o - d.offset) * 8 + i), k};
+            out[i] = (struct abit){AB_STATE, 0, (uint16_t)((o - d.offset) * 8 + i), k, 0};
         return true;
     }
     if (cls == CALL_UNKNOWN || cls == CALL_INDIRECT || cls == CALL_ASM || cls == CALL_DEFINED) {
@@ -142,6 +142,28 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
     return false;
 }
 
+/* Two descriptions of one bit on different paths (neither AB_UNDEF). */
+struct abit lift_merge_bit(struct abit a, struct abit b)
+{
+    if (a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access &&
+        a.alt1 == b.alt1)
+        return a;
+    bool ca = a.kind == AB_ZERO || a.kind == AB_ONE || a.kind == AB_GCONST;
+    bool cb = b.kind == AB_ZERO || b.kind == AB_ONE || b.kind == AB_GCONST;
+    if (ca && cb)
+        return (struct abit){AB_GCONST, 0, 0, -1, 0};
+    if (a.kind == AB_STATE && b.kind == AB_STATE) {
+        if (a.access == b.access && a.alt1 == b.alt1)
+            return (struct abit){AB_STATE, 0, POS_UNKNOWN, a.access, a.alt1};
+        /* Either of two reads, same position: remember both (split later). */
+        if (a.pos == b.pos && !b.alt1 && (!a.alt1 || a.alt1 == b.access + 1))
+            return (struct abit){AB_STATE, 0, a.pos, a.access, b.access + 1};
+        if (a.pos == b.pos && !a.alt1 && b.alt1 == a.access + 1)
+            return b;
+    }
+    return UNKNOWN_BIT;
+}
+
 static void merge_byte(struct abit acc[8], const struct abit one[8], bool *first)
 {
     if (*first) {
@@ -157,16 +179,7 @@ static void merge_byte(struct abit acc[8], const struct abit one[8], bool *first
             acc[i] = b;
             continue;
         }
-        if (a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access)
-            continue;
-        bool ca = a.kind == AB_ZERO || a.kind == AB_ONE || a.kind == AB_GCONST;
-        bool cb = b.kind == AB_ZERO || b.kind == AB_ONE || b.kind == AB_GCONST;
-        if (ca && cb)
-            acc[i] = (struct abit){AB_GCONST, 0, 0, -1};
-        else if (a.kind == AB_STATE && b.kind == AB_STATE && a.access == b.access)
-            acc[i] = (struct abit){AB_STATE, 0, POS_UNKNOWN, a.access};
-        else
-            acc[i] = UNKNOWN_BIT;
+        acc[i] = lift_merge_bit(a, b);
     }
 }
 
@@ -230,7 +243,7 @@ static void slot_byte(struct lift *L, LLVMValueRef at, LLVMValueRef slot, int64_
     free(visited);
     free(stack);
     if (first)  /* no path from a definition: never written */
-        fill(out, (struct abit){AB_UNDEF, 0, 0, -1});
+        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
 }
 
 static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t off,
@@ -245,7 +258,7 @@ static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t of
         for (int i = 0; i < 8; i++) {
             int64_t pos = off * 8 + i;
             out[i] = off >= 0 && pos < POS_UNKNOWN
-                   ? (struct abit){AB_HDR, (uint8_t)p.layer, (uint16_t)pos, -1} : UNKNOWN_BIT;
+                   ? (struct abit){AB_HDR, (uint8_t)p.layer, (uint16_t)pos, -1, 0} : UNKNOWN_BIT;
         }
         return;
     case PB_STATE:
@@ -253,21 +266,21 @@ static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t of
             int64_t pos = off * 8 + i;
             out[i] = (struct abit){AB_STATE, 0,
                                    (uint16_t)(p.var_offset || pos < 0 || pos >= POS_UNKNOWN
-                                              ? POS_UNKNOWN : pos), p.access};
+                                              ? POS_UNKNOWN : pos), p.access, 0};
         }
         return;
     case PB_PKT:
         for (int i = 0; i < 8; i++) {
             if (off >= PKT_PORT_OFFSET && off < PKT_PORT_OFFSET + 2)
-                out[i] = (struct abit){AB_PORT, 0, (uint16_t)((off - PKT_PORT_OFFSET) * 8 + i), -1};
+                out[i] = (struct abit){AB_PORT, 0, (uint16_t)((off - PKT_PORT_OFFSET) * 8 + i), -1, 0};
             else if (off >= PKT_TIME_OFFSET && off < PKT_TIME_OFFSET + 8)
-                out[i] = (struct abit){AB_TIME, 0, (uint16_t)((off - PKT_TIME_OFFSET) * 8 + i), -1};
+                out[i] = (struct abit){AB_TIME, 0, (uint16_t)((off - PKT_TIME_OFFSET) * 8 + i), -1, 0};
             else
                 out[i] = UNKNOWN_BIT;
         }
         return;
     case PB_GLOBAL:
-        fill(out, (struct abit){AB_GCONST, 0, 0, -1});
+        fill(out, (struct abit){AB_GCONST, 0, 0, -1, 0});
         return;
     case PB_ALLOCA:
         slot_byte(L, at, p.base, off, out, depth);
@@ -505,4 +518,36 @@ void lift_bits_to_key(const struct abit *bits, int nbits, bool integer, struct i
         lo = hi;
     }
     free(order);
+}
+
+int lift_bits_to_keys(const struct abit *bits, int nbits, bool integer, struct ir_key keys[2])
+{
+    int first = -1, second = -1;
+    for (int i = 0; i < nbits; i++)
+        if (bits[i].kind == AB_STATE && bits[i].alt1) {
+            first = bits[i].access;
+            second = bits[i].alt1 - 1;
+            break;
+        }
+    if (first < 0) {
+        lift_bits_to_key(bits, nbits, integer, &keys[0]);
+        return 1;
+    }
+    struct abit *copy = malloc((size_t)nbits * sizeof *copy);
+    for (int v = 0; v < 2; v++) {
+        for (int i = 0; i < nbits; i++) {
+            struct abit b = bits[i];
+            if (b.kind == AB_STATE && b.alt1) {
+                if (b.access == first && b.alt1 == second + 1)
+                    b.access = v == 0 ? first : second;
+                else
+                    b = UNKNOWN_BIT;    /* a second pair: not split, so unknown */
+                b.alt1 = 0;
+            }
+            copy[i] = b;
+        }
+        lift_bits_to_key(copy, nbits, integer, &keys[v]);
+    }
+    free(copy);
+    return 2;
 }

@@ -57,6 +57,8 @@ struct abit {
     uint8_t layer;
     uint16_t pos;
     int32_t access;
+    int32_t alt1;           /* AB_STATE: 1 + another access the bit may come from
+                               instead (paths merged); 0 = none */
 };
 
 #define AVAL_MAX_BITS 256
@@ -135,6 +137,10 @@ int lift_access_of_call(struct lift *L, LLVMValueRef call);  /* -1 if not a stat
 void lift_ptr_bytes(struct lift *L, LLVMValueRef at, LLVMValueRef ptr, int nbytes,
                     struct abit *out);
 void lift_bits_to_key(const struct abit *bits, int nbits, bool integer, struct ir_key *key);
+/* Like lift_bits_to_key, but a bit that may come from either of two state
+ * accesses gives two keys, one per access. Returns 1 or 2. */
+struct abit lift_merge_bit(struct abit a, struct abit b);
+int lift_bits_to_keys(const struct abit *bits, int nbits, bool integer, struct ir_key keys[2]);
 enum ir_field_id lift_header_field(int layer, int byte, int *field_start);
 
 /* calls.c */

@@ -219,12 +219,12 @@ void aval_set_unknown(struct aval *a, int width)
 {
     a->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
     for (int i = 0; i < a->width; i++)
-        a->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1};
+        a->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
 }
 
 static struct abit bit_const(int one)
 {
-    return (struct abit){one ? AB_ONE : AB_ZERO, 0, 0, -1};
+    return (struct abit){one ? AB_ONE : AB_ZERO, 0, 0, -1, 0};
 }
 
 static bool bit_is_const(struct abit b)
@@ -234,7 +234,8 @@ static bool bit_is_const(struct abit b)
 
 static bool bit_eq(struct abit a, struct abit b)
 {
-    return a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access;
+    return a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access &&
+           a.alt1 == b.alt1;
 }
 
 /* One source for a combination of bits: a single state access, the time, a
@@ -249,21 +250,23 @@ static void mix_add(struct mix *m, struct abit b)
     if (bit_is_const(b))
         return;
     struct abit s = b;
-    if (s.kind == AB_STATE || s.kind == AB_TIME || s.kind == AB_PORT)
+    if (s.kind == AB_STATE && s.alt1)
+        s = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+    else if (s.kind == AB_STATE || s.kind == AB_TIME || s.kind == AB_PORT)
         s.pos = POS_UNKNOWN;
     else
-        s = (struct abit){AB_UNKNOWN, 0, 0, -1};
+        s = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
     if (!m->any) {
         m->any = true;
         m->src = s;
     } else if (!bit_eq(m->src, s)) {
-        m->src = (struct abit){AB_UNKNOWN, 0, 0, -1};
+        m->src = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
     }
 }
 
 static struct abit mix_result(const struct mix *m)
 {
-    return m->any ? m->src : (struct abit){AB_GCONST, 0, 0, -1};
+    return m->any ? m->src : (struct abit){AB_GCONST, 0, 0, -1, 0};
 }
 
 static void aval_mix(struct aval *out, int width, const struct aval *a, const struct aval *b)
@@ -423,7 +426,7 @@ static void eval_const(struct lift *L, LLVMValueRef v, struct aval *out, int wid
     LLVMTypeRef t = LLVMTypeOf(v);
     if (LLVMIsUndef(v) || LLVMIsPoison(v)) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_UNDEF, 0, 0, -1};
+            out->b[i] = (struct abit){AB_UNDEF, 0, 0, -1, 0};
         return;
     }
     if (LLVMIsAConstantAggregateZero(v) || LLVMIsAConstantPointerNull(v)) {
@@ -583,15 +586,10 @@ static void merge_into(struct aval *acc, const struct aval *one, bool *first)
         }
         if ((a.kind == AB_GCONST || a.kind == AB_ZERO || a.kind == AB_ONE) &&
             (b.kind == AB_GCONST || b.kind == AB_ZERO || b.kind == AB_ONE)) {
-            acc->b[i] = (struct abit){AB_GCONST, 0, 0, -1};
+            acc->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0};
             continue;
         }
-        struct mix m = {0};
-        mix_add(&m, a);
-        mix_add(&m, b);
-        acc->b[i] = m.any ? m.src : (struct abit){AB_UNKNOWN, 0, 0, -1};
-        if (a.kind == AB_STATE && b.kind == AB_STATE && a.access != b.access)
-            acc->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1};
+        acc->b[i] = lift_merge_bit(a, b);
     }
 }
 
@@ -602,7 +600,7 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
     out->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
     if (k >= 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k};
+            out->b[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0};
         return;
     }
     if (!name) {
@@ -611,12 +609,12 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
     }
     if (strcmp(name, "nf_l4_proto") == 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = i < 8 ? (struct abit){AB_HDR, LAYER_PROTO, (uint16_t)i, -1} : bit_const(0);
+            out->b[i] = i < 8 ? (struct abit){AB_HDR, LAYER_PROTO, (uint16_t)i, -1, 0} : bit_const(0);
         return;
     }
     if (strcmp(name, "nf_config") == 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_GCONST, 0, 0, -1};
+            out->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0};
         return;
     }
     if (strncmp(name, "llvm.bswap.", 11) == 0) {
@@ -817,7 +815,7 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
         for (unsigned i = 0; i < n; i++) {
             int m = LLVMGetMaskValue(v, i);
             for (int j = 0; j < ew && (int)i * ew + j < width; j++) {
-                struct abit bit = {AB_UNDEF, 0, 0, -1};
+                struct abit bit = {AB_UNDEF, 0, 0, -1, 0};
                 if (m >= 0 && m < n_in && m * ew + j < a->width)
                     bit = a->b[m * ew + j];
                 else if (m >= n_in && (m - n_in) * ew + j < b->width)
