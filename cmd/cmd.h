@@ -19,4 +19,5 @@ void cmd_error(const char *name, const char *fmt, ...) __attribute__((format(pri
 /* Subcommands (one file each). */
 int cmd_trace(int argc, char **argv);
 
+int cmd_analyze(int argc, char **argv);
 #endif /* RSSKEY_CMD_H */

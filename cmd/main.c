@@ -11,6 +11,7 @@
 
 static const struct cmd_entry commands[] = {
     /* one line per subcommand, in pipeline order */
+    {"analyze", cmd_analyze, "find per-packet state and decide sharded/replicated/shared"},
     {"trace", cmd_trace, "summarise or generate packet traces (pcap)"},
     {NULL, NULL, NULL}
 };

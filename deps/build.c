@@ -521,9 +521,17 @@ static void apply_issues(struct builder *b)
                          issue_text(is->kind), loc, is->detail, is->port);
                 hit++;
             }
-            add_warning(b, "%s at %s (%s), port %d: the analysis cannot tell what it does; "
-                           "%d object group(s) written on that port are shared because of it",
-                        issue_text(is->kind), loc, is->detail, is->port, hit);
+            if (is->kind == IR_ISSUE_GLOBAL_WRITE)
+                add_warning(b, "%s at %s (%s), port %d: that global is state outside every "
+                               "object, which no lock of this plan covers; %d object group(s) "
+                               "written on that port are shared, but the NF is only safe on "
+                               "many cores once that state is an nf_* object",
+                            issue_text(is->kind), loc, is->detail, is->port, hit);
+            else
+                add_warning(b, "%s at %s (%s), port %d: the analysis cannot tell what it "
+                               "does; %d object group(s) written on that port are shared "
+                               "because of it", issue_text(is->kind), loc, is->detail, is->port,
+                            hit);
             continue;
         }
         struct group *grp = &b->groups[b->group_of[is->object]];

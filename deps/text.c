@@ -130,7 +130,18 @@ char *deps_plan_format_text(const struct deps_plan *plan, const struct ir_nf *nf
                          key);
             put_wrapped(f, line, 4, width);
         }
-        put_wrapped(f, obj->reason, 4, width);
+        int same = -1;      /* an earlier object of the group with the same reason */
+        for (int e = 0; e < o && same < 0; e++)
+            if (plan->objects[e].group == obj->group &&
+                strcmp(plan->objects[e].reason, obj->reason) == 0)
+                same = e;
+        if (same >= 0) {
+            snprintf(line, sizeof line, "(same group and reason as %s)",
+                     plan->objects[same].name);
+            put_wrapped(f, line, 4, width);
+        } else {
+            put_wrapped(f, obj->reason, 4, width);
+        }
     }
 
     if (nf && nf->n_issues > 0) {

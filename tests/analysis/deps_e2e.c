@@ -1,0 +1,205 @@
+/*
+ * deps_e2e.c - end to end: `rsskey analyze --json NF.bc` on a reference NF's
+ * bitcode must give the plan the NF catalogue expects
+ * (/work/shared/notes/nf-catalogue.md, "expected plan").
+ *
+ * usage: deps_e2e NF OPT   (e.g. deps_e2e fw O2); RSSKEY_BIN and
+ * NF_BITCODE_DIR come from CMake.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "util/util.h"
+
+static const char *nf_name, *opt_level;
+
+/* ---- Reading the JSON ---------------------------------------------------- */
+
+struct analysis {
+    struct util_jvalue *root;
+    const struct util_jvalue *objects;
+    const struct util_jvalue *warnings;
+};
+
+static void run_analyze(struct analysis *out)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' analyze --json '%s/%s.%s.bc'", RSSKEY_BIN, NF_BITCODE_DIR,
+             nf_name, opt_level);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t n;
+    while ((n = fread(text + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            cap *= 2;
+            text = realloc(text, cap);
+            assert_non_null(text);
+        }
+    }
+    text[len] = '\0';
+    int status = pclose(p);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("%s exited with %d", cmd, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    struct util_error err;
+    out->root = util_json_parse(text, len, "rsskey analyze --json", &err);
+    free(text);
+    if (!out->root)
+        fail_msg("%s", err.msg);
+    const struct util_jvalue *schema = util_jobject_get(out->root, "schema");
+    assert_non_null(schema);
+    assert_string_equal(schema->string, "rsskey-analysis/1");
+    out->objects = util_jobject_get(out->root, "objects");
+    out->warnings = util_jobject_get(out->root, "warnings");
+    assert_non_null(out->objects);
+    assert_int_equal(out->objects->type, UTIL_JARRAY);
+    assert_non_null(out->warnings);
+}
+
+static const char *str(const struct util_jvalue *obj, const char *key)
+{
+    const struct util_jvalue *v = util_jobject_get(obj, key);
+    assert_non_null(v);
+    assert_int_equal(v->type, UTIL_JSTRING);
+    return v->string;
+}
+
+/* The port's key as "a,b,c", or "" when the object has none on that port. */
+static const char *port_key(const struct util_jvalue *obj, const char *port)
+{
+    static char buf[512];
+    buf[0] = '\0';
+    const struct util_jvalue *ports = util_jobject_get(obj, "ports");
+    const struct util_jvalue *key = ports ? util_jobject_get(ports, port) : NULL;
+    for (size_t i = 0; key && i < key->count; i++) {
+        strcat(buf, i ? "," : "");
+        strcat(buf, key->items[i].string);
+    }
+    return buf;
+}
+
+static bool warned(const struct analysis *a, const char *needle)
+{
+    for (size_t i = 0; i < a->warnings->count; i++)
+        if (strstr(a->warnings->items[i].string, needle))
+            return true;
+    return false;
+}
+
+/* Every object: decision, and (sharded) the key on ports 0 and 1 where the
+ * object has one ("-" = must have none; NULL = anything). */
+static void expect_all(const struct analysis *a, const char *decision, const char *port0,
+                       const char *port1)
+{
+    assert_true(a->objects->count > 0);
+    for (size_t i = 0; i < a->objects->count; i++) {
+        const struct util_jvalue *o = &a->objects->items[i];
+        const char *name = str(o, "name");
+        if (strcmp(str(o, "decision"), decision) != 0)
+            fail_msg("%s: decision %s, expected %s (reason: %s)", name, str(o, "decision"),
+                     decision, str(o, "reason"));
+        const char *want[2] = {port0, port1};
+        const char *ports[2] = {"0", "1"};
+        for (int p = 0; p < 2; p++) {
+            const char *got = port_key(o, ports[p]);
+            if (!want[p] || (got[0] == '\0' && strcmp(want[p], "-") != 0))
+                continue;       /* not reached from that port */
+            if (strcmp(want[p], "-") == 0 ? got[0] != '\0' : strcmp(got, want[p]) != 0)
+                fail_msg("%s: port %s key \"%s\", expected \"%s\"", name, ports[p], got,
+                         want[p]);
+        }
+    }
+}
+
+static const struct util_jvalue *object(const struct analysis *a, const char *name)
+{
+    for (size_t i = 0; i < a->objects->count; i++)
+        if (strcmp(str(&a->objects->items[i], "name"), name) == 0)
+            return &a->objects->items[i];
+    fail_msg("no object %s", name);
+    return NULL;
+}
+
+/* ---- The catalogue's expected plans ---------------------------------------- */
+
+static void test_expected_plan(void **state)
+{
+    (void)state;
+    struct analysis a;
+    run_analyze(&a);
+    const char *n = nf_name;
+    if (strcmp(n, "nop") == 0) {
+        assert_int_equal(a.objects->count, 0);
+    } else if (strcmp(n, "sbridge") == 0) {
+        expect_all(&a, "replicated", "-", "-");
+    } else if (strcmp(n, "dbridge") == 0) {
+        expect_all(&a, "shared", "-", "-");
+        assert_non_null(strstr(str(&a.objects->items[0], "reason"), "MAC"));
+    } else if (strcmp(n, "policer") == 0) {
+        expect_all(&a, "sharded", "-", "ipv4.dst");
+    } else if (strcmp(n, "fw") == 0) {
+        expect_all(&a, "sharded", "ipv4.src,ipv4.dst,l4.sport,l4.dport",
+                   "ipv4.dst,ipv4.src,l4.dport,l4.sport");
+        const struct util_jvalue *table = object(&a, "fw_flow_table");
+        assert_string_equal(port_key(table, "1"), "ipv4.dst,ipv4.src,l4.dport,l4.sport");
+        for (size_t i = 1; i < a.objects->count; i++)     /* ONE table for both ports */
+            assert_true(util_jobject_get(&a.objects->items[i], "group")->number ==
+                        util_jobject_get(table, "group")->number);
+    } else if (strcmp(n, "nat") == 0) {
+        expect_all(&a, "sharded", "ipv4.dst,l4.dport", "ipv4.src,l4.sport");
+        const struct util_jvalue *flows = object(&a, "nat_flows");
+        assert_string_equal(port_key(flows, "1"), "ipv4.src,l4.sport");
+        assert_non_null(strstr(str(flows, "reason"), "disjoint index ranges"));
+        assert_non_null(strstr(str(flows, "reason"), "guard"));
+    } else if (strcmp(n, "cl") == 0) {
+        expect_all(&a, "sharded", "ipv4.src,ipv4.dst", NULL);
+    } else if (strcmp(n, "psd") == 0) {
+        expect_all(&a, "sharded", "-", "ipv4.src");
+    } else if (strcmp(n, "lb") == 0) {
+        for (size_t i = 0; i < a.objects->count; i++) {
+            const struct util_jvalue *o = &a.objects->items[i];
+            const char *name = str(o, "name"), *d = str(o, "decision");
+            const char *want = strncmp(name, "lb_flow_", 8) == 0 ? "sharded"
+                             : strcmp(name, "lb_backend_chash") == 0 ? "replicated"
+                                                                     : "shared";
+            if (strcmp(d, want) != 0)
+                fail_msg("%s: %s, expected %s (reason: %s)", name, d, want, str(o, "reason"));
+            if (strcmp(want, "sharded") == 0)
+                assert_string_equal(port_key(o, "0"), "ipv4.src,ipv4.dst,l4.sport,l4.dport");
+        }
+        assert_non_null(strstr(str(object(&a, "lb_backends_alive"), "reason"),
+                               "every new flow"));
+        assert_true(warned(&a, "mixed plan"));
+    } else if (strcmp(n, "hhh") == 0) {
+        expect_all(&a, "sharded", NULL, "ipv4.src/8");
+        assert_true(warned(&a, "balance"));
+    } else {
+        fail_msg("no expected plan for NF %s", n);
+    }
+    util_jvalue_free(a.root);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: deps_e2e NF O0|O2\n");
+        return 2;
+    }
+    nf_name = argv[1];
+    opt_level = argv[2];
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_expected_plan)};
+    char group[64];
+    snprintf(group, sizeof group, "%s.%s", nf_name, opt_level);
+    return _cmocka_run_group_tests(group, tests, 1, NULL, NULL);
+}
