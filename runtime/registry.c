@@ -260,6 +260,48 @@ bool rt_object_info(size_t i, struct rt_object_info *info)
     return true;
 }
 
+void rt_objects_json(struct util_json *w)
+{
+    util_json_array_begin(w);
+    for (size_t i = 0; i < rt_objects(); i++) {
+        struct rt_object_info info;
+        rt_object_info(i, &info);
+        util_json_object_begin(w);
+        util_json_key(w, "name");
+        util_json_string(w, info.name);
+        util_json_key(w, "kind");
+        util_json_string(w, rt_kind_name(info.kind));
+        util_json_key(w, "mode");
+        util_json_string(w, rt_mode_name(info.mode));
+        if (info.key_size) {
+            util_json_key(w, "key_size");
+            util_json_uint(w, info.key_size);
+        }
+        if (info.record_size) {
+            util_json_key(w, "record_size");
+            util_json_uint(w, info.record_size);
+        }
+        if (info.kind == RT_SKETCH) {
+            util_json_key(w, "width");
+            util_json_uint(w, info.width);
+            util_json_key(w, "depth");
+            util_json_uint(w, info.depth);
+        }
+        if (info.kind == RT_CHASH) {
+            util_json_key(w, "backends");
+            util_json_uint(w, info.backends);
+            util_json_key(w, "table_size");
+            util_json_uint(w, info.table_size);
+        }
+        util_json_key(w, "capacity");
+        util_json_uint(w, info.capacity);
+        util_json_key(w, "bytes");
+        util_json_uint(w, info.bytes);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+}
+
 const char *rt_kind_name(enum rt_kind kind)
 {
     switch (kind) {

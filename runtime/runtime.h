@@ -84,6 +84,10 @@ bool rt_object_info(size_t i, struct rt_object_info *info);
 /* Index of the object called name, or -1. */
 int rt_object_find(const char *name);
 
+/* Appends the registry as a JSON array of objects {name, kind, mode, the
+ * sizes that apply to the kind, capacity, bytes}, in registry order. */
+void rt_objects_json(struct util_json *w);
+
 const char *rt_kind_name(enum rt_kind kind);   /* "map", "vector", ... */
 const char *rt_mode_name(enum rt_mode mode);   /* "sharded", ... */
 

@@ -339,6 +339,24 @@ static void test_registry(void **state)
     assert_int_equal(rt_object_find("nope"), -1);
     assert_false(rt_object_info(6, &info));
     assert_string_equal(rt_mode_name(RT_SHARED), "shared");
+
+    /* the JSON listing parses back with the same names and sizes */
+    struct util_json *w = util_json_new();
+    rt_objects_json(w);
+    size_t len;
+    const char *text = util_json_text(w, &len);
+    struct util_error err;
+    struct util_jvalue *v = util_json_parse(text, len, "registry", &err);
+    assert_non_null(v);
+    assert_int_equal(v->type, UTIL_JARRAY);
+    assert_int_equal(v->count, 6);
+    assert_string_equal(util_jobject_get(&v->items[0], "name")->string, "flows");
+    assert_string_equal(util_jobject_get(&v->items[0], "kind")->string, "map");
+    assert_int_equal((int)util_jobject_get(&v->items[0], "key_size")->number, 13);
+    assert_int_equal((int)util_jobject_get(&v->items[3], "width")->number, 1024);
+    assert_string_equal(util_jobject_get(&v->items[5], "mode")->string, "sharded");
+    util_jvalue_free(v);
+    util_json_free(w);
 }
 
 int main(void)
