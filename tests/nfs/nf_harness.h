@@ -5,10 +5,12 @@
 #ifndef RSSKEY_TESTS_NF_HARNESS_H
 #define RSSKEY_TESTS_NF_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "packet_builder.h"
+#include "runtime/runtime.h"
 
 #define MS 1000000ULL           /* nanoseconds per millisecond */
 
@@ -23,5 +25,62 @@ int harness_send(uint8_t *frame, size_t len, uint16_t port, uint64_t time_ns);
 
 /* Builds `spec` into a scratch buffer, sends it, returns the verdict. */
 int harness_send_spec(const struct pb_spec *spec, uint16_t port, uint64_t time_ns);
+
+/* ---- Multi-core equivalence ------------------------------------------- */
+
+struct harness_packet {
+    uint8_t data[128];
+    size_t len;
+    uint16_t port;
+    uint64_t time_ns;
+};
+
+/* A deterministic random workload of IPv4 TCP/UDP packets: port-0 packets go
+ * from one of `lan_hosts` LAN hosts (10.0.x.y) to one of `wan_hosts` WAN
+ * hosts (spread over several /8s, /16s and /24s), port-1 packets come back,
+ * `reply_percent` of them as the reversed tuple of an earlier port-0 packet;
+ * `same_side_percent` of the port-0 packets go to another LAN host.
+ * Source and destination MACs are derived from the IPs. */
+struct harness_workload {
+    uint32_t seed;
+    unsigned lan_hosts, wan_hosts;  /* 1..254, 1..1500 */
+    unsigned port1_percent;
+    unsigned reply_percent;
+    unsigned same_side_percent;     /* port-0 packets to another LAN host */
+    unsigned sports, dports;        /* distinct source / destination ports */
+    uint64_t step_ns;               /* time between packets */
+};
+
+/* Fills packets[0..n). */
+void harness_workload_fill(const struct harness_workload *w, struct harness_packet *packets,
+                           size_t n);
+
+/* Picks the core of a packet on `port` from its parsed headers. */
+typedef int (*harness_core_fn)(const struct pb_view *v, uint16_t port, int cores);
+
+/* Mode override for one object, by name; objects not listed are sharded. */
+struct harness_mode {
+    const char *name;
+    enum rt_mode mode;
+};
+
+struct harness_result {
+    int mismatches;             /* packets whose verdict or bytes differ */
+    uint64_t violations;        /* the runtime's plan-violation count */
+    size_t forwarded, dropped;  /* sequential verdicts, to see the workload bites */
+};
+
+/* Runs the packets through the NF on one core, then again (after rt_reset
+ * and nf_init) on `cores` per-core instances with `modes`, each packet on
+ * core_of's core under every read token, and compares verdicts (and, when
+ * compare_bytes, the output bytes of forwarded packets). Returns 0, or -1 on
+ * a setup error. Prints the first few differences. */
+int harness_sharded_run(const char *const *settings, const struct harness_packet *packets,
+                        size_t n, int cores, const struct harness_mode *modes,
+                        harness_core_fn core_of, bool compare_bytes,
+                        struct harness_result *result);
+
+/* A well-mixed 32-bit hash, for core functions. */
+uint32_t harness_mix(uint32_t x);
 
 #endif /* RSSKEY_TESTS_NF_HARNESS_H */

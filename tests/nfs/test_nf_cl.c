@@ -67,12 +67,49 @@ static void other_traffic_passes(void **state)
         assert_int_equal(connect_from(client, server, i, 100), 1);
 }
 
+/* Port 0 sharded by (client, server) (the catalogue's plan), ports ignored:
+ * the sequential verdicts on 4 cores. Sharding by the whole 5-tuple splits a
+ * pair's count over cores and is not. */
+static int core_plan(const struct pb_view *v, uint16_t port, int cores)
+{
+    uint32_t h = port == 0 ? harness_mix(v->src_ip * 31u + v->dst_ip) : harness_mix(v->sport);
+    return (int)(h % (uint32_t)cores);
+}
+
+static int core_wrong(const struct pb_view *v, uint16_t port, int cores)
+{
+    (void)port;
+    uint32_t h = harness_mix(v->src_ip * 31u + v->dst_ip) ^ harness_mix(v->sport);
+    return (int)(h % (uint32_t)cores);
+}
+
+static const struct harness_workload workload = {
+    .seed = 3, .lan_hosts = 4, .wan_hosts = 6, .port1_percent = 20, .reply_percent = 0,
+    .sports = 64, .dports = 4, .step_ns = 1 * MS,
+};
+
+static void sharded_plan_matches_sequential(void **state)
+{
+    (void)state;
+    static struct harness_packet packets[2000];
+    harness_workload_fill(&workload, packets, 2000);
+    const char *const settings[] = {"limit=12", "expiry_ms=100", NULL};
+    struct harness_result r;
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_int_equal(r.mismatches, 0);
+    assert_int_equal(r.violations, 0);
+    assert_true(r.forwarded > 300 && r.dropped > 300);     /* the workload bites */
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_wrong, true, &r), 0);
+    assert_true(r.mismatches > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(limit_trips_exactly),
         cmocka_unit_test(counts_do_not_decay),
         cmocka_unit_test(other_traffic_passes),
+        cmocka_unit_test(sharded_plan_matches_sequential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,12 +71,48 @@ static void lan_and_non_ipv4_pass(void **state)
         assert_int_equal(harness_send_spec(&v6, 1, (uint64_t)i), 0);
 }
 
+/* Port 1 sharded by source /8 (the catalogue's plan): the sequential verdicts
+ * on 4 cores. Sharding by the whole source address splits the /8, /16 and /24
+ * counts over cores and is not. */
+static int core_plan(const struct pb_view *v, uint16_t port, int cores)
+{
+    uint32_t h = port == 1 ? harness_mix(v->src_ip >> 24) : harness_mix(v->src_ip);
+    return (int)(h % (uint32_t)cores);
+}
+
+static int core_wrong(const struct pb_view *v, uint16_t port, int cores)
+{
+    (void)port;
+    return (int)(harness_mix(v->src_ip) % (uint32_t)cores);
+}
+
+static const struct harness_workload workload = {
+    .seed = 9, .lan_hosts = 8, .wan_hosts = 90, .port1_percent = 80, .reply_percent = 0,
+    .sports = 16, .dports = 4, .step_ns = 1 * MS,
+};
+
+static void sharded_plan_matches_sequential(void **state)
+{
+    (void)state;
+    static struct harness_packet packets[2000];
+    harness_workload_fill(&workload, packets, 2000);
+    const char *const settings[] = {"threshold_8=40", "threshold_16=15", "threshold_24=9", "threshold_32=4", "window_ms=300", NULL};
+    struct harness_result r;
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_int_equal(r.mismatches, 0);
+    assert_int_equal(r.violations, 0);
+    assert_true(r.forwarded > 600 && r.dropped > 200);     /* the workload bites */
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_wrong, true, &r), 0);
+    assert_true(r.mismatches > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(host_threshold_trips_exactly),
         cmocka_unit_test(prefix_thresholds_trip),
         cmocka_unit_test(lan_and_non_ipv4_pass),
+        cmocka_unit_test(sharded_plan_matches_sequential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,6 +110,43 @@ static void non_ip_dropped(void **state)
     assert_int_equal(harness_send_spec(&arp, 1, 1), NF_DROP);
 }
 
+/* The catalogue's mixed plan: flow objects sharded by the 5-tuple, backend
+ * objects shared; heartbeats on any core. The sequential verdicts and
+ * rewritten bytes on 4 cores. Sharding the backend objects too is not. */
+static int core_plan(const struct pb_view *v, uint16_t port, int cores)
+{
+    uint32_t h = port == 0 ? harness_mix(v->src_ip ^ harness_mix(v->dst_ip) ^
+                                         ((uint32_t)v->sport << 16 | v->dport) ^ v->proto)
+                           : harness_mix(v->sport);
+    return (int)(h % (uint32_t)cores);
+}
+
+static const struct harness_mode backends_shared[] = {
+    {"lb_backend_table", RT_SHARED}, {"lb_backends_alive", RT_SHARED},
+    {"lb_backend_keys", RT_SHARED}, {"lb_backend_info", RT_SHARED},
+    {"lb_backend_chash", RT_SHARED}, {NULL, RT_SHARDED},
+};
+
+static const struct harness_workload workload = {
+    .seed = 13, .lan_hosts = 30, .wan_hosts = 4, .port1_percent = 8, .reply_percent = 0,
+    .sports = 64, .dports = 4, .step_ns = 1 * MS,
+};
+
+static void sharded_plan_matches_sequential(void **state)
+{
+    (void)state;
+    static struct harness_packet packets[2000];
+    harness_workload_fill(&workload, packets, 2000);
+    const char *const settings[] = {"backends=8", "chash_size=31", "backend_timeout_ms=40", "expiry_ms=500", NULL};
+    struct harness_result r;
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, backends_shared, core_plan, true, &r), 0);
+    assert_int_equal(r.mismatches, 0);
+    assert_int_equal(r.violations, 0);
+    assert_true(r.forwarded > 500 && r.dropped > 150);     /* the workload bites */
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_true(r.mismatches > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +154,7 @@ int main(void)
         cmocka_unit_test(flows_stick_and_spread),
         cmocka_unit_test(dead_backend_flows_move),
         cmocka_unit_test(non_ip_dropped),
+        cmocka_unit_test(sharded_plan_matches_sequential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

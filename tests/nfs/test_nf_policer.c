@@ -81,6 +81,40 @@ static void non_ipv4_from_wan_dropped(void **state)
     assert_int_equal(harness_send_spec(&v6, 0, 0), 1);
 }
 
+/* Port 1 sharded by destination IP (the catalogue's plan), port 0 anywhere:
+ * the sequential verdicts on 4 cores. Port 1 by source IP is not enough. */
+static int core_plan(const struct pb_view *v, uint16_t port, int cores)
+{
+    uint32_t h = port == 1 ? harness_mix(v->dst_ip) : harness_mix(v->src_ip ^ v->sport);
+    return (int)(h % (uint32_t)cores);
+}
+
+static int core_wrong(const struct pb_view *v, uint16_t port, int cores)
+{
+    (void)port;
+    return (int)(harness_mix(v->src_ip) % (uint32_t)cores);
+}
+
+static const struct harness_workload workload = {
+    .seed = 11, .lan_hosts = 8, .wan_hosts = 40, .port1_percent = 60, .reply_percent = 0,
+    .sports = 64, .dports = 4, .step_ns = 1 * MS,
+};
+
+static void sharded_plan_matches_sequential(void **state)
+{
+    (void)state;
+    static struct harness_packet packets[2000];
+    harness_workload_fill(&workload, packets, 2000);
+    const char *const settings[] = {"rate_bytes_per_s=4000", "burst_bytes=600", "expiry_ms=300", NULL};
+    struct harness_result r;
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_int_equal(r.mismatches, 0);
+    assert_int_equal(r.violations, 0);
+    assert_true(r.forwarded > 600 && r.dropped > 100);     /* the workload bites */
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_wrong, true, &r), 0);
+    assert_true(r.mismatches > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -88,6 +122,7 @@ int main(void)
         cmocka_unit_test(tokens_refill_over_time),
         cmocka_unit_test(full_table_and_expiry),
         cmocka_unit_test(non_ipv4_from_wan_dropped),
+        cmocka_unit_test(sharded_plan_matches_sequential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,40 @@ static void other_frames_pass(void **state)
     assert_int_equal(harness_send_spec(&v6, 1, 0), 0);
 }
 
+/* Port 1 sharded by source IP (the catalogue's plan): the sequential verdicts
+ * on 4 cores. Sharding by destination IP is not. */
+static int core_plan(const struct pb_view *v, uint16_t port, int cores)
+{
+    uint32_t h = port == 1 ? harness_mix(v->src_ip) : harness_mix(v->dst_ip ^ v->dport);
+    return (int)(h % (uint32_t)cores);
+}
+
+static int core_wrong(const struct pb_view *v, uint16_t port, int cores)
+{
+    (void)port;
+    return (int)(harness_mix(v->dst_ip ^ v->dport) % (uint32_t)cores);
+}
+
+static const struct harness_workload workload = {
+    .seed = 5, .lan_hosts = 6, .wan_hosts = 12, .port1_percent = 70, .reply_percent = 0,
+    .sports = 16, .dports = 60, .step_ns = 1 * MS,
+};
+
+static void sharded_plan_matches_sequential(void **state)
+{
+    (void)state;
+    static struct harness_packet packets[2000];
+    harness_workload_fill(&workload, packets, 2000);
+    const char *const settings[] = {"threshold=10", "window_ms=300", NULL};
+    struct harness_result r;
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_int_equal(r.mismatches, 0);
+    assert_int_equal(r.violations, 0);
+    assert_true(r.forwarded > 400 && r.dropped > 200);     /* the workload bites */
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_wrong, true, &r), 0);
+    assert_true(r.mismatches > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +115,7 @@ int main(void)
         cmocka_unit_test(repeated_ports_count_once),
         cmocka_unit_test(window_resets),
         cmocka_unit_test(other_frames_pass),
+        cmocka_unit_test(sharded_plan_matches_sequential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
