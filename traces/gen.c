@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -466,6 +467,13 @@ int trace_gen_write(const struct trace_gen_options *o, const char *path,
         if (fd >= 0)
             close(fd);
         fd = -1;
+        goto out;
+    }
+    mode_t mask = umask(0);     /* mkstemp made it 0600: use the usual permissions */
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        util_error_set(err, "cannot set permissions of '%s': %m", tmp);
+        fclose(file);
         goto out;
     }
     setvbuf(file, NULL, _IOFBF, 1 << 20);

@@ -318,6 +318,36 @@ static void test_write_failure_leaves_nothing(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent-dir/x.pcap"));
 }
 
+/* traces/demo/demo-2port.pcap is exactly what its documented command makes. */
+static void test_demo_trace_matches_its_command(void **state)
+{
+    (void)state;
+    const char *demo = RSSKEY_SOURCE_DIR "/traces/demo/demo-2port.pcap";
+    struct trace_gen_options o;
+    trace_gen_defaults(&o);
+    o.seed = 42;
+    o.flows = 200;
+    o.packets = 2500;
+    o.packets_given = true;
+    o.zipf = 1.1;
+    o.pps = 5000;
+    o.ipv6_share = 0.25;
+    o.churn = 1;
+    o.two_port = true;
+    struct util_error err;
+    assert_int_equal(trace_size_dist_parse("imix", &o.sizes, &err), 0);
+    char fresh[128];
+    tmp_path(fresh, sizeof fresh, "demo.pcap");
+    assert_int_equal(trace_gen_write(&o, fresh, NULL, &err), 0);
+    size_t la, lb;
+    char *a = slurp(demo, &la), *b = slurp(fresh, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+    unlink(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_checksums_valid),
         cmocka_unit_test(test_churn_rate_sizes),
         cmocka_unit_test(test_write_failure_leaves_nothing),
+        cmocka_unit_test(test_demo_trace_matches_its_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
