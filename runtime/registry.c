@@ -26,9 +26,11 @@ _Thread_local int rt_tls_core;
 
 enum held { HELD_NONE, HELD_READ, HELD_ALL };
 
+/* The token has a cache line of its own (writers on other cores take it);
+ * what only this core's thread writes sits on the next line. */
 struct core_state {
     _Alignas(64) atomic_int token;  /* 1 while taken */
-    int held;                        /* what this core's packet holds */
+    _Alignas(64) int held;           /* what this core's packet holds */
     uint64_t packets, write_packets, violations, unlocked_reads;
 };
 
@@ -509,18 +511,31 @@ void rt_guard_read_slow(struct rt_object *o, const char *op)
         cs->unlocked_reads++;
 }
 
-void rt_stats(struct rt_stats *out)
+static void stats_sum(int from, int to, struct rt_stats *out)
 {
     memset(out, 0, sizeof *out);
     struct runtime *rt = the_runtime;
     if (!rt)
         return;
-    for (int c = 0; c < RT_MAX_CORES; c++) {
+    for (int c = from; c < to; c++) {
         out->packets += rt->core[c].packets;
         out->write_packets += rt->core[c].write_packets;
         out->plan_violations += rt->core[c].violations;
         out->unlocked_shared_reads += rt->core[c].unlocked_reads;
     }
+}
+
+void rt_stats(struct rt_stats *out)
+{
+    stats_sum(0, RT_MAX_CORES, out);
+}
+
+void rt_core_stats(int core, struct rt_stats *out)
+{
+    if (core < 0 || core >= RT_MAX_CORES)
+        memset(out, 0, sizeof *out);
+    else
+        stats_sum(core, core + 1, out);
 }
 
 void rt_reset(void)

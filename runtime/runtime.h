@@ -147,6 +147,8 @@ struct rt_stats {
 };
 /* Sums of the per-core counters (read them once the cores are idle). */
 void rt_stats(struct rt_stats *out);
+/* The same counters for one core (zeros for a core out of range). */
+void rt_core_stats(int core, struct rt_stats *out);
 
 /* Destroys every object, the configuration, instances and statistics. The
  * handles nf_init stored become dangling: run nf_init again. */

@@ -226,6 +226,12 @@ static void test_violations_counted(void **state)
     rt_packet_end(0);
     rt_stats(&st);
     assert_int_equal(st.plan_violations, 2);
+    rt_core_stats(0, &st);
+    assert_int_equal(st.plan_violations, 2);
+    assert_int_equal(st.packets, 1);
+    rt_core_stats(1, &st);
+    assert_int_equal(st.plan_violations, 0);
+    assert_int_equal(st.write_packets, 1);
 
     rt_packet_begin(0, true);
     uint32_t k = 42;
