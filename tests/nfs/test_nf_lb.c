@@ -110,8 +110,9 @@ static void non_ip_dropped(void **state)
     assert_int_equal(harness_send_spec(&arp, 1, 1), NF_DROP);
 }
 
-/* The catalogue's mixed plan: flow objects sharded by the 5-tuple, backend
- * objects shared; heartbeats on any core. The sequential verdicts and
+/* The catalogue's mixed plan (and rsskey analyze's): flow objects sharded by
+ * the 5-tuple, backend objects shared, the Maglev table (written only in
+ * nf_init) replicated; heartbeats on any core. The sequential verdicts and
  * rewritten bytes on 4 cores. Sharding the backend objects too is not. */
 static int core_plan(const struct pb_view *v, uint16_t port, int cores)
 {
@@ -124,7 +125,7 @@ static int core_plan(const struct pb_view *v, uint16_t port, int cores)
 static const struct harness_mode backends_shared[] = {
     {"lb_backend_table", RT_SHARED}, {"lb_backends_alive", RT_SHARED},
     {"lb_backend_keys", RT_SHARED}, {"lb_backend_info", RT_SHARED},
-    {"lb_backend_chash", RT_SHARED}, {NULL, RT_SHARDED},
+    {"lb_backend_chash", RT_REPLICATED}, {NULL, RT_SHARDED},
 };
 
 static const struct harness_workload workload = {
