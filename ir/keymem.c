@@ -471,6 +471,12 @@ void lift_bits_to_key(const struct abit *bits, int nbits, bool integer, struct i
         int top = nbits - 1;
         while (top >= 0 && (bits[top].kind == AB_ZERO || bits[top].kind == AB_UNDEF))
             top--;
+        bool all_const = true;
+        for (int i = 0; i <= top; i++)
+            all_const &= bits[i].kind == AB_ZERO || bits[i].kind == AB_ONE ||
+                         bits[i].kind == AB_UNDEF || bits[i].kind == AB_GCONST;
+        if (all_const)      /* a constant index keeps its full width */
+            top = nbits - 1;
         for (int i = top; i >= 0; i--)
             order[n++] = i;
     } else {

@@ -167,6 +167,6 @@ int lift_normalise(LLVMModuleRef mod, struct util_error *err)
                                 LLVMCreateEnumAttribute(ctx, always, 0));
     }
     return lift_run_passes(mod,
-        "always-inline,function(sroa,mem2reg,instcombine,sccp,simplifycfg,early-cse,"
-        "gvn,instcombine,simplifycfg)", err);
+        "always-inline,function(sroa,mem2reg,instcombine<no-verify-fixpoint>,sccp,simplifycfg,early-cse,"
+        "gvn,instcombine<no-verify-fixpoint>,simplifycfg)", err);
 }

@@ -61,7 +61,7 @@ LLVMModuleRef lift_specialise(LLVMModuleRef normalised, int port, struct util_er
     for (size_t i = 0; i < n_dead; i++)
         LLVMInstructionEraseFromParent(dead[i]);
     free(dead);
-    if (lift_run_passes(mod, "function(instcombine,sccp,simplifycfg,adce,simplifycfg)", err)) {
+    if (lift_run_passes(mod, "function(instcombine<no-verify-fixpoint>,sccp,simplifycfg,adce,simplifycfg)", err)) {
         LLVMDisposeModule(mod);
         return NULL;
     }

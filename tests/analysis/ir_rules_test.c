@@ -1,0 +1,369 @@
+/*
+ * ir_rules_test.c - one crafted NF per lifting rule (tests/analysis/nfs/),
+ * each compiled at -O0 (optnone kept: the lifter must undo it) and -O2; the
+ * exact objects, accesses, keys, writes and issues are asserted at both.
+ */
+#include "ir_test_util.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef IR_TEST_NFS_DIR
+#error "IR_TEST_NFS_DIR must name the directory of the crafted test bitcode"
+#endif
+
+/* Lifts the crafted NF `name` at -O0 and -O2 and runs check on each. */
+static void each_level(const char *name, void (*check)(struct ir_nf nf))
+{
+    for (int l = 0; l < 2; l++) {
+        struct ir_nf nf;
+        ir_test_lift(IR_TEST_NFS_DIR, name, ir_test_levels[l], &nf);
+        check(nf);
+        ir_nf_free(&nf);
+    }
+}
+
+static void check_struct_key(struct ir_nf nf)
+{
+    assert_int_equal(nf.n_ports, 2);
+    assert_int_equal(nf.n_objects, 1);
+    assert_string_equal(nf.objects[0].name, "flows");
+    assert_int_equal(nf.objects[0].kind, IR_OBJ_MAP);
+    assert_int_equal(nf.objects[0].key_size, 12);
+    assert_int_equal(nf.objects[0].capacity, 1024);
+    assert_int_equal(nf.n_accesses, 4);
+    for (int port = 0; port < 2; port++) {
+        ir_test_key_is(&nf, "flows", IR_API_MAP_GET, port, "ipv4.src,ipv4.dst,l4.sport,l4.dport");
+        ir_test_key_is(&nf, "flows", IR_API_MAP_PUT, port, "ipv4.src,ipv4.dst,l4.sport,l4.dport");
+    }
+    const struct ir_access *a = ir_test_access(&nf, "flows", IR_API_MAP_GET, 0);
+    assert_non_null(strstr(a->where.file, "struct_key.c"));
+    assert_int_equal(a->where.line, 27);
+    assert_int_equal(nf.n_issues, 0);
+    assert_int_equal(nf.n_writes, 0);
+}
+
+static void test_struct_key(void **state)
+{
+    (void)state;
+    each_level("struct_key", check_struct_key);
+}
+
+static void check_packed_key(struct ir_nf nf)
+{
+    /* ((uint64_t)src << 32) | dst, stored little-endian: dst bytes first. */
+    ir_test_key_is(&nf, "pairs", IR_API_MAP_PUT, 0, "ipv4.dst,ipv4.src");
+    ir_test_key_is(&nf, "pairs", IR_API_MAP_PUT, 1, "ipv4.dst,ipv4.src");
+    assert_int_equal(nf.n_issues, 0);
+}
+
+static void test_packed_key(void **state)
+{
+    (void)state;
+    each_level("packed_key", check_packed_key);
+}
+
+static void check_bswap_index(struct ir_nf nf)
+{
+    /* my_ntohs(dport) - 1000: a hand-written byte swap, then an offset. */
+    ir_test_key_is(&nf, "slots", IR_API_VECTOR_WRITE, 0, "l4.dport");
+    ir_test_key_is(&nf, "slots", IR_API_VECTOR_WRITE, 1, "l4.dport");
+    assert_int_equal(nf.objects[0].record_size, 8);
+    assert_int_equal(nf.objects[0].capacity, 4096);
+    assert_int_equal(nf.n_issues, 0);
+}
+
+static void test_bswap_index(void **state)
+{
+    (void)state;
+    each_level("bswap_index", check_bswap_index);
+}
+
+static void check_prefix_key(struct ir_nf nf)
+{
+    /* ntohl(src) & 0xffffff00 stored little-endian: the zero byte first. */
+    ir_test_key_is(&nf, "nets", IR_API_SKETCH_ADD, 0, "const(0):8,ipv4.src/24");
+    const struct ir_access *a = ir_test_access(&nf, "nets", IR_API_SKETCH_ADD, 1);
+    assert_int_equal(a->key.count, 2);
+    assert_int_equal(a->key.parts[1].field.id, IR_FIELD_IPV4_SRC);
+    assert_int_equal(a->key.parts[1].field.prefix, 24);
+    assert_int_equal(a->key.parts[1].bits, 24);
+}
+
+static void test_prefix_key(void **state)
+{
+    (void)state;
+    each_level("prefix_key", check_prefix_key);
+}
+
+static void check_state_key_and_guard(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        const struct ir_access *get = ir_test_access(&nf, "index_of", IR_API_MAP_GET, port);
+        ir_test_key_is(&nf, "index_of", IR_API_MAP_GET, port, "l4.dport");
+        const struct ir_access *read = ir_test_access(&nf, "records", IR_API_VECTOR_READ, port);
+        int get_index = (int)(get - nf.accesses), read_index = (int)(read - nf.accesses);
+        assert_int_equal(read->key.count, 1);
+        assert_int_equal(read->key.parts[0].field.id, IR_FIELD_STATE);
+        assert_int_equal(read->key.parts[0].from_access, get_index);
+        /* r->owner != ip->src */
+        assert_int_equal(read->n_guards, 1);
+        assert_int_equal(read->guards[0].from_access, read_index);
+        assert_int_equal(read->guards[0].stored.count, 1);
+        assert_int_equal(read->guards[0].stored.parts[0].field.id, IR_FIELD_STATE);
+        assert_int_equal(read->guards[0].stored.parts[0].offset, 0);
+        char buf[128];
+        assert_string_equal(ir_test_key(&read->guards[0].packet, buf, sizeof buf), "ipv4.src");
+    }
+}
+
+static void test_state_key_and_guard(void **state)
+{
+    (void)state;
+    each_level("state_key", check_state_key_and_guard);
+}
+
+static void check_unknown_call(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        assert_int_equal(ir_test_issues(&nf, IR_ISSUE_UNKNOWN_CALL, port), 1);
+        assert_int_equal(ir_test_count(&nf, "seen", IR_API_COUNTER_ADD, port), 1);
+    }
+    assert_int_equal(nf.n_issues, 2);
+    assert_non_null(strstr(nf.issues[0].detail, "mystery"));
+    assert_int_equal(nf.issues[0].object, -1);
+    assert_int_equal(nf.issues[0].where.line, 16);
+}
+
+static void test_unknown_call(void **state)
+{
+    (void)state;
+    each_level("unknown_call", check_unknown_call);
+}
+
+static void check_global_write(struct ir_nf nf)
+{
+    assert_int_equal(ir_test_issues(&nf, IR_ISSUE_GLOBAL_WRITE, 0), 1);
+    assert_int_equal(ir_test_issues(&nf, IR_ISSUE_GLOBAL_WRITE, 1), 1);
+    assert_int_equal(nf.n_issues, 2);
+    assert_non_null(strstr(nf.issues[0].detail, "packets"));
+    assert_int_equal(nf.issues[0].where.line, 15);
+}
+
+static void test_global_write(void **state)
+{
+    (void)state;
+    each_level("global_write", check_global_write);
+}
+
+static void check_indirect_call(struct ir_nf nf)
+{
+    assert_int_equal(ir_test_issues(&nf, IR_ISSUE_INDIRECT_CALL, 0), 1);
+    assert_int_equal(ir_test_issues(&nf, IR_ISSUE_INDIRECT_CALL, 1), 1);
+    assert_int_equal(nf.n_issues, 2);
+}
+
+static void test_indirect_call(void **state)
+{
+    (void)state;
+    each_level("indirect_call", check_indirect_call);
+}
+
+static void check_inline_asm(struct ir_nf nf)
+{
+    assert_int_equal(ir_test_issues(&nf, IR_ISSUE_INLINE_ASM, 0), 1);
+    assert_int_equal(ir_test_issues(&nf, IR_ISSUE_INLINE_ASM, 1), 1);
+    assert_int_equal(nf.n_issues, 2);
+}
+
+static void test_inline_asm(void **state)
+{
+    (void)state;
+    each_level("inline_asm", check_inline_asm);
+}
+
+static void check_per_port(struct ir_nf nf)
+{
+    /* Specialisation removes the other port's branch entirely. */
+    assert_int_equal(nf.n_accesses, 2);
+    ir_test_key_is(&nf, "hosts", IR_API_MAP_PUT, 0, "ipv4.src");
+    ir_test_key_is(&nf, "hosts", IR_API_MAP_GET, 1, "ipv4.dst");
+    assert_int_equal(ir_test_count(&nf, "hosts", IR_API_MAP_GET, 0), 0);
+    assert_int_equal(ir_test_count(&nf, "hosts", IR_API_MAP_PUT, 1), 0);
+    /* Port 1 writes the destination MAC (all ones). */
+    assert_int_equal(nf.n_writes, 1);
+    assert_int_equal(nf.writes[0].port, 1);
+    assert_int_equal(nf.writes[0].field.id, IR_FIELD_ETH_DST);
+    assert_int_equal(nf.writes[0].bits, 48);
+    assert_int_equal(nf.writes[0].value.count, 1);
+    assert_int_equal(nf.writes[0].value.parts[0].field.id, IR_FIELD_CONSTANT);
+    assert_int_equal(nf.writes[0].value.parts[0].constant, 0xffffffffffffLL);
+}
+
+static void test_per_port(void **state)
+{
+    (void)state;
+    each_level("per_port", check_per_port);
+}
+
+static void check_borrow_write(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        assert_int_equal(ir_test_issues(&nf, IR_ISSUE_BORROW_WRITE, port), 1);
+        const struct ir_access *a = ir_test_access(&nf, "counts", IR_API_VECTOR_READ, port);
+        /* The index is pkt->port: a constant once specialised. */
+        assert_int_equal(a->key.count, 1);
+        assert_int_equal(a->key.parts[0].field.id, IR_FIELD_CONSTANT);
+        assert_int_equal(a->key.parts[0].constant, port);
+    }
+    assert_int_equal(nf.issues[0].object, 0);
+}
+
+static void test_borrow_write(void **state)
+{
+    (void)state;
+    each_level("borrow_write", check_borrow_write);
+}
+
+static void check_byte_array_keys(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        ir_test_key_is(&nf, "macs", IR_API_MAP_PUT, port, "eth.src");
+        ir_test_key_is(&nf, "v6", IR_API_MAP_PUT, port, "ipv6.src");
+    }
+}
+
+static void test_byte_array_keys(void **state)
+{
+    (void)state;
+    each_level("mac_ipv6", check_byte_array_keys);
+}
+
+static void test_ports_option(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/per_port.O2.bc", IR_TEST_NFS_DIR);
+    struct ir_options opts = {3};
+    struct ir_nf nf;
+    struct util_error err;
+    assert_int_equal(ir_analyze_file(path, &opts, &nf, &err), 0);
+    assert_int_equal(nf.n_ports, 3);
+    /* Ports 1 and 2 both take the "not port 0" branch. */
+    ir_test_key_is(&nf, "hosts", IR_API_MAP_GET, 2, "ipv4.dst");
+    ir_nf_free(&nf);
+}
+
+/* ---- Errors ----------------------------------------------------------------- */
+
+static void expect_error(const char *path, int code, const char *needle)
+{
+    struct ir_nf nf;
+    struct util_error err = {{0}};
+    int rc = ir_analyze_file(path, NULL, &nf, &err);
+    if (rc != code || !strstr(err.msg, needle))
+        fail_msg("%s: rc %d (expected %d), message \"%s\" (expected to contain \"%s\")", path,
+                 rc, code, err.msg, needle);
+    assert_int_equal(nf.n_accesses, 0);
+    assert_null(nf.accesses);
+}
+
+static void test_error_text_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ir_test_textXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "int main;\n", 10), 10);
+    close(fd);
+    expect_error(path, UTIL_EXIT_INPUT, "not LLVM bitcode: bytes at offset 0 are 69 6e 74 20");
+    unlink(path);
+    expect_error("/nonexistent/nf.bc", UTIL_EXIT_IO, "cannot open");
+}
+
+static void test_error_truncated(void **state)
+{
+    (void)state;
+    char src[512], path[] = "/tmp/ir_test_truncXXXXXX";
+    snprintf(src, sizeof src, "%s/struct_key.O2.bc", IR_TEST_NFS_DIR);
+    FILE *in = fopen(src, "rb");
+    assert_non_null(in);
+    char buf[600];
+    size_t n = fread(buf, 1, sizeof buf, in);
+    fclose(in);
+    assert_int_equal(n, sizeof buf);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, buf, sizeof buf), (ssize_t)sizeof buf);
+    close(fd);
+    expect_error(path, UTIL_EXIT_INPUT, "bitcode reader rejected");
+    unlink(path);
+}
+
+static void test_error_entry_points(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/no_process.O0.bc", IR_TEST_NFS_DIR);
+    expect_error(path, UTIL_EXIT_INPUT, "no definition of nf_process");
+    snprintf(path, sizeof path, "%s/bad_signature.O2.bc", IR_TEST_NFS_DIR);
+    expect_error(path, UTIL_EXIT_INPUT, "expected i32 (ptr)");
+}
+
+static void test_error_api_misuse(void **state)
+{
+    (void)state;
+    char path[512];
+    for (int l = 0; l < 2; l++) {
+        snprintf(path, sizeof path, "%s/create_in_process.%s.bc", IR_TEST_NFS_DIR, ir_test_levels[l]);
+        expect_error(path, UTIL_EXIT_INPUT, "created outside nf_init");
+        snprintf(path, sizeof path, "%s/dynamic_name.%s.bc", IR_TEST_NFS_DIR, ir_test_levels[l]);
+        expect_error(path, UTIL_EXIT_INPUT, "not a string literal");
+    }
+}
+
+static void test_input_untouched(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/per_port.O0.bc", IR_TEST_NFS_DIR);
+    size_t before_len, after_len;
+    struct util_error err;
+    char *before = util_read_file(path, &before_len, &err);
+    assert_non_null(before);
+    struct ir_nf nf;
+    assert_int_equal(ir_analyze_file(path, NULL, &nf, &err), 0);
+    ir_nf_free(&nf);
+    char *after = util_read_file(path, &after_len, &err);
+    assert_non_null(after);
+    assert_int_equal(before_len, after_len);
+    assert_memory_equal(before, after, before_len);
+    free(before);
+    free(after);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_struct_key),
+        cmocka_unit_test(test_packed_key),
+        cmocka_unit_test(test_bswap_index),
+        cmocka_unit_test(test_prefix_key),
+        cmocka_unit_test(test_state_key_and_guard),
+        cmocka_unit_test(test_unknown_call),
+        cmocka_unit_test(test_global_write),
+        cmocka_unit_test(test_indirect_call),
+        cmocka_unit_test(test_inline_asm),
+        cmocka_unit_test(test_per_port),
+        cmocka_unit_test(test_borrow_write),
+        cmocka_unit_test(test_byte_array_keys),
+        cmocka_unit_test(test_ports_option),
+        cmocka_unit_test(test_error_text_file),
+        cmocka_unit_test(test_error_truncated),
+        cmocka_unit_test(test_error_entry_points),
+        cmocka_unit_test(test_error_api_misuse),
+        cmocka_unit_test(test_input_untouched),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
