@@ -217,6 +217,8 @@ static void print_stats_json(const struct trace_stats *s, const struct trace_flo
     util_json_uint(w, s->last_ns);
     util_json_key(w, "duration_s");
     util_json_double(w, dur);
+    util_json_key(w, "duration_ns");        /* exact: the double above has 6 digits */
+    util_json_uint(w, s->packets ? s->last_ns - s->first_ns : 0);
     util_json_key(w, "pps");
     util_json_double(w, dur > 0 ? (double)s->packets / dur : 0);
     util_json_key(w, "bps");
@@ -355,8 +357,7 @@ static int run_stats(int argc, char **argv)
             print_stats_json(&s, top, n_top, pct, w);
             size_t len;
             const char *text = util_json_text(w, &len);
-            fwrite(text, 1, len, stdout);
-            fputc('\n', stdout);
+            fwrite(text, 1, len, stdout);     /* ends with a newline */
             util_json_free(w);
         } else {
             print_stats_text(&s, top, n_top, pct, show_ports);
@@ -473,8 +474,8 @@ static int run_gen(int argc, char **argv)
         util_json_uint(w, o.seed);
         util_json_object_end(w);
         size_t len;
-        fwrite(util_json_text(w, &len), 1, len, stdout);
-        fputc('\n', stdout);
+        const char *text = util_json_text(w, &len);
+        fwrite(text, 1, len, stdout);         /* ends with a newline */
         util_json_free(w);
     } else {
         printf("wrote %s: %" PRIu64 " packets, %" PRIu64 " flow slots, %.6g s at %g pps%s\n",

@@ -462,8 +462,8 @@ int trace_gen_write(const struct trace_gen_options *o, const char *path,
     snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
     fd = mkstemp(tmp);
     if (fd < 0 || !(file = fdopen(fd, "wb"))) {
-        util_error_set(err, "cannot create '%s': %m; check that the directory exists and is "
-                       "writable", tmp);
+        util_error_set(err, "cannot create a temporary file beside '%s': %m; check that the "
+                       "directory exists and is writable", path);
         if (fd >= 0)
             close(fd);
         fd = -1;
