@@ -150,6 +150,38 @@ int rt_config_parse(const char *assignment, struct util_error *err)
     return rt_config_set(name, value * mul, err);
 }
 
+int rt_config_load_file(const char *path, struct util_error *err)
+{
+    size_t len;
+    char *text = util_read_file(path, &len, err);
+    if (!text)
+        return -1;
+    int rc = 0;
+    unsigned line_no = 0;
+    for (char *line = text; line && rc == 0;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        line_no++;
+        /* squeeze out blanks: names and numbers contain none */
+        char *w = line;
+        for (char *r = line; *r; r++)
+            if (*r != ' ' && *r != '\t' && *r != '\r')
+                *w++ = *r;
+        *w = '\0';
+        if (*line && *line != '#') {
+            struct util_error inner;
+            if (rt_config_parse(line, &inner) != 0) {
+                util_error_set(err, "%s:%u: %s", path, line_no, inner.msg);
+                rc = -1;
+            }
+        }
+        line = next;
+    }
+    free(text);
+    return rc;
+}
+
 bool rt_config_get(const char *name, uint64_t *value)
 {
     struct runtime *rt = the_runtime;

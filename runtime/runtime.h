@@ -49,6 +49,11 @@ int rt_config_set(const char *name, uint64_t value, struct util_error *err);
 /* Parses "name=value" (value decimal, 0x hex or 0 octal, optional k/M/G
  * suffix = *1000, *10^6, *10^9) and sets it. Returns 0 or -1 with err. */
 int rt_config_parse(const char *assignment, struct util_error *err);
+/* Reads a configuration file: one name=value per line, blank lines and
+ * lines starting with '#' ignored, spaces around name and value allowed.
+ * Returns 0, or -1 with err naming the file and line (settings before the
+ * bad line stay set). */
+int rt_config_load_file(const char *path, struct util_error *err);
 /* True and *value when name is configured. */
 bool rt_config_get(const char *name, uint64_t *value);
 

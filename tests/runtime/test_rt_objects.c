@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,6 +309,22 @@ static void test_config(void **state)
     assert_int_equal(nf_config("x", 3), 3);
     rt_reset();
     assert_int_equal(nf_config("capacity", 42), 42);
+
+    const char *path = "test_rt_config.conf";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# flow table\n\n flow_capacity = 64k \nexpiry_ns=0x100\r\n", f);
+    fclose(f);
+    assert_int_equal(rt_config_load_file(path, &err), 0);
+    assert_int_equal(nf_config("flow_capacity", 1), 64000);
+    assert_int_equal(nf_config("expiry_ns", 1), 256);
+    f = fopen(path, "w");
+    fputs("a=1\nb=oops\n", f);
+    fclose(f);
+    assert_int_equal(rt_config_load_file(path, &err), -1);
+    assert_non_null(strstr(err.msg, "test_rt_config.conf:2"));
+    remove(path);
+    assert_int_equal(rt_config_load_file("/nonexistent/rt.conf", &err), -1);
 }
 
 static void test_registry(void **state)
