@@ -19,8 +19,14 @@
  * (index -> the slot and IP of the flow's backend).
  *
  * Port 1 (backends): every IPv4 frame is a heartbeat from the backend with
- * its source IP. It registers the backend (taking a free slot; none free:
- * ignored) or refreshes it, and is consumed (dropped). Non-IPv4: dropped.
+ * its source IP. It first expires the backends whose last heartbeat is older
+ * than backend_timeout_ms, then registers its backend (taking a free slot;
+ * none free: ignored) or refreshes it, and is consumed (dropped). Non-IPv4:
+ * dropped. Liveness changes only at heartbeats, like a control plane's health
+ * checks: a dead backend is noticed at the next heartbeat of any backend, and
+ * the client path never writes backend state (it only reads it, so a lock
+ * plan runs clients under a core's read token). If every backend stops
+ * beating, clients keep going to the last live set.
  * Port 0 (clients): IPv4 TCP/UDP packets. A live flow keeps its backend while
  * that backend is alive; a new flow, or one whose backend died (slot freed or
  * taken by another backend since), gets the consistent-hash choice among the
@@ -91,6 +97,8 @@ static int heartbeat(struct nf_packet *pkt)
     struct nf_ipv4_hdr *ip = nf_ipv4(pkt);
     if (ip == NULL)
         return NF_DROP;
+    nf_alloc_expire(backends_alive, expiry_cutoff(pkt->time_ns, backend_timeout_ns),
+                    backend_table, backend_keys);
     struct backend_key key = { .ip = ip->src };
     int32_t found;
     if (nf_map_get(backend_table, &key, &found)) {
@@ -161,8 +169,6 @@ static int client_packet(struct nf_packet *pkt, const struct flow_key *key)
 
 int nf_process(struct nf_packet *pkt)
 {
-    nf_alloc_expire(backends_alive, expiry_cutoff(pkt->time_ns, backend_timeout_ns),
-                    backend_table, backend_keys);
     if (pkt->port == 1)
         return heartbeat(pkt);
     struct flow_key key;

@@ -132,7 +132,7 @@ struct outcome {
 
 int harness_sharded_run(const char *const *settings, const struct harness_packet *packets,
                         size_t n, int cores, const struct harness_mode *modes,
-                        harness_core_fn core_of, bool compare_bytes,
+                        harness_core_fn core_of, unsigned writer_ports, bool compare_bytes,
                         struct harness_result *result)
 {
     memset(result, 0, sizeof *result);
@@ -181,7 +181,7 @@ int harness_sharded_run(const char *const *settings, const struct harness_packet
         struct pb_view v;
         pb_parse(frame, packets[i].len, &v);
         int core = core_of(&v, packets[i].port, cores);
-        rt_packet_begin(core, true);
+        rt_packet_begin(core, (writer_ports >> packets[i].port) & 1);
         int verdict = harness_send(frame, packets[i].len, packets[i].port, packets[i].time_ns);
         rt_packet_end(core);
         bool same = verdict == sequential[i].verdict &&

@@ -72,12 +72,15 @@ struct harness_result {
 
 /* Runs the packets through the NF on one core, then again (after rt_reset
  * and nf_init) on `cores` per-core instances with `modes`, each packet on
- * core_of's core under every read token, and compares verdicts (and, when
+ * core_of's core: under every core's token when its input port's bit is set
+ * in `writer_ports` (a packet that may write shared state), else under its
+ * core's read token only (a write to a shared object is then a plan
+ * violation). Compares verdicts (and, when
  * compare_bytes, the output bytes of forwarded packets). Returns 0, or -1 on
  * a setup error. Prints the first few differences. */
 int harness_sharded_run(const char *const *settings, const struct harness_packet *packets,
                         size_t n, int cores, const struct harness_mode *modes,
-                        harness_core_fn core_of, bool compare_bytes,
+                        harness_core_fn core_of, unsigned writer_ports, bool compare_bytes,
                         struct harness_result *result);
 
 /* A well-mixed 32-bit hash, for core functions. */

@@ -143,11 +143,13 @@ static void shared_plan_matches_sequential(void **state)
     harness_workload_fill(&workload, packets, 2000);
     const char *const settings[] = {"expiry_ms=20", NULL};
     struct harness_result r;
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, all_shared, core_any, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         all_shared, core_any, 0x3, true, &r), 0);
     assert_int_equal(r.mismatches, 0);
     assert_int_equal(r.violations, 0);
     assert_true(r.forwarded > 100 && r.dropped > 50);     /* the workload bites */
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_by_source, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         NULL, core_by_source, 0x3, true, &r), 0);
     assert_true(r.mismatches > 0);
 }
 

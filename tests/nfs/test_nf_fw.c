@@ -127,12 +127,12 @@ static void sharded_plan_matches_sequential(void **state)
     harness_workload_fill(&workload, packets, 2000);
     const char *const settings[] = {"expiry_ms=200", NULL};
     struct harness_result r;
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_symmetric,
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_symmetric, 0,
                                          true, &r), 0);
     assert_int_equal(r.mismatches, 0);
     assert_int_equal(r.violations, 0);
     assert_true(r.forwarded > 500 && r.dropped > 200);     /* the workload bites */
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_by_source,
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_by_source, 0,
                                          true, &r), 0);
     assert_true(r.mismatches > 0);
 }

@@ -96,13 +96,18 @@ static void sharded_plan_matches_sequential(void **state)
     (void)state;
     static struct harness_packet packets[2000];
     harness_workload_fill(&workload, packets, 2000);
-    const char *const settings[] = {"threshold_8=40", "threshold_16=15", "threshold_24=9", "threshold_32=4", "window_ms=300", NULL};
+    const char *const settings[] = {
+        "threshold_8=40", "threshold_16=15", "threshold_24=9", "threshold_32=4",
+        "window_ms=300", NULL,
+    };
     struct harness_result r;
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         NULL, core_plan, 0, true, &r), 0);
     assert_int_equal(r.mismatches, 0);
     assert_int_equal(r.violations, 0);
     assert_true(r.forwarded > 600 && r.dropped > 200);     /* the workload bites */
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_wrong, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         NULL, core_wrong, 0, true, &r), 0);
     assert_true(r.mismatches > 0);
 }
 

@@ -86,11 +86,16 @@ static void dead_backend_flows_move(void **state)
         first[i] = client(i, 1);
     /* Only b2 keeps beating; b1's last heartbeat was at 0. */
     heartbeat(b2, 60 * MS);
+    heartbeat(b2, 100 * MS);                                /* b1 not yet timed out */
     for (int i = 0; i < FLOWS; i++)
-        assert_int_equal(client(i, 100 * MS), first[i]);  /* b1 not yet timed out */
-    heartbeat(b2, 100 * MS);
+        assert_int_equal(client(i, 100 * MS), first[i]);
+    /* Liveness changes at heartbeats: clients alone do not retire b1... */
     for (int i = 0; i < FLOWS; i++)
-        assert_int_equal(client(i, 100 * MS + 1), b2);
+        assert_int_equal(client(i, 100 * MS + 1), first[i]);
+    /* ... the next heartbeat past b1's timeout does. */
+    heartbeat(b2, 100 * MS + 1);
+    for (int i = 0; i < FLOWS; i++)
+        assert_int_equal(client(i, 100 * MS + 2), b2);
     /* b1 comes back: flows stay where they are now. */
     heartbeat(b1, 130 * MS);
     for (int i = 0; i < FLOWS; i++)
@@ -138,13 +143,17 @@ static void sharded_plan_matches_sequential(void **state)
     (void)state;
     static struct harness_packet packets[2000];
     harness_workload_fill(&workload, packets, 2000);
-    const char *const settings[] = {"backends=8", "chash_size=31", "backend_timeout_ms=40", "expiry_ms=500", NULL};
+    const char *const settings[] = {
+        "backends=8", "chash_size=31", "backend_timeout_ms=40", "expiry_ms=500", NULL,
+    };
     struct harness_result r;
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, backends_shared, core_plan, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         backends_shared, core_plan, 0x2, true, &r), 0);
     assert_int_equal(r.mismatches, 0);
     assert_int_equal(r.violations, 0);
     assert_true(r.forwarded > 500 && r.dropped > 150);     /* the workload bites */
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         NULL, core_plan, 0x2, true, &r), 0);
     assert_true(r.mismatches > 0);
 }
 

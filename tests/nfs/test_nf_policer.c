@@ -105,13 +105,17 @@ static void sharded_plan_matches_sequential(void **state)
     (void)state;
     static struct harness_packet packets[2000];
     harness_workload_fill(&workload, packets, 2000);
-    const char *const settings[] = {"rate_bytes_per_s=4000", "burst_bytes=600", "expiry_ms=300", NULL};
+    const char *const settings[] = {
+        "rate_bytes_per_s=4000", "burst_bytes=600", "expiry_ms=300", NULL,
+    };
     struct harness_result r;
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         NULL, core_plan, 0, true, &r), 0);
     assert_int_equal(r.mismatches, 0);
     assert_int_equal(r.violations, 0);
     assert_true(r.forwarded > 600 && r.dropped > 100);     /* the workload bites */
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_wrong, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         NULL, core_wrong, 0, true, &r), 0);
     assert_true(r.mismatches > 0);
 }
 

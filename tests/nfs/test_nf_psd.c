@@ -100,11 +100,13 @@ static void sharded_plan_matches_sequential(void **state)
     harness_workload_fill(&workload, packets, 2000);
     const char *const settings[] = {"threshold=10", "window_ms=300", NULL};
     struct harness_result r;
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_plan, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         NULL, core_plan, 0, true, &r), 0);
     assert_int_equal(r.mismatches, 0);
     assert_int_equal(r.violations, 0);
     assert_true(r.forwarded > 400 && r.dropped > 200);     /* the workload bites */
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, NULL, core_wrong, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         NULL, core_wrong, 0, true, &r), 0);
     assert_true(r.mismatches > 0);
 }
 

@@ -111,9 +111,13 @@ static void replicated_plan_matches_sequential(void **state)
     (void)state;
     static struct harness_packet packets[2000];
     harness_workload_fill(&workload, packets, 2000);
-    const char *const settings[] = {"static_entries=3", "mac0=0x02000a000001", "port0=0", "mac1=0x02000a000002", "port1=1", "mac2=0x020014000001", "port2=0", NULL};
+    const char *const settings[] = {
+        "static_entries=3", "mac0=0x02000a000001", "port0=0", "mac1=0x02000a000002", "port1=1",
+        "mac2=0x020014000001", "port2=0", NULL,
+    };
     struct harness_result r;
-    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4, table_replicated, core_any, true, &r), 0);
+    assert_int_equal(harness_sharded_run(settings, packets, 2000, 4,
+                                         table_replicated, core_any, 0, true, &r), 0);
     assert_int_equal(r.mismatches, 0);
     assert_int_equal(r.violations, 0);
     assert_true(r.forwarded > 100 && r.dropped > 100);     /* the workload bites */
