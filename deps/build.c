@@ -496,17 +496,70 @@ static const char *issue_text(enum ir_issue_kind kind)
     }
 }
 
+static bool same_issue_site(const struct ir_issue *a, const struct ir_issue *c)
+{
+    return a->kind == c->kind && a->where.line == c->where.line &&
+           strcmp(a->where.file, c->where.file) == 0 && strcmp(a->detail, c->detail) == 0 &&
+           (a->object < 0) == (c->object < 0);
+}
+
+/* One warning per issue site that could touch any object (ir reports it once
+ * per input port). */
+static void warn_unattributed_issues(struct builder *b, const int *hits)
+{
+    const struct ir_nf *nf = b->nf;
+    char loc[160], ports[64];
+    for (int i = 0; i < nf->n_issues; i++) {
+        const struct ir_issue *is = &nf->issues[i];
+        if (is->object >= 0 && valid_object(nf, is->object))
+            continue;
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = same_issue_site(&nf->issues[j], is);
+        if (seen)
+            continue;
+        int total = 0, n_ports = 0;
+        ports[0] = '\0';
+        for (int j = i; j < nf->n_issues; j++) {
+            if (!same_issue_site(&nf->issues[j], is))
+                continue;
+            total += hits[j];
+            append(ports, sizeof ports, "%s%d", n_ports++ ? ", " : "", nf->issues[j].port);
+        }
+        where_text(&is->where, loc, sizeof loc);
+        char effect[160];
+        if (total > 0)
+            set_text(effect, sizeof effect, "%d object group(s) written there are shared "
+                     "because of it", total);
+        else
+            set_text(effect, sizeof effect, "no object is written there, so no decision "
+                     "changes");
+        if (is->kind == IR_ISSUE_GLOBAL_WRITE)
+            add_warning(b, "%s at %s (%s), port%s %s: that global is state outside every "
+                           "object, which no lock of this plan covers; %s, but the NF is only "
+                           "safe on many cores once that state is an nf_* object",
+                        issue_text(is->kind), loc, is->detail, n_ports > 1 ? "s" : "", ports,
+                        effect);
+        else
+            add_warning(b, "%s at %s (%s), port%s %s: the analysis cannot tell what it does; "
+                           "%s", issue_text(is->kind), loc, is->detail, n_ports > 1 ? "s" : "",
+                        ports, effect);
+    }
+}
+
 /* Every issue makes the state it touches shared: the named object's group,
  * or (object == -1) every group written on the issue's port. */
 static void apply_issues(struct builder *b)
 {
     const struct ir_nf *nf = b->nf;
     char loc[160];
+    int *hits = calloc((size_t)(nf->n_issues ? nf->n_issues : 1), sizeof *hits);
+    if (!hits)
+        return;
     for (int i = 0; i < nf->n_issues; i++) {
         const struct ir_issue *is = &nf->issues[i];
         where_text(&is->where, loc, sizeof loc);
         if (is->object < 0 || !valid_object(nf, is->object)) {
-            int hit = 0;
             for (int g = 0; g < b->n_groups; g++) {
                 struct group *grp = &b->groups[g];
                 bool touched = is->port < 0 || !valid_port(b, is->port)
@@ -519,19 +572,8 @@ static void apply_issues(struct builder *b)
                          "nf_process has %s at %s (%s) on port %d; it could touch any state "
                          "written on that port, so this state is shared under the lock",
                          issue_text(is->kind), loc, is->detail, is->port);
-                hit++;
+                hits[i]++;
             }
-            if (is->kind == IR_ISSUE_GLOBAL_WRITE)
-                add_warning(b, "%s at %s (%s), port %d: that global is state outside every "
-                               "object, which no lock of this plan covers; %d object group(s) "
-                               "written on that port are shared, but the NF is only safe on "
-                               "many cores once that state is an nf_* object",
-                            issue_text(is->kind), loc, is->detail, is->port, hit);
-            else
-                add_warning(b, "%s at %s (%s), port %d: the analysis cannot tell what it "
-                               "does; %d object group(s) written on that port are shared "
-                               "because of it", issue_text(is->kind), loc, is->detail, is->port,
-                            hit);
             continue;
         }
         struct group *grp = &b->groups[b->group_of[is->object]];
@@ -544,6 +586,8 @@ static void apply_issues(struct builder *b)
                  "is shared under the lock",
                  issue_text(is->kind), nf->objects[is->object].name, loc, is->detail);
     }
+    warn_unattributed_issues(b, hits);
+    free(hits);
 }
 
 /* ---- Columns: the fields a group can be sharded by ---------------------------- */
@@ -1405,6 +1449,9 @@ static void mixed_warning(struct builder *b, const struct deps_plan *out)
             append(names, sizeof names, "%s%s", names[0] ? ", " : "", out->objects[o].name);
         }
     }
+    for (int i = 0; i < b->n_warnings; i++)
+        if (strncmp(b->warnings[i], "mixed plan", 10) == 0)
+            return;     /* the NF-wide check already explained it */
     if (sharded > 0 && shared > 0)
         add_warning(b, "mixed plan: %d object(s) sharded, %d shared under per-core read locks "
                        "(%s)", sharded, shared, names);
