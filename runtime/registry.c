@@ -1,21 +1,20 @@
 /*
- * registry.c - the process-wide runtime: configuration, the object registry,
- * per-core instances, the read-token locks and the statistics.
+ * registry.c - the process-wide runtime: the object registry, per-core
+ * instances, the read-token locks and the statistics.
  *
  * The NF API has no context argument, so this file keeps one process-wide
- * `struct runtime` (static), created lazily by the first configuration call
- * or object creation and emptied by rt_reset. The only per-thread state is
- * rt_tls_core, the calling thread's core.
+ * `struct runtime` (static), created lazily by the first object creation
+ * (or rt_instantiate, rt_packet_begin, ...) and freed by rt_reset. The only
+ * per-thread state is rt_tls_core, the calling thread's core.
  *
  * Locking (SMP Click / Maestro): core c owns a cache-line-aligned token. A
  * reader packet takes its own token; a packet that may write shared state
  * takes every token in core order, which excludes every reader and, because
  * the order is fixed, other writers without deadlock. rt_packet_end releases
- * what was taken. Each core's state (token, what it holds, statistics) sits
- * on its own cache line and is written only by that core's thread, except
- * the token word, which a writer on another core also takes.
+ * what was taken. A core's token has a cache line of its own (writers on
+ * other cores take it); what the packet holds and the statistics sit on the
+ * next line, written only by that core's thread.
  */
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +33,7 @@ struct core_state {
     uint64_t packets, write_packets, violations, unlocked_reads;
 };
 
-struct config_entry {
-    char name[RT_CONFIG_NAME_MAX];
-    uint64_t value;
-};
-
 struct runtime {
-    struct config_entry *config;
-    size_t nconfig, config_cap;
     struct rt_object **objects;
     size_t nobjects, objects_cap;
     int cores;                      /* 1 until rt_instantiate */
@@ -69,138 +61,6 @@ static struct runtime *runtime_get(void)
 #endif
     }
     return the_runtime;
-}
-
-/* ---- configuration ------------------------------------------------------ */
-
-int rt_config_set(const char *name, uint64_t value, struct util_error *err)
-{
-    if (!name || !*name || strlen(name) >= RT_CONFIG_NAME_MAX) {
-        util_error_set(err, "configuration name '%s' is empty or longer than %d bytes",
-                       name ? name : "(null)", RT_CONFIG_NAME_MAX - 1);
-        return -1;
-    }
-    struct runtime *rt = runtime_get();
-    for (size_t i = 0; i < rt->nconfig; i++) {
-        if (strcmp(rt->config[i].name, name) == 0) {
-            rt->config[i].value = value;
-            return 0;
-        }
-    }
-    if (rt->nconfig == rt->config_cap) {
-        size_t cap = rt->config_cap ? rt->config_cap * 2 : 16;
-        struct config_entry *c = realloc(rt->config, cap * sizeof *c);
-        if (!c) {
-            util_error_set(err, "out of memory storing configuration '%s'", name);
-            return -1;
-        }
-        rt->config = c;
-        rt->config_cap = cap;
-    }
-    struct config_entry *e = &rt->config[rt->nconfig++];
-    memset(e->name, 0, sizeof e->name);
-    memcpy(e->name, name, strlen(name));
-    e->value = value;
-    return 0;
-}
-
-int rt_config_parse(const char *assignment, struct util_error *err)
-{
-    const char *eq = assignment ? strchr(assignment, '=') : NULL;
-    if (!eq || eq == assignment) {
-        util_error_set(err, "configuration '%s' is not of the form name=value (e.g. "
-                       "flow_capacity=65536)", assignment ? assignment : "(null)");
-        return -1;
-    }
-    size_t nlen = (size_t)(eq - assignment);
-    if (nlen >= RT_CONFIG_NAME_MAX) {
-        util_error_set(err, "configuration name in '%s' is longer than %d bytes", assignment,
-                       RT_CONFIG_NAME_MAX - 1);
-        return -1;
-    }
-    char name[RT_CONFIG_NAME_MAX];
-    memcpy(name, assignment, nlen);
-    name[nlen] = '\0';
-    const char *v = eq + 1;
-    char *end;
-    errno = 0;
-    unsigned long long value = (*v == '-') ? 0 : strtoull(v, &end, 0);
-    if (*v == '-' || end == v || errno) {
-        util_error_set(err, "configuration '%s': value '%s' is not an unsigned integer", name, v);
-        return -1;
-    }
-    uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1000;
-    else if (*end == 'M')
-        mul = 1000000;
-    else if (*end == 'G')
-        mul = 1000000000;
-    if (mul != 1)
-        end++;
-    if (*end) {
-        util_error_set(err, "configuration '%s': trailing '%s' after the number (allowed "
-                       "suffixes: k, M, G)", name, end);
-        return -1;
-    }
-    if (value > UINT64_MAX / mul) {
-        util_error_set(err, "configuration '%s': value '%s' overflows 64 bits", name, v);
-        return -1;
-    }
-    return rt_config_set(name, value * mul, err);
-}
-
-int rt_config_load_file(const char *path, struct util_error *err)
-{
-    size_t len;
-    char *text = util_read_file(path, &len, err);
-    if (!text)
-        return -1;
-    int rc = 0;
-    unsigned line_no = 0;
-    for (char *line = text; line && rc == 0;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        line_no++;
-        /* squeeze out blanks: names and numbers contain none */
-        char *w = line;
-        for (char *r = line; *r; r++)
-            if (*r != ' ' && *r != '\t' && *r != '\r')
-                *w++ = *r;
-        *w = '\0';
-        if (*line && *line != '#') {
-            struct util_error inner;
-            if (rt_config_parse(line, &inner) != 0) {
-                util_error_set(err, "%s:%u: %s", path, line_no, inner.msg);
-                rc = -1;
-            }
-        }
-        line = next;
-    }
-    free(text);
-    return rc;
-}
-
-bool rt_config_get(const char *name, uint64_t *value)
-{
-    struct runtime *rt = the_runtime;
-    if (!rt || !name)
-        return false;
-    for (size_t i = 0; i < rt->nconfig; i++) {
-        if (strcmp(rt->config[i].name, name) == 0) {
-            if (value)
-                *value = rt->config[i].value;
-            return true;
-        }
-    }
-    return false;
-}
-
-uint64_t nf_config(const char *name, uint64_t default_value)
-{
-    uint64_t v;
-    return rt_config_get(name, &v) ? v : default_value;
 }
 
 /* ---- registry ----------------------------------------------------------- */
@@ -572,6 +432,7 @@ void rt_core_stats(int core, struct rt_stats *out)
 
 void rt_reset(void)
 {
+    rt_config_clear();
     struct runtime *rt = the_runtime;
     if (!rt)
         return;
@@ -583,7 +444,6 @@ void rt_reset(void)
         free(o);
     }
     free(rt->objects);
-    free(rt->config);
     free(rt);
     the_runtime = NULL;
     rt_tls_core = 0;

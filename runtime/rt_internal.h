@@ -162,7 +162,10 @@ static inline uint32_t rt_reduce(uint32_t h, uint32_t n)
     return (uint32_t)(((uint64_t)h * n) >> 32);
 }
 
-/* ---- Cross-object internals -------------------------------------------- */
+/* ---- Cross-file internals ---------------------------------------------- */
+
+/* Forgets every configuration value (config.c; rt_reset calls it). */
+void rt_config_clear(void);
 
 /* Allocator membership without guards (chash reads the alive allocator). */
 bool rt_alloc_inst_is_allocated(const void *alloc_inst, uint32_t index);
