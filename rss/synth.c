@@ -20,7 +20,8 @@
 
 #define KEY_BITS_MAX (RSS_KEY_MAX * 8)
 #define N_VARS (DEPS_MAX_PORTS * KEY_BITS_MAX)
-#define OWNER_QUALITY (-2)     /* spreading of ports no sharded object constrains */
+/* Owners of the per-port spreading requirements: OWNER_QUALITY - port. */
+#define OWNER_QUALITY (-100)
 
 static int var_of(int port, int bit)
 {
@@ -38,6 +39,7 @@ struct bit_constraint {
  * The submatrix entries are s[u + r + c] where s[k] is key bit base + k. */
 struct spread_req {
     int port, owner;
+    int group;                  /* >= 0: one req of the group suffices; -1: alone */
     int base, rows, m, d;
     int chosen;                 /* option picked by the model */
 };
@@ -64,7 +66,8 @@ static void add_req(struct system *s, struct spread_req r)
 {
     for (int i = 0; i < s->n_reqs; i++) {
         const struct spread_req *o = &s->reqs[i];
-        if (o->port == r.port && o->owner == r.owner && o->base == r.base && o->rows == r.rows)
+        if (o->port == r.port && o->owner == r.owner && o->base == r.base &&
+            o->rows == r.rows && o->group == r.group)
             return;
     }
     if (s->n_reqs == s->cap_reqs) {
@@ -223,11 +226,12 @@ static void zero_index_window(struct build *b, int port, int input_bit, int owne
 }
 
 static void spread_field(struct build *b, int port, const struct rss_input_field *f,
-                         int kept, int owner)
+                         int kept, int owner, int group)
 {
     struct spread_req r = {0};
     r.port = port;
     r.owner = owner;
+    r.group = group;
     r.rows = kept < 16 ? kept : 16;
     r.m = b->m;
     r.d = r.rows < r.m ? r.rows : r.m;
@@ -238,7 +242,9 @@ static void spread_field(struct build *b, int port, const struct rss_input_field
 }
 
 /* Constraints of one sharded object on one port: the index depends only on
- * the kept bits of its key fields, and spreads each of them. */
+ * the kept bits of its key fields, and spreads at least one of them (the
+ * group); spreading every field all objects allow is the port's own
+ * requirement (build_system). */
 static void object_on_port(struct build *b, int o, int p, const struct deps_key *k)
 {
     for (int li = 0; li < b->layouts[p].n; li++) {
@@ -254,7 +260,7 @@ static void object_on_port(struct build *b, int o, int p, const struct deps_key 
         for (int i = 0; i < k->count; i++) {
             const struct rss_input_field *f = layout_field(l, k->fields[i].id);
             if (f)
-                spread_field(b, p, f, rss_field_kept(k->fields[i]), o);
+                spread_field(b, p, f, rss_field_kept(k->fields[i]), o, o * DEPS_MAX_PORTS + p);
         }
     }
 }
@@ -309,7 +315,7 @@ static void object_across(struct build *b, int o, int p, const struct deps_key *
 
 /* Chooses every port's rss_hf from the active objects and builds the system. */
 static void build_system(struct build *b, const struct deps_plan *plan, const bool *active,
-                         bool port_quality)
+                         const bool *port_quality)
 {
     memset(&b->sys, 0, sizeof b->sys);
     for (int p = 0; p < b->n_ports; p++) {
@@ -329,12 +335,30 @@ static void build_system(struct build *b, const struct deps_plan *plan, const bo
         }
         b->hf[p] = choose_hf(b->nic, constrained, allowed, versions);
         layouts_of(b->hf[p], &b->layouts[p]);
-        if (!constrained && port_quality)
-            for (int li = 0; li < b->layouts[p].n; li++)
-                for (int fi = 0; fi < b->layouts[p].l[li].n_fields; fi++) {
-                    const struct rss_input_field *f = &b->layouts[p].l[li].fields[fi];
-                    spread_field(b, p, f, f->bits, OWNER_QUALITY);
+        if (!port_quality[p])
+            continue;
+        /* Every hashed field all the port's objects keep must spread fully
+         * (over the bits all of them keep). */
+        for (int li = 0; li < b->layouts[p].n; li++)
+            for (int fi = 0; fi < b->layouts[p].l[li].n_fields; fi++) {
+                const struct rss_input_field *f = &b->layouts[p].l[li].fields[fi];
+                int kept = f->bits;
+                for (int o = 0; o < plan->n_objects && kept > 0; o++) {
+                    const struct deps_key *k = &plan->objects[o].ports[p];
+                    if (!active[o] || k->count == 0)
+                        continue;
+                    int in_key = 0;
+                    for (int i = 0; i < k->count; i++)
+                        if (k->fields[i].id == f->id && rss_field_kept(k->fields[i]) > in_key)
+                            in_key = rss_field_kept(k->fields[i]);
+                    if (!layout_relevant(k, &b->layouts[p].l[li]))
+                        continue;
+                    if (in_key < kept)
+                        kept = in_key;
                 }
+                if (kept > 0)
+                    spread_field(b, p, f, kept, OWNER_QUALITY - p, -1);
+            }
     }
     for (int o = 0; o < plan->n_objects; o++) {
         if (!active[o])
@@ -374,8 +398,8 @@ static Z3_ast z3_named(struct z3 *z, const char *name)
 static Z3_ast owner_literal(struct z3 *z, int owner)
 {
     char name[32];
-    if (owner == OWNER_QUALITY)
-        snprintf(name, sizeof name, "port_quality");
+    if (owner <= OWNER_QUALITY)
+        snprintf(name, sizeof name, "port_%d_quality", OWNER_QUALITY - owner);
     else
         snprintf(name, sizeof name, "object_%d", owner);
     return z3_named(z, name);
@@ -397,7 +421,7 @@ static void pattern_literal(void *c, int bit, int value)
 
 /* Outcome of one solve: 1 sat (choices recorded in the system), 0 unsat
  * (core_owners filled), -1 unknown. */
-static int solve(struct build *b, int n_objects, const bool *active, bool port_quality,
+static int solve(struct build *b, int n_objects, const bool *active, const bool *port_quality,
                  bool *core_owner, bool *core_quality)
 {
     struct z3 *z = calloc(1, sizeof *z);
@@ -421,9 +445,11 @@ static int solve(struct build *b, int n_objects, const bool *active, bool port_q
         n_sel += req_options(&b->sys.reqs[i]);
     sel = calloc((size_t)n_sel + 1, sizeof *sel);
     int s0 = 0;
+    int *first = calloc((size_t)b->sys.n_reqs + 1, sizeof *first);
     for (int i = 0; i < b->sys.n_reqs; i++) {
         const struct spread_req *r = &b->sys.reqs[i];
         int n_opt = req_options(r);
+        first[i] = s0;
         for (int opt = 0; opt < n_opt; opt++) {
             char name[48];
             snprintf(name, sizeof name, "spread_%d_%d", i, opt);
@@ -433,18 +459,39 @@ static int solve(struct build *b, int n_objects, const bool *active, bool port_q
             Z3_ast body = Z3_mk_and(ctx, (unsigned)pc.n, pc.lits);
             Z3_solver_assert(ctx, z->solver, Z3_mk_implies(ctx, sel[s0 + opt], body));
         }
-        Z3_ast any = Z3_mk_or(ctx, (unsigned)n_opt, sel + s0);
-        Z3_solver_assert(ctx, z->solver, Z3_mk_implies(ctx, owner_literal(z, r->owner), any));
         s0 += n_opt;
     }
+    /* owner -> some option of the req (alone) or of any req of its group. */
+    Z3_ast *any = calloc((size_t)n_sel + 1, sizeof *any);
+    for (int i = 0; i < b->sys.n_reqs; i++) {
+        const struct spread_req *r = &b->sys.reqs[i];
+        bool leader = true;
+        for (int k = 0; k < i && r->group >= 0; k++)
+            if (b->sys.reqs[k].group == r->group)
+                leader = false;
+        if (!leader)
+            continue;
+        int n_any = 0;
+        for (int k = i; k < b->sys.n_reqs; k++) {
+            if (k != i && (r->group < 0 || b->sys.reqs[k].group != r->group))
+                continue;
+            for (int opt = 0; opt < req_options(&b->sys.reqs[k]); opt++)
+                any[n_any++] = sel[first[k] + opt];
+        }
+        Z3_solver_assert(ctx, z->solver, Z3_mk_implies(ctx, owner_literal(z, r->owner),
+                                                       Z3_mk_or(ctx, (unsigned)n_any, any)));
+    }
+    free(any);
+    free(first);
 
     Z3_ast assumptions[512];
     int n_assume = 0;
     for (int o = 0; o < n_objects && n_assume < 511; o++)
         if (active[o])
             assumptions[n_assume++] = owner_literal(z, o);
-    if (port_quality)
-        assumptions[n_assume++] = owner_literal(z, OWNER_QUALITY);
+    for (int p = 0; p < b->n_ports; p++)
+        if (port_quality[p])
+            assumptions[n_assume++] = owner_literal(z, OWNER_QUALITY - p);
     Z3_lbool res = Z3_solver_check_assumptions(ctx, z->solver, (unsigned)n_assume, assumptions);
     int outcome = -1;
     if (res == Z3_L_TRUE) {
@@ -475,8 +522,9 @@ static int solve(struct build *b, int n_objects, const bool *active, bool port_q
             for (int o = 0; o < n_objects; o++)
                 if (active[o] && Z3_is_eq_ast(ctx, lit, owner_literal(z, o)))
                     core_owner[o] = true;
-            if (Z3_is_eq_ast(ctx, lit, owner_literal(z, OWNER_QUALITY)))
-                *core_quality = true;
+            for (int p = 0; p < b->n_ports; p++)
+                if (port_quality[p] && Z3_is_eq_ast(ctx, lit, owner_literal(z, OWNER_QUALITY - p)))
+                    core_quality[p] = true;
         }
         Z3_ast_vector_dec_ref(ctx, core);
     }
@@ -769,7 +817,9 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
         }
     }
 
-    bool port_quality = true;
+    bool port_quality[DEPS_MAX_PORTS];
+    for (int p = 0; p < DEPS_MAX_PORTS; p++)
+        port_quality[p] = true;
     int rc = UTIL_EXIT_OK;
     for (;;) {
         out->quality.solver_rounds++;
@@ -777,8 +827,8 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
         free(b->sys.reqs);
         build_system(b, plan, active, port_quality);
         memset(core, 0, (size_t)n_obj + 1);
-        bool core_quality = false;
-        int res = solve(b, n_obj, active, port_quality, core, &core_quality);
+        bool core_quality[DEPS_MAX_PORTS] = {false};
+        int res = solve(b, n_obj, active, port_quality, core, core_quality);
         if (res == 1)
             break;
         if (res < 0) {
@@ -786,6 +836,18 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
             rc = UTIL_EXIT_FAILURE;
             break;
         }
+        /* A port's own spreading requirement gives way before any object does. */
+        bool dropped = false;
+        for (int p = 0; p < n_ports; p++)
+            if (core_quality[p]) {
+                port_quality[p] = false;
+                dropped = true;
+                rss_deps_warn(plan, "balance: on port %d not every hashed field can spread "
+                              "fully over the RETA under the objects' constraints; see the "
+                              "quality ranks", p);
+            }
+        if (dropped)
+            continue;
         int victim = -1, n_core = 0;
         char names[512] = "";
         size_t used = 0;
@@ -797,12 +859,6 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
                                          "%s'%s'", used ? ", " : "", plan->objects[i].name);
             }
         if (victim < 0) {
-            if (core_quality && port_quality) {
-                port_quality = false;
-                rss_deps_warn(plan, "the spreading requirements of ports without sharded "
-                              "objects could not all be met; their keys are random");
-                continue;
-            }
             util_error_set(err, "the key constraints are unsatisfiable without any object "
                            "to blame (internal error)");
             rc = UTIL_EXIT_UNSAT;

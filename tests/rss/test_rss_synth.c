@@ -1,0 +1,419 @@
+/*
+ * test_rss_synth.c - key and RETA synthesis for the ten reference NFs on
+ * every NIC profile: the checker accepts every plan; keys re-checked with
+ * DPDK's rte_softrss (firewall symmetry on 1M tuples; spreading of the
+ * sharding field's low 16 bits over the RETA); the hhh balance warning; the
+ * mixed-plan fallback from an unsat core; RETA tuning on a Zipf workload;
+ * plan.json round trip; NIC profile files; --seed reproducibility.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <rte_thash.h>
+
+#include "rss/rss.h"
+#include "tests/rss/nf_plans.h"
+
+static uint64_t rng = 7;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The RETA index DPDK's rte_softrss gives the bytes rsskey says the NIC hashes. */
+static uint32_t dpdk_index(const struct rss_port_config *c, const struct trace_tuple *t)
+{
+    uint8_t in[RSS_INPUT_MAX + 4] = {0};
+    size_t n = rss_tuple_input(c->rss_hf, t, in);
+    if (n == 0)
+        return 0;
+    uint32_t words[(RSS_INPUT_MAX + 4) / 4];
+    size_t nw = (n + 3) / 4;
+    for (size_t i = 0; i < nw; i++) {
+        uint32_t be;
+        memcpy(&be, in + 4 * i, 4);
+        words[i] = ntohl(be);
+    }
+    return rte_softrss(words, (uint32_t)nw, c->key) & (c->reta_size - 1);
+}
+
+static int synth(const char *nf, const char *nic, int cores, uint64_t seed, struct rss_plan *out)
+{
+    struct deps_plan plan;
+    assert_int_equal(nf_plan_build(nf, &plan), 0);
+    struct rss_synth_options o;
+    rss_synth_options_init(&o);
+    o.nic = *rss_nic_find(nic);
+    o.cores = cores;
+    o.seed = seed;
+    struct util_error err = {{0}};
+    int rc = rss_synthesize(&plan, &o, out, &err);
+    if (rc)
+        print_error("synth %s on %s: %s\n", nf, nic, err.msg);
+    deps_plan_free(&plan);
+    return rc;
+}
+
+static void test_every_nf_every_nic(void **state)
+{
+    (void)state;
+    for (int n = 0; n < NF_PLAN_COUNT; n++)
+        for (int k = 0; k < rss_nic_count(); k++) {
+            struct rss_plan plan;
+            const char *nf = nf_plan_name(n), *nic = rss_nic_at(k)->name;
+            assert_int_equal(synth(nf, nic, 8, 1, &plan), UTIL_EXIT_OK);
+            struct util_error err = {{0}};
+            int rc = rss_plan_check(&plan, 99, 5000, &err);
+            if (rc)
+                print_error("%s on %s: %s\n", nf, nic, err.msg);
+            assert_int_equal(rc, 0);
+            /* The expected plans shard cleanly: nothing was demoted. */
+            struct deps_plan orig;
+            nf_plan_build(nf, &orig);
+            for (int o = 0; o < orig.n_objects; o++) {
+                if (plan.deps.objects[o].decision != orig.objects[o].decision)
+                    print_error("%s on %s: %s: %s\n", nf, nic, plan.deps.objects[o].name,
+                                plan.deps.objects[o].reason);
+                assert_int_equal(plan.deps.objects[o].decision, orig.objects[o].decision);
+            }
+            deps_plan_free(&orig);
+            assert_int_equal(plan.ports[0].key_len, rss_nic_at(k)->key_len);
+            assert_int_equal(plan.ports[0].reta_size, rss_nic_at(k)->reta_size);
+            rss_plan_free(&plan);
+        }
+}
+
+static void random_tcp(struct trace_tuple *t)
+{
+    memset(t, 0, sizeof *t);
+    t->ip_version = 4;
+    t->proto = (rnd() & 1) ? 6 : 17;
+    t->has_ports = true;
+    uint64_t a = rnd();
+    memcpy(t->src, &a, 4);
+    memcpy(t->dst, (uint8_t *)&a + 4, 4);
+    t->sport = (uint16_t)rnd();
+    t->dport = (uint16_t)rnd();
+}
+
+static void test_fw_symmetry(void **state)
+{
+    (void)state;
+    for (int k = 0; k < rss_nic_count(); k++) {
+        struct rss_plan plan;
+        assert_int_equal(synth("fw", rss_nic_at(k)->name, 16, 3, &plan), 0);
+        int n = (k == 3 || k == 5) ? 1000000 : 100000;   /* x710 and cx5: 1M */
+        for (int i = 0; i < n; i++) {
+            struct trace_tuple a, b;
+            random_tcp(&a);
+            b = a;
+            memcpy(b.src, a.dst, 4);
+            memcpy(b.dst, a.src, 4);
+            b.sport = a.dport;
+            b.dport = a.sport;
+            uint32_t ia = dpdk_index(&plan.ports[0], &a), ib = dpdk_index(&plan.ports[1], &b);
+            assert_int_equal(ia, ib);
+            assert_int_equal(plan.ports[0].reta[ia], plan.ports[1].reta[ib]);
+        }
+        rss_plan_free(&plan);
+    }
+}
+
+/* 100k packets on one port where only the low 16 bits of one field vary. */
+static void spread(const struct rss_port_config *c, enum ir_field_id field, int n,
+                   double *coverage, double *max_mean)
+{
+    uint32_t *count = calloc(c->reta_size, sizeof *count);
+    struct trace_tuple base;
+    random_tcp(&base);
+    base.proto = 6;
+    for (int i = 0; i < n; i++) {
+        struct trace_tuple t = base;
+        uint16_t low = (uint16_t)rnd();
+        uint8_t *f = field == IR_FIELD_IPV4_SRC ? t.src : t.dst;
+        f[2] = (uint8_t)(low >> 8);
+        f[3] = (uint8_t)low;
+        count[dpdk_index(c, &t)]++;
+    }
+    uint32_t used = 0, max = 0;
+    for (uint32_t i = 0; i < c->reta_size; i++) {
+        used += count[i] > 0;
+        if (count[i] > max)
+            max = count[i];
+    }
+    *coverage = (double)used / c->reta_size;
+    *max_mean = (double)max * c->reta_size / n;
+    free(count);
+}
+
+static void test_spread_low_bits(void **state)
+{
+    (void)state;
+    static const struct { const char *nf; int port; enum ir_field_id field; } cases[] = {
+        {"policer", 1, IR_FIELD_IPV4_DST}, {"psd", 0, IR_FIELD_IPV4_SRC},
+        {"nat", 0, IR_FIELD_IPV4_DST},     {"nat", 1, IR_FIELD_IPV4_SRC},
+        {"cl", 0, IR_FIELD_IPV4_SRC},      {"cl", 0, IR_FIELD_IPV4_DST},
+        {"cl", 1, IR_FIELD_IPV4_SRC},      {"cl", 1, IR_FIELD_IPV4_DST},
+    };
+    print_message("%-8s %-4s %-9s %-7s %9s %9s\n", "nf", "port", "field", "nic", "buckets", "max/mean");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int k = 0; k < rss_nic_count(); k++) {
+            struct rss_plan plan;
+            assert_int_equal(synth(cases[i].nf, rss_nic_at(k)->name, 16, 5, &plan), 0);
+            double cov, mm;
+            spread(&plan.ports[cases[i].port], cases[i].field, 100000, &cov, &mm);
+            if (k == 3 || cov < 0.9 || mm > 1.5)
+                print_message("%-8s %-4d %-9s %-7s %8.1f%% %9.2f\n", cases[i].nf, cases[i].port,
+                              cases[i].field == IR_FIELD_IPV4_SRC ? "ipv4.src" : "ipv4.dst",
+                              rss_nic_at(k)->name, 100 * cov, mm);
+            assert_true(cov >= 0.9);
+            assert_true(mm <= 1.5);
+            rss_plan_free(&plan);
+        }
+}
+
+/* Maestro's shipped keys, measured the same way (printed, not asserted: they
+ * are the baseline to beat). */
+static void test_maestro_keys_measured(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/anchors/maestro-sn-keys.txt", RSSKEY_SHARED_DIR);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        print_message("no %s: skipped\n", path);
+        return;
+    }
+    char nf[32], hex[256];
+    int port;
+    print_message("Maestro keys (x710-like: 52 B, 512 RETA, TCP|UDP):\n");
+    while (fscanf(f, "%31s %d %255s", nf, &port, hex) == 3) {
+        struct rss_port_config c = {.key_len = 52, .reta_size = 512,
+                                    .rss_hf = RSS_HF_NONFRAG_IPV4_TCP | RSS_HF_NONFRAG_IPV4_UDP};
+        for (int i = 0; i < 52; i++) {
+            unsigned v;
+            sscanf(hex + 2 * i, "%2x", &v);
+            c.key[i] = (uint8_t)v;
+        }
+        double cov_s, mm_s, cov_d, mm_d;
+        spread(&c, IR_FIELD_IPV4_SRC, 100000, &cov_s, &mm_s);
+        spread(&c, IR_FIELD_IPV4_DST, 100000, &cov_d, &mm_d);
+        print_message("  %-4s port %d: src low16 %5.1f%% buckets max/mean %6.2f | "
+                      "dst low16 %5.1f%% max/mean %6.2f\n", nf, port, 100 * cov_s, mm_s,
+                      100 * cov_d, mm_d);
+    }
+    fclose(f);
+}
+
+static void test_hhh_balance_warning(void **state)
+{
+    (void)state;
+    struct rss_plan plan;
+    assert_int_equal(synth("hhh", "x710", 8, 1, &plan), 0);
+    bool found = false;
+    for (int i = 0; i < plan.deps.n_warnings; i++)
+        if (strstr(plan.deps.warnings[i], "balance") && strstr(plan.deps.warnings[i], "ipv4.src/8"))
+            found = true;
+    assert_true(found);
+    assert_int_equal(plan.deps.objects[0].decision, DEPS_SHARDED);
+    rss_plan_free(&plan);
+}
+
+static void test_conflict_falls_back(void **state)
+{
+    (void)state;
+    struct deps_plan p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.nf, sizeof p.nf, "conflict");
+    p.n_ports = 2;
+    p.n_objects = 2;
+    p.objects = calloc(2, sizeof *p.objects);
+    snprintf(p.objects[0].name, DEPS_NAME_MAX, "by_src");
+    snprintf(p.objects[1].name, DEPS_NAME_MAX, "by_dst");
+    p.objects[0].decision = p.objects[1].decision = DEPS_SHARDED;
+    p.objects[0].ports[0].count = p.objects[1].ports[0].count = 1;
+    p.objects[0].ports[0].fields[0].id = IR_FIELD_IPV4_SRC;
+    p.objects[1].ports[0].fields[0].id = IR_FIELD_IPV4_DST;
+    struct rss_synth_options o;
+    rss_synth_options_init(&o);
+    struct rss_plan out;
+    struct util_error err = {{0}};
+    assert_int_equal(rss_synthesize(&p, &o, &out, &err), 0);
+    int shared = (out.deps.objects[0].decision == DEPS_SHARED) +
+                 (out.deps.objects[1].decision == DEPS_SHARED);
+    assert_int_equal(shared, 1);
+    const struct deps_object *victim = out.deps.objects[1].decision == DEPS_SHARED
+                                           ? &out.deps.objects[1] : &out.deps.objects[0];
+    assert_non_null(strstr(victim->reason, "by_src"));
+    assert_non_null(strstr(victim->reason, "by_dst"));
+    assert_true(out.deps.n_warnings >= 1);
+    assert_true(out.quality.solver_rounds >= 2);
+    assert_int_equal(rss_plan_check(&out, 1, 5000, &err), 0);
+    rss_plan_free(&out);
+    deps_plan_free(&p);
+}
+
+/* Zipf over flows: the tuned RETA beats round-robin on the held-back half. */
+static void test_zipf_reta(void **state)
+{
+    (void)state;
+    struct rss_plan plan;
+    assert_int_equal(synth("fw", "x710", 8, 1, &plan), 0);
+    enum { FLOWS = 5000, PACKETS = 400000 };
+    struct trace_tuple *flows = malloc(FLOWS * sizeof *flows);
+    double *cdf = malloc(FLOWS * sizeof *cdf), sum = 0;
+    for (int i = 0; i < FLOWS; i++) {
+        random_tcp(&flows[i]);
+        sum += 1.0 / pow(i + 1, 1.1);
+        cdf[i] = sum;
+    }
+    struct trace_tuple *pk = malloc(PACKETS * sizeof *pk);
+    uint16_t *ports = calloc(PACKETS, sizeof *ports);
+    for (int i = 0; i < PACKETS; i++) {
+        double u = (double)(rnd() >> 11) / 9007199254740992.0 * sum;
+        int lo = 0, hi = FLOWS - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (cdf[mid] < u)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        pk[i] = flows[lo];
+    }
+    rss_reta_train_tuples(&plan, pk, ports, PACKETS, 0.5, 0.2);
+    const struct rss_reta_quality *q = &plan.quality.reta;
+    print_message("Zipf(1.1) %d flows, %d packets, 8 cores: held-back max/mean tuned %.3f, "
+                  "round-robin %.3f, lower bound %.3f (train %.3f)\n", FLOWS, PACKETS,
+                  q->tuned_max_mean, q->default_max_mean, q->lower_bound_max_mean,
+                  q->train_max_mean);
+    assert_true(q->trained);
+    assert_true(q->tuned_max_mean < q->default_max_mean);
+    assert_true(q->lower_bound_max_mean <= q->tuned_max_mean + 1e-9);
+    struct util_error err;
+    assert_int_equal(rss_plan_check(&plan, 1, 2000, &err), 0);
+    free(flows), free(cdf), free(pk), free(ports);
+    rss_plan_free(&plan);
+}
+
+static void test_plan_json_round_trip(void **state)
+{
+    (void)state;
+    struct rss_plan plan, back;
+    assert_int_equal(synth("psd", "e810", 6, 11, &plan), 0);
+    char path[] = "/tmp/rsskey-plan-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct util_error err = {{0}};
+    assert_int_equal(rss_plan_write(&plan, path, &err), 0);
+    int rc = rss_plan_read(path, &back, &err);
+    if (rc)
+        print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_string_equal(back.nic, "e810");
+    assert_int_equal(back.cores, 6);
+    assert_int_equal(back.n_ports, plan.n_ports);
+    for (int p = 0; p < plan.n_ports; p++) {
+        assert_memory_equal(back.ports[p].key, plan.ports[p].key, 52);
+        assert_true(back.ports[p].rss_hf == plan.ports[p].rss_hf);
+        assert_int_equal(back.ports[p].reta_size, plan.ports[p].reta_size);
+        assert_memory_equal(back.ports[p].reta, plan.ports[p].reta, 512 * sizeof(uint16_t));
+        assert_int_equal(back.quality.ports[p].n_fields, plan.quality.ports[p].n_fields);
+    }
+    assert_int_equal(back.deps.n_objects, plan.deps.n_objects);
+    assert_int_equal(rss_plan_check(&back, 5, 2000, &err), 0);
+    rss_plan_free(&back);
+    /* A corrupt plan is refused with a message naming the file. */
+    FILE *f = fopen(path, "w");
+    fputs("{\"schema\": \"rsskey-plan/1\", \"nic\": \"x\", \"cores\": 2, \"ports\": "
+          "[{\"port\": 0, \"rss_key\": \"zz\", \"rss_hf_value\": 0, \"reta\": [0]}]}", f);
+    fclose(f);
+    assert_int_equal(rss_plan_read(path, &back, &err), UTIL_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, path));
+    unlink(path);
+    rss_plan_free(&plan);
+}
+
+static void test_nic_profiles(void **state)
+{
+    (void)state;
+    assert_int_equal(rss_nic_count(), 8);
+    assert_int_equal(rss_nic_find("i40e")->key_len, 52);
+    assert_int_equal(rss_nic_find("82599")->reta_size, 128);
+    assert_int_equal(rss_nic_find("X550")->reta_size, 512);
+    assert_null(rss_nic_find("nope"));
+    char path[] = "/tmp/rsskey-nic-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    FILE *f = fopen(path, "w");
+    fputs("# test NIC\nname = tiny\nkey_len = 40\nreta_size = 64\n"
+          "rss_hf = RTE_ETH_RSS_IPV4 RTE_ETH_RSS_NONFRAG_IPV4_TCP, NONFRAG_IPV4_UDP\n"
+          "l3_hashes_l4 = yes\n", f);
+    fclose(f);
+    struct rss_nic nic;
+    struct util_error err = {{0}};
+    assert_int_equal(rss_nic_read_file(path, &nic, &err), 0);
+    assert_string_equal(nic.name, "tiny");
+    assert_int_equal(nic.reta_size, 64);
+    assert_true(nic.hf_supported == (RSS_HF_IPV4 | RSS_HF_NONFRAG_IPV4_TCP | RSS_HF_NONFRAG_IPV4_UDP));
+    /* Synthesis on it: fw, 64-entry table, 6 index bits. */
+    struct deps_plan p;
+    nf_plan_build("fw", &p);
+    struct rss_synth_options o;
+    rss_synth_options_init(&o);
+    o.nic = nic;
+    struct rss_plan out;
+    assert_int_equal(rss_synthesize(&p, &o, &out, &err), 0);
+    assert_int_equal(out.ports[1].reta_size, 64);
+    rss_plan_free(&out);
+    deps_plan_free(&p);
+    f = fopen(path, "w");
+    fputs("key_len = 41\n", f);
+    fclose(f);
+    assert_int_equal(rss_nic_read_file(path, &nic, &err), UTIL_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, ":1:"));
+    unlink(path);
+}
+
+static void test_seed_reproducible(void **state)
+{
+    (void)state;
+    struct rss_plan a, b, c;
+    assert_int_equal(synth("cl", "cx5", 4, 42, &a), 0);
+    assert_int_equal(synth("cl", "cx5", 4, 42, &b), 0);
+    assert_int_equal(synth("cl", "cx5", 4, 43, &c), 0);
+    assert_memory_equal(a.ports[0].key, b.ports[0].key, 40);
+    assert_memory_not_equal(a.ports[0].key, c.ports[0].key, 40);
+    /* Not 16-bit periodic (the symmetric-key weakness). */
+    assert_memory_not_equal(a.ports[0].key, a.ports[0].key + 2, 38);
+    rss_plan_free(&a), rss_plan_free(&b), rss_plan_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nic_profiles),
+        cmocka_unit_test(test_every_nf_every_nic),
+        cmocka_unit_test(test_hhh_balance_warning),
+        cmocka_unit_test(test_conflict_falls_back),
+        cmocka_unit_test(test_seed_reproducible),
+        cmocka_unit_test(test_plan_json_round_trip),
+        cmocka_unit_test(test_spread_low_bits),
+        cmocka_unit_test(test_maestro_keys_measured),
+        cmocka_unit_test(test_fw_symmetry),
+        cmocka_unit_test(test_zipf_reta),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
