@@ -622,6 +622,18 @@ static void key_fieldset(const struct rkey *key, struct fieldset *out)
     }
 }
 
+static void fieldset_remove(struct fieldset *s, enum ir_field_id id)
+{
+    int at = fieldset_find(s, id);
+    if (at < 0)
+        return;
+    s->count--;
+    for (int i = at; i < s->count; i++) {
+        s->id[i] = s->id[i + 1];
+        s->prefix[i] = s->prefix[i + 1];
+    }
+}
+
 /* Keeps in s only the fields also in t (coarser prefix). */
 static void fieldset_intersect(struct fieldset *s, const struct fieldset *t)
 {
@@ -859,7 +871,6 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
                 first = false;
                 first_access = i;
             } else {
-                struct fieldset before = per_port[p];
                 fieldset_intersect(&per_port[p], &fs);
                 if (per_port[p].count == 0) {
                     char k1[256], k2[256];
@@ -872,10 +883,52 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
                              "field is common to both, so no RSS hash sends the packets that "
                              "share an entry to one core; shared under the lock",
                              p, k1, loc, k2, loc2);
-                    (void)before;
                     return false;
                 }
             }
+        }
+    }
+    /* 1b. Same key space, same port, fields swapped between positions (a
+     * lookup of the reverse flow on the port that inserted it): only a
+     * symmetric hash would keep both on one core, so neither field counts. */
+    for (int p = 0; p < b->n_ports; p++) {
+        if (!g->keyed_on[p])
+            continue;
+        int before = per_port[p].count, sa = -1, sb = -1;
+        for (int i = 0; i < nf->n_accesses; i++) {
+            const struct rkey *ki = &b->keys[i];
+            if (nf->accesses[i].port != p || group_of_access(b, i) != gi || ki->cls != KEY_PARTS)
+                continue;
+            for (int j = i + 1; j < nf->n_accesses; j++) {
+                const struct rkey *kj = &b->keys[j];
+                if (nf->accesses[j].port != p || group_of_access(b, j) != gi ||
+                    kj->cls != KEY_PARTS || kj->keyspace != ki->keyspace ||
+                    kj->count != ki->count)
+                    continue;
+                for (int k = 0; k < ki->count; k++) {
+                    if (!ki->parts[k].hashable || !kj->parts[k].hashable ||
+                        ki->parts[k].field.id == kj->parts[k].field.id)
+                        continue;
+                    fieldset_remove(&per_port[p], ki->parts[k].field.id);
+                    fieldset_remove(&per_port[p], kj->parts[k].field.id);
+                    if (sa < 0) {
+                        sa = i;
+                        sb = j;
+                    }
+                }
+            }
+        }
+        if (per_port[p].count == 0 && before > 0) {
+            char k1[256], k2[256];
+            key_list_text(&b->keys[sa], k1, sizeof k1);
+            key_list_text(&b->keys[sb], k2, sizeof k2);
+            access_where(b, sa, loc, sizeof loc);
+            access_where(b, sb, loc2, sizeof loc2);
+            set_text(g->reason, sizeof g->reason,
+                     "port %d reaches the same entries by (%s) at %s and by (%s) at %s: the "
+                     "fields trade places, which only a symmetric hash could keep on one core; "
+                     "shared under the lock", p, k1, loc, k2, loc2);
+            return false;
         }
     }
     if (ref < 0) {

@@ -347,6 +347,33 @@ static void test_same_port_different_fields_is_shared(void **state)
     plan_done(plan, f);
 }
 
+static void test_swapped_fields_on_one_port_are_not_a_key(void **state)
+{
+    (void)state;
+    /* One port inserts (src, dst, sport) and looks up the reverse (dst, src,
+     * sport): only sport stays a sound key; with no common field left the
+     * state is shared. */
+    struct fake_nf *f = fake_new(1);
+    int m = obj(f, "pairs", IR_OBJ_MAP);
+    acc(f, m, IR_API_MAP_PUT, 0, KEY(F(IR_FIELD_IPV4_SRC), F(IR_FIELD_IPV4_DST),
+                                     F(IR_FIELD_L4_SPORT)), 10);
+    acc(f, m, IR_API_MAP_GET, 0, KEY(F(IR_FIELD_IPV4_DST), F(IR_FIELD_IPV4_SRC),
+                                     F(IR_FIELD_L4_SPORT)), 11);
+    struct deps_plan *plan = plan_of(f);
+    assert_int_equal(plan->objects[0].decision, DEPS_SHARDED);
+    assert_string_equal(port_key(&plan->objects[0], 0), "l4.sport");
+    plan_done(plan, f);
+
+    f = fake_new(1);
+    m = obj(f, "pairs", IR_OBJ_MAP);
+    acc(f, m, IR_API_MAP_PUT, 0, KEY(F(IR_FIELD_IPV4_SRC), F(IR_FIELD_IPV4_DST)), 10);
+    acc(f, m, IR_API_MAP_GET, 0, KEY(F(IR_FIELD_IPV4_DST), F(IR_FIELD_IPV4_SRC)), 11);
+    plan = plan_of(f);
+    assert_int_equal(plan->objects[0].decision, DEPS_SHARED);
+    assert_non_null(strstr(plan->objects[0].reason, "symmetric"));
+    plan_done(plan, f);
+}
+
 static void test_unhashable_keys_are_shared(void **state)
 {
     (void)state;
@@ -638,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_coarser_common_subset),
         cmocka_unit_test(test_incompatible_keys_make_a_mixed_plan),
         cmocka_unit_test(test_same_port_different_fields_is_shared),
+        cmocka_unit_test(test_swapped_fields_on_one_port_are_not_a_key),
         cmocka_unit_test(test_unhashable_keys_are_shared),
         cmocka_unit_test(test_every_issue_kind_makes_state_shared),
         cmocka_unit_test(test_nat_guard_shards_by_remote_host),
