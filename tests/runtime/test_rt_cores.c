@@ -7,6 +7,9 @@
  * half-done write, and rt_reset lets nf_init run again.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,6 +249,30 @@ static void test_violations_counted(void **state)
     assert_int_equal(st.unlocked_shared_reads, 1);
 }
 
+/* With abort on (the default without NDEBUG) a violation kills the process:
+ * run it in a child and expect SIGABRT. */
+static void test_violation_aborts(void **state)
+{
+    (void)state;
+    struct util_error err;
+    enum rt_mode modes[5] = {RT_SHARED, RT_SHARDED, RT_SHARDED, RT_SHARDED, RT_REPLICATED};
+    assert_int_equal(rt_instantiate(2, modes, &err), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        rt_set_abort_on_violation(true);
+        rt_packet_begin(1, false);
+        uint8_t key[13] = {0};
+        nf_map_put(flows, key, 1);          /* read token only: must abort */
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 /* ---- two threads ---- */
 
 enum { ROUNDS = 20000 };
@@ -371,6 +398,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shard_keeps_init_allocations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_instantiate_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_violations_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_violation_aborts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_reader_never_sees_half_write, setup,
                                         teardown),
