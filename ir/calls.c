@@ -21,36 +21,38 @@ struct api_entry {
     enum ir_api api;
     enum ir_object_kind kind;
     enum key_kind key;      /* argument 1 */
+    unsigned args;          /* arity in nf.h */
 };
 
 static const struct api_entry api_table[] = {
-    {"nf_map_get", IR_API_MAP_GET, IR_OBJ_MAP, KEY_MEMORY},
-    {"nf_map_put", IR_API_MAP_PUT, IR_OBJ_MAP, KEY_MEMORY},
-    {"nf_map_erase", IR_API_MAP_ERASE, IR_OBJ_MAP, KEY_MEMORY},
-    {"nf_vector_read", IR_API_VECTOR_READ, IR_OBJ_VECTOR, KEY_INDEX},
-    {"nf_vector_write", IR_API_VECTOR_WRITE, IR_OBJ_VECTOR, KEY_INDEX},
-    {"nf_alloc_new", IR_API_ALLOC_NEW, IR_OBJ_ALLOC, KEY_NONE},
-    {"nf_alloc_refresh", IR_API_ALLOC_REFRESH, IR_OBJ_ALLOC, KEY_INDEX},
-    {"nf_alloc_is_allocated", IR_API_ALLOC_IS_ALLOCATED, IR_OBJ_ALLOC, KEY_INDEX},
-    {"nf_alloc_free", IR_API_ALLOC_FREE, IR_OBJ_ALLOC, KEY_INDEX},
-    {"nf_alloc_expire", IR_API_ALLOC_EXPIRE, IR_OBJ_ALLOC, KEY_NONE},
-    {"nf_sketch_add", IR_API_SKETCH_ADD, IR_OBJ_SKETCH, KEY_MEMORY},
-    {"nf_sketch_estimate", IR_API_SKETCH_ESTIMATE, IR_OBJ_SKETCH, KEY_MEMORY},
-    {"nf_sketch_reset", IR_API_SKETCH_RESET, IR_OBJ_SKETCH, KEY_NONE},
-    {"nf_chash_lookup", IR_API_CHASH_LOOKUP, IR_OBJ_CHASH, KEY_MEMORY},
-    {"nf_counter_add", IR_API_COUNTER_ADD, IR_OBJ_COUNTER, KEY_NONE},
-    {"nf_counter_read", IR_API_COUNTER_READ, IR_OBJ_COUNTER, KEY_NONE},
+    {"nf_map_get", IR_API_MAP_GET, IR_OBJ_MAP, KEY_MEMORY, 3},
+    {"nf_map_put", IR_API_MAP_PUT, IR_OBJ_MAP, KEY_MEMORY, 3},
+    {"nf_map_erase", IR_API_MAP_ERASE, IR_OBJ_MAP, KEY_MEMORY, 2},
+    {"nf_vector_read", IR_API_VECTOR_READ, IR_OBJ_VECTOR, KEY_INDEX, 2},
+    {"nf_vector_write", IR_API_VECTOR_WRITE, IR_OBJ_VECTOR, KEY_INDEX, 2},
+    {"nf_alloc_new", IR_API_ALLOC_NEW, IR_OBJ_ALLOC, KEY_NONE, 3},
+    {"nf_alloc_refresh", IR_API_ALLOC_REFRESH, IR_OBJ_ALLOC, KEY_INDEX, 3},
+    {"nf_alloc_is_allocated", IR_API_ALLOC_IS_ALLOCATED, IR_OBJ_ALLOC, KEY_INDEX, 2},
+    {"nf_alloc_free", IR_API_ALLOC_FREE, IR_OBJ_ALLOC, KEY_INDEX, 2},
+    {"nf_alloc_expire", IR_API_ALLOC_EXPIRE, IR_OBJ_ALLOC, KEY_NONE, 4},
+    {"nf_sketch_add", IR_API_SKETCH_ADD, IR_OBJ_SKETCH, KEY_MEMORY, 3},
+    {"nf_sketch_estimate", IR_API_SKETCH_ESTIMATE, IR_OBJ_SKETCH, KEY_MEMORY, 2},
+    {"nf_sketch_reset", IR_API_SKETCH_RESET, IR_OBJ_SKETCH, KEY_NONE, 1},
+    {"nf_chash_lookup", IR_API_CHASH_LOOKUP, IR_OBJ_CHASH, KEY_MEMORY, 4},
+    {"nf_counter_add", IR_API_COUNTER_ADD, IR_OBJ_COUNTER, KEY_NONE, 2},
+    {"nf_counter_read", IR_API_COUNTER_READ, IR_OBJ_COUNTER, KEY_NONE, 1},
 };
 
 struct create_entry {
     const char *name;
     enum ir_object_kind kind;
+    unsigned args;
 };
 
 static const struct create_entry create_table[] = {
-    {"nf_map_create", IR_OBJ_MAP}, {"nf_vector_create", IR_OBJ_VECTOR},
-    {"nf_alloc_create", IR_OBJ_ALLOC}, {"nf_sketch_create", IR_OBJ_SKETCH},
-    {"nf_chash_create", IR_OBJ_CHASH}, {"nf_counter_create", IR_OBJ_COUNTER},
+    {"nf_map_create", IR_OBJ_MAP, 3}, {"nf_vector_create", IR_OBJ_VECTOR, 3},
+    {"nf_alloc_create", IR_OBJ_ALLOC, 2}, {"nf_sketch_create", IR_OBJ_SKETCH, 4},
+    {"nf_chash_create", IR_OBJ_CHASH, 3}, {"nf_counter_create", IR_OBJ_COUNTER, 1},
 };
 
 static const char *const accessor_names[] = {
@@ -239,7 +241,7 @@ static bool init_value(LLVMTargetDataRef td, LLVMValueRef v, uint64_t *out, int 
     }
     if (LLVMIsACallInst(v)) {
         const char *name = lift_callee_name(v);
-        if (name && strcmp(name, "nf_config") == 0)
+        if (name && strcmp(name, "nf_config") == 0 && LLVMGetNumArgOperands(v) == 2)
             return init_value(td, LLVMGetOperand(v, 1), out, depth + 1);
         return false;
     }
@@ -312,7 +314,7 @@ int lift_config_ports(LLVMValueRef init_fn)
             if (!LLVMIsACallInst(in))
                 continue;
             const char *name = lift_callee_name(in);
-            if (!name || strcmp(name, "nf_config") != 0)
+            if (!name || strcmp(name, "nf_config") != 0 || LLVMGetNumArgOperands(in) != 2)
                 continue;
             size_t len;
             const char *key = constant_string(LLVMGetOperand(in, 0), &len);
@@ -333,6 +335,13 @@ static int add_object(struct lift *L, LLVMValueRef call, const struct create_ent
     memset(&obj, 0, sizeof obj);
     obj.kind = ce->kind;
     lift_location(call, &obj.created);
+    if (LLVMGetNumArgOperands(call) != ce->args) {
+        util_error_set(err, "%s: %s: API misuse: %s called with %u arguments, nf.h declares %u; "
+                       "include rsskey/nf.h instead of declaring the API yourself", nf->path,
+                       where_text(&obj.created, where, sizeof where), ce->name,
+                       LLVMGetNumArgOperands(call), ce->args);
+        return UTIL_EXIT_INPUT;
+    }
     size_t len;
     const char *name = constant_string(LLVMGetOperand(call, 0), &len);
     if (!name) {
@@ -453,6 +462,11 @@ static void register_call(struct lift *L, LLVMValueRef call)
     struct ir_nf *nf = L->nf;
     const char *name = lift_callee_name(call);
     const struct api_entry *ae = api_lookup(name);
+    if (LLVMGetNumArgOperands(call) != ae->args) {
+        add_issue(L, IR_ISSUE_API_MISUSE, -1, call,
+                  "%s is called with a different number of arguments than nf.h declares", name);
+        return;
+    }
     int obj = object_of_handle(L, LLVMGetOperand(call, 0));
     if (obj < 0) {
         add_issue(L, IR_ISSUE_UNKNOWN_OBJECT, -1, call,
@@ -632,6 +646,9 @@ static void set_access_keys(struct ir_nf *nf, int k, const struct ir_key *keys, 
     }
 }
 
+static void check_write(struct lift *L, LLVMValueRef inst, LLVMValueRef ptr, int nbytes,
+                        const struct abit *bits);
+
 static void fill_access(struct lift *L, LLVMValueRef call, int k)
 {
     struct ir_nf *nf = L->nf;
@@ -654,6 +671,15 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
         set_access_keys(nf, k, keys, n);
     free(keys);
     a = &nf->accesses[k];
+    if (a->api == IR_API_MAP_GET || a->api == IR_API_ALLOC_NEW) {
+        /* The API writes its out-parameter: it must be writable memory that is
+         * not a global or a read-only record; into a header it is a rewrite. */
+        struct abit bits[32];
+        for (int i = 0; i < 32; i++)
+            bits[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0};
+        check_write(L, call, LLVMGetOperand(call, 2), 4, bits);
+        a = &nf->accesses[k];
+    }
     if (a->api == IR_API_ALLOC_EXPIRE) {
         a->related[0] = related_object(L, LLVMGetOperand(call, 2));
         a->related[1] = related_object(L, LLVMGetOperand(call, 3));

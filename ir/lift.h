@@ -70,7 +70,10 @@ struct aval {
 };
 
 /* Where a pointer points. */
-enum pbase { PB_UNKNOWN, PB_NULL, PB_ALLOCA, PB_HDR, PB_STATE, PB_PKT, PB_GLOBAL };
+enum pbase {
+    PB_UNKNOWN, PB_NULL, PB_ALLOCA, PB_HDR, PB_STATE, PB_PKT, PB_GLOBAL,
+    PB_CYCLE            /* internal to pointer resolution: a phi reached again */
+};
 
 struct aptr {
     enum pbase kind;

@@ -381,33 +381,49 @@ static struct aptr resolve(struct lift *L, LLVMValueRef p, int depth)
         return r;
     }
     if (LLVMIsAPHINode(p) || LLVMIsASelectInst(p)) {
-        if (ptrmap_get(&L->inprogress, p, NULL))
+        /* A pointer phi reached again (a loop stepping through memory) is
+         * PB_CYCLE: the merge below turns it into "same base, offset varies". */
+        if (ptrmap_get(&L->inprogress, p, NULL)) {
+            r.kind = PB_CYCLE;
             return r;
+        }
         ptrmap_put(&L->inprogress, p, (void *)1);
         unsigned n = LLVMIsAPHINode(p) ? LLVMCountIncoming(p) : 2;
         struct aptr acc = r;
+        bool have = false, cycle = false;
         for (unsigned i = 0; i < n; i++) {
             LLVMValueRef in = LLVMIsAPHINode(p) ? LLVMGetIncomingValue(p, i)
                                                 : LLVMGetOperand(p, i + 1);
-            if (in == p)
-                continue;
-            struct aptr one = resolve(L, in, depth + 1);
+            struct aptr one = in == p ? (struct aptr){PB_CYCLE, NULL, 0, -1, false, false, 0}
+                                      : resolve(L, in, depth + 1);
             if (one.kind == PB_NULL)
                 continue;       /* a NULL arm is never dereferenced safely */
-            if (acc.kind == PB_UNKNOWN && i == 0) {
+            if (one.kind == PB_CYCLE) {
+                cycle = true;
+                continue;
+            }
+            if (one.kind == PB_UNKNOWN) {
+                acc = r;
+                have = false;
+                break;
+            }
+            if (!have) {
                 acc = one;
-            } else if (acc.kind == PB_UNKNOWN && acc.base == NULL && !acc.var_offset &&
-                       acc.access == -1 && acc.layer == 0) {
-                acc = one;
+                have = true;
             } else if (one.kind != acc.kind || one.base != acc.base || one.layer != acc.layer ||
                        one.access != acc.access) {
                 acc = r;
+                have = false;
                 break;
             } else if (one.offset != acc.offset || one.var_offset) {
                 acc.var_offset = true;
             }
         }
         ptrmap_put(&L->inprogress, p, NULL);
+        if (!have)
+            return r;
+        if (cycle)
+            acc.var_offset = true;
         return acc;
     }
     return r;
