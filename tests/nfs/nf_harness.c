@@ -203,3 +203,45 @@ out:
     free(sequential);
     return status;
 }
+
+size_t harness_fuzz(uint32_t seed, size_t n)
+{
+    struct harness_workload w = {
+        .seed = seed, .lan_hosts = 8, .wan_hosts = 16, .port1_percent = 50,
+        .reply_percent = 30, .same_side_percent = 10, .sports = 8, .dports = 4,
+        .step_ns = 1000,
+    };
+    struct harness_packet *packets = calloc(n ? n : 1, sizeof *packets);
+    if (packets == NULL)
+        return n;
+    harness_workload_fill(&w, packets, n);
+    uint32_t rnd = seed * 2654435761u + 1;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct harness_packet *p = &packets[i];
+        int flips = (int)(next_random(&rnd) % 4);
+        for (int f = 0; f < flips && p->len > 0; f++) {
+            size_t at = next_random(&rnd) % p->len;
+            /* Favour the type, length and offset fields of the headers. */
+            static const size_t hot[] = {12, 13, 14, 16, 17, 20, 21, 23};
+            size_t hot_at = hot[next_random(&rnd) % 8];
+            if (next_random(&rnd) % 2 && hot_at < p->len)
+                at = hot_at;
+            p->data[at] = (uint8_t)next_random(&rnd);
+        }
+        if (next_random(&rnd) % 3 == 0)
+            p->len = next_random(&rnd) % (p->len + 1);
+        /* A heap copy of exactly len bytes, so ASan sees any overread. */
+        uint8_t *frame = malloc(p->len ? p->len : 1);
+        if (frame == NULL)
+            break;
+        memcpy(frame, p->data, p->len);
+        int verdict = harness_send(frame, p->len, (uint16_t)(next_random(&rnd) % 2),
+                                   p->time_ns);
+        free(frame);
+        if (verdict != NF_DROP && verdict != 0 && verdict != 1)
+            bad++;
+    }
+    free(packets);
+    return bad;
+}

@@ -83,6 +83,13 @@ int harness_sharded_run(const char *const *settings, const struct harness_packet
                         harness_core_fn core_of, unsigned writer_ports, bool compare_bytes,
                         struct harness_result *result);
 
+/* Robustness: sends `n` frames made from a workload by truncating them at a
+ * random length and flipping random bytes (VLAN tags, IPv4 options, fragment
+ * offsets, lengths, IPv6 headers included), on random ports, to the NF as
+ * nf_init left it. Returns how many verdicts were neither NF_DROP, 0 nor 1
+ * (0 for a sound NF; crashes and overreads show up under ASan). */
+size_t harness_fuzz(uint32_t seed, size_t n);
+
 /* A well-mixed 32-bit hash, for core functions. */
 uint32_t harness_mix(uint32_t x);
 

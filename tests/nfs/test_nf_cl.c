@@ -105,6 +105,13 @@ static void sharded_plan_matches_sequential(void **state)
     assert_true(r.mismatches > 0);
 }
 
+static void survives_malformed_frames(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(NULL), 0);
+    assert_int_equal(harness_fuzz(42, 3000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +119,7 @@ int main(void)
         cmocka_unit_test(counts_do_not_decay),
         cmocka_unit_test(other_traffic_passes),
         cmocka_unit_test(sharded_plan_matches_sequential),
+        cmocka_unit_test(survives_malformed_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

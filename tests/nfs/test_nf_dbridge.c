@@ -153,6 +153,13 @@ static void shared_plan_matches_sequential(void **state)
     assert_true(r.mismatches > 0);
 }
 
+static void survives_malformed_frames(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(NULL), 0);
+    assert_int_equal(harness_fuzz(42, 3000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +170,7 @@ int main(void)
         cmocka_unit_test(full_table_learns_nothing),
         cmocka_unit_test(group_source_not_learned),
         cmocka_unit_test(shared_plan_matches_sequential),
+        cmocka_unit_test(survives_malformed_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

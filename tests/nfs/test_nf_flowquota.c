@@ -24,10 +24,18 @@ static void quota_then_drop_then_expire(void **state)
     assert_int_equal(harness_send_spec(&s, 0, 102 * MS + 1), 1); /* forgotten */
 }
 
+static void survives_malformed_frames(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(NULL), 0);
+    assert_int_equal(harness_fuzz(42, 3000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quota_then_drop_then_expire),
+        cmocka_unit_test(survives_malformed_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,6 +157,13 @@ static void sharded_plan_matches_sequential(void **state)
     assert_true(r.mismatches > 0);
 }
 
+static void survives_malformed_frames(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(NULL), 0);
+    assert_int_equal(harness_fuzz(42, 3000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +172,7 @@ int main(void)
         cmocka_unit_test(dead_backend_flows_move),
         cmocka_unit_test(non_ip_dropped),
         cmocka_unit_test(sharded_plan_matches_sequential),
+        cmocka_unit_test(survives_malformed_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

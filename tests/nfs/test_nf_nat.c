@@ -284,6 +284,13 @@ static void sharded_by_remote_host_matches_sequential(void **state)
     assert_true(differ > 0);
 }
 
+static void survives_malformed_frames(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(NULL), 0);
+    assert_int_equal(harness_fuzz(42, 3000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +301,7 @@ int main(void)
         cmocka_unit_test(rejects_port_range_overflow),
         cmocka_unit_test(non_tcp_udp_dropped),
         cmocka_unit_test(sharded_by_remote_host_matches_sequential),
+        cmocka_unit_test(survives_malformed_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,11 +39,19 @@ static void forwards_non_ip_and_ipv6(void **state)
     assert_int_equal(harness_send_spec(&v6, 1, 0), 0);
 }
 
+static void survives_malformed_frames(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(NULL), 0);
+    assert_int_equal(harness_fuzz(42, 3000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(forwards_both_ways_unchanged),
         cmocka_unit_test(forwards_non_ip_and_ipv6),
+        cmocka_unit_test(survives_malformed_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

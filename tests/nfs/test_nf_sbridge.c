@@ -123,6 +123,13 @@ static void replicated_plan_matches_sequential(void **state)
     assert_true(r.forwarded > 100 && r.dropped > 100);     /* the workload bites */
 }
 
+static void survives_malformed_frames(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(NULL), 0);
+    assert_int_equal(harness_fuzz(42, 3000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +139,7 @@ int main(void)
         cmocka_unit_test(default_table),
         cmocka_unit_test(rejects_bad_port),
         cmocka_unit_test(replicated_plan_matches_sequential),
+        cmocka_unit_test(survives_malformed_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
