@@ -76,6 +76,8 @@ struct builder {
     int n_groups;
     struct rkey *keys;      /* per access */
     int *resolving;         /* per access: 0 new, 1 in progress, 2 done */
+    int *group_first;       /* group g's accesses are group_accesses[group_first[g] .. */
+    int *group_accesses;    /*   group_first[g + 1] - 1], in access order */
     char **warnings;
     int n_warnings;
 };
@@ -301,6 +303,31 @@ static void build_groups(struct builder *b)
         if (nf->objects[i].kind != IR_OBJ_COUNTER)
             g->only_counters = false;
     }
+}
+
+/* Per-group access lists, so group-level passes are not quadratic in the
+ * whole NF. Returns false when out of memory. */
+static bool index_group_accesses(struct builder *b)
+{
+    const struct ir_nf *nf = b->nf;
+    b->group_first = calloc((size_t)b->n_groups + 1, sizeof *b->group_first);
+    b->group_accesses = calloc((size_t)(nf->n_accesses ? nf->n_accesses : 1),
+                               sizeof *b->group_accesses);
+    if (!b->group_first || !b->group_accesses)
+        return false;
+    for (int i = 0; i < nf->n_accesses; i++)
+        b->group_first[b->group_of[nf->accesses[i].object] + 1]++;
+    for (int g = 0; g < b->n_groups; g++)
+        b->group_first[g + 1] += b->group_first[g];
+    int *fill = calloc((size_t)b->n_groups + 1, sizeof *fill);
+    if (!fill)
+        return false;
+    for (int i = 0; i < nf->n_accesses; i++) {
+        int g = b->group_of[nf->accesses[i].object];
+        b->group_accesses[b->group_first[g] + fill[g]++] = i;
+    }
+    free(fill);
+    return true;
 }
 
 static int group_of_access(const struct builder *b, int access)
@@ -721,11 +748,13 @@ static void link_by_keyspace(const struct builder *b, int group, int r, int q,
 {
     const struct ir_nf *nf = b->nf;
     m->count = 0;
-    for (int i = 0; i < nf->n_accesses; i++) {
+    for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
+        int i = b->group_accesses[xi];
         const struct rkey *ki = &b->keys[i];
         if (nf->accesses[i].port != r || ki->cls != KEY_PARTS || group_of_access(b, i) != group)
             continue;
-        for (int j = 0; j < nf->n_accesses; j++) {
+        for (int xj = b->group_first[group]; xj < b->group_first[group + 1]; xj++) {
+            int j = b->group_accesses[xj];
             const struct rkey *kj = &b->keys[j];
             if (nf->accesses[j].port != q || kj->cls != KEY_PARTS ||
                 group_of_access(b, j) != group || kj->keyspace != ki->keyspace ||
@@ -753,7 +782,8 @@ static int link_by_guard(const struct builder *b, int group, int q, struct port_
     m->count = 0;
     *guard_access = -1;
     *mirrored = false;
-    for (int i = 0; i < nf->n_accesses; i++) {
+    for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
+        int i = b->group_accesses[xi];
         const struct ir_access *a = &nf->accesses[i];
         if (a->port != q || group_of_access(b, i) != group)
             continue;
@@ -800,7 +830,8 @@ static int find_own_value_key(const struct builder *b, int group, int q, int *ke
                 from_group = true;
         if (!from_group)
             continue;
-        for (int i = 0; i < nf->n_accesses; i++) {
+        for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
+        int i = b->group_accesses[xi];
             const struct rkey *key = &b->keys[i];
             if (nf->accesses[i].port != q || group_of_access(b, i) != group ||
                 key->cls != KEY_PARTS)
@@ -819,10 +850,12 @@ static int find_own_value_key(const struct builder *b, int group, int q, int *ke
 
 static int first_keyed_access(const struct builder *b, int group, int port)
 {
-    for (int i = 0; i < b->nf->n_accesses; i++)
+    for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
+        int i = b->group_accesses[xi];
         if (b->nf->accesses[i].port == port && group_of_access(b, i) == group &&
             b->keys[i].cls == KEY_PARTS)
             return i;
+    }
     return -1;
 }
 
@@ -848,7 +881,8 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
             ref = p;
         bool first = true;
         int first_access = -1;
-        for (int i = 0; i < nf->n_accesses; i++) {
+        for (int xi = b->group_first[gi]; xi < b->group_first[gi + 1]; xi++) {
+        int i = b->group_accesses[xi];
             const struct rkey *key = &b->keys[i];
             if (nf->accesses[i].port != p || group_of_access(b, i) != gi ||
                 key->cls != KEY_PARTS)
@@ -895,11 +929,13 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
         if (!g->keyed_on[p])
             continue;
         int before = per_port[p].count, sa = -1, sb = -1;
-        for (int i = 0; i < nf->n_accesses; i++) {
+        for (int xi = b->group_first[gi]; xi < b->group_first[gi + 1]; xi++) {
+        int i = b->group_accesses[xi];
             const struct rkey *ki = &b->keys[i];
             if (nf->accesses[i].port != p || group_of_access(b, i) != gi || ki->cls != KEY_PARTS)
                 continue;
-            for (int j = i + 1; j < nf->n_accesses; j++) {
+            for (int xj = xi + 1; xj < b->group_first[gi + 1]; xj++) {
+                int j = b->group_accesses[xj];
                 const struct rkey *kj = &b->keys[j];
                 if (nf->accesses[j].port != p || group_of_access(b, j) != gi ||
                     kj->cls != KEY_PARTS || kj->keyspace != ki->keyspace ||
@@ -1582,6 +1618,11 @@ int deps_plan_build(const struct ir_nf *nf, const struct deps_options *opts,
     out->n_objects = nf->n_objects;
 
     build_groups(&b);
+    if (!index_group_accesses(&b)) {
+        util_error_set(err, "out of memory building the plan for %s", nf->path);
+        rc = UTIL_EXIT_FAILURE;
+        goto done;
+    }
     for (int i = 0; i < nf->n_accesses; i++)
         resolve(&b, i);
     gather_facts(&b);
@@ -1613,6 +1654,8 @@ done:
     free(b.groups);
     free(b.keys);
     free(b.resolving);
+    free(b.group_first);
+    free(b.group_accesses);
     free(final_cols);
     free(why);
     return rc;
