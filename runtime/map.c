@@ -213,6 +213,29 @@ bool nf_map_erase(struct nf_map *map, const void *key)
     return map_inst_erase(rt_inst(&map->obj), key);
 }
 
+uint64_t rt_map_get_bulk(struct nf_map *map, const void *const *keys, uint32_t n,
+                         int32_t *values)
+{
+    rt_guard_read(&map->obj, "rt_map_get_bulk");
+    const struct map_inst *m = rt_inst(&map->obj);
+    uint32_t tags[RT_MAP_BULK_MAX];
+    if (n > RT_MAP_BULK_MAX)
+        n = RT_MAP_BULK_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        tags[i] = key_tag(m, keys[i]);
+        __builtin_prefetch(slot_at(m, tags[i] & m->mask));
+    }
+    uint64_t found = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t pos = map_find(m, keys[i], tags[i]);
+        if (pos >= 0) {
+            memcpy(&values[i], slot_at(m, (uint32_t)pos) + 4, 4);
+            found |= 1ULL << i;
+        }
+    }
+    return found;
+}
+
 /* ---- registry operations ------------------------------------------------ */
 
 static void *map_shard(const struct rt_object *o, const void *src, int core, int cores,

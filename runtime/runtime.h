@@ -96,6 +96,18 @@ void rt_objects_json(struct util_json *w);
 const char *rt_kind_name(enum rt_kind kind);   /* "map", "vector", ... */
 const char *rt_mode_name(enum rt_mode mode);   /* "sharded", ... */
 
+/* ---- Batched map lookups ------------------------------------------------- */
+
+/* Looks up n keys (n <= RT_MAP_BULK_MAX) of map in the current core's
+ * instance: hashes them all and prefetches their home slots before probing,
+ * so the cache misses overlap. values[i] is set when keys[i] is present.
+ * Returns a bit mask of the keys found (bit i for keys[i]). A read, like
+ * nf_map_get; for callers that hold several keys at once (launchers,
+ * benchmarks), not for NFs, which see one packet at a time. */
+#define RT_MAP_BULK_MAX 64
+uint64_t rt_map_get_bulk(struct nf_map *map, const void *const *keys, uint32_t n,
+                         int32_t *values);
+
 /* ---- Multi-core instances ------------------------------------------------ */
 
 /*

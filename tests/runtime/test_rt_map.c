@@ -187,6 +187,32 @@ static void test_many_keys(void **state)
     }
 }
 
+static void test_bulk_matches_single(void **state)
+{
+    (void)state;
+    struct nf_map *m = nf_map_create("bulk", 13, 5000);
+    uint8_t keys[100][13];
+    const void *ptrs[RT_MAP_BULK_MAX];
+    for (uint32_t i = 0; i < 100; i++) {
+        key_of(keys[i], 13, i * 31 + 7);
+        if (i % 3 != 0)
+            assert_true(nf_map_put(m, keys[i], (int32_t)i * 10));
+    }
+    for (uint32_t start = 0; start + RT_MAP_BULK_MAX <= 100; start += 36) {
+        int32_t values[RT_MAP_BULK_MAX];
+        for (uint32_t j = 0; j < RT_MAP_BULK_MAX; j++)
+            ptrs[j] = keys[start + j];
+        uint64_t found = rt_map_get_bulk(m, ptrs, RT_MAP_BULK_MAX, values);
+        for (uint32_t j = 0; j < RT_MAP_BULK_MAX; j++) {
+            int32_t v;
+            bool one = nf_map_get(m, keys[start + j], &v);
+            assert_int_equal((found >> j) & 1, one);
+            if (one)
+                assert_int_equal(values[j], v);
+        }
+    }
+}
+
 static void test_bad_sizes(void **state)
 {
     (void)state;
@@ -204,6 +230,7 @@ int main(void)
         cmocka_unit_test_teardown(test_collisions_tiny_keys, teardown),
         cmocka_unit_test_teardown(test_model_many_sizes, teardown),
         cmocka_unit_test_teardown(test_many_keys, teardown),
+        cmocka_unit_test_teardown(test_bulk_matches_single, teardown),
         cmocka_unit_test_teardown(test_bad_sizes, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
