@@ -20,4 +20,6 @@ void cmd_error(const char *name, const char *fmt, ...) __attribute__((format(pri
 int cmd_trace(int argc, char **argv);
 
 int cmd_analyze(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_nics(int argc, char **argv);
 #endif /* RSSKEY_CMD_H */

@@ -12,6 +12,8 @@
 static const struct cmd_entry commands[] = {
     /* one line per subcommand, in pipeline order */
     {"analyze", cmd_analyze, "find per-packet state and decide sharded/replicated/shared"},
+    {"synth", cmd_synth, "synthesise per-port RSS keys and the RETA, write plan.json"},
+    {"nics", cmd_nics, "list the NIC profiles (key length, RETA size, hash fields)"},
     {"trace", cmd_trace, "summarise or generate packet traces (pcap)"},
     {NULL, NULL, NULL}
 };

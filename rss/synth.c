@@ -722,15 +722,17 @@ static void demote(struct deps_plan *plan, int o, const char *why)
     rss_deps_warn(plan, "object '%s' is shared under per-core read locks: %s", obj->name, why);
 }
 
-/* Warns when an object's sharding key cannot spread traffic over the RETA. */
+/* Warns when a sharding key cannot spread traffic over the RETA: one warning
+ * per port and key, naming the first object and how many share it. */
 static void warn_weak_keys(struct deps_plan *plan, int m, uint32_t reta_size)
 {
-    for (int o = 0; o < plan->n_objects; o++) {
-        const struct deps_object *obj = &plan->objects[o];
-        if (obj->decision != DEPS_SHARDED)
-            continue;
-        for (int p = 0; p < plan->n_ports; p++) {
+    for (int p = 0; p < plan->n_ports; p++) {
+        bool *done = calloc((size_t)plan->n_objects + 1, sizeof *done);
+        for (int o = 0; o < plan->n_objects && done; o++) {
+            const struct deps_object *obj = &plan->objects[o];
             const struct deps_key *k = &obj->ports[p];
+            if (done[o] || obj->decision != DEPS_SHARDED || k->count == 0)
+                continue;
             int best = 0, width = 0;
             char name[48] = "";
             for (int i = 0; i < k->count; i++) {
@@ -743,15 +745,29 @@ static void warn_weak_keys(struct deps_plan *plan, int m, uint32_t reta_size)
                     rss_field_name(k->fields[i], name, sizeof name);
                 }
             }
-            if (k->count == 0 || !width || best >= m)
+            if (!width || best >= m)
                 continue;
+            int same = 0;
+            for (int q = o + 1; q < plan->n_objects; q++) {
+                const struct deps_key *kq = &plan->objects[q].ports[p];
+                if (plan->objects[q].decision == DEPS_SHARDED && kq->count == k->count &&
+                    memcmp(kq->fields, k->fields, (size_t)k->count * sizeof k->fields[0]) == 0) {
+                    done[q] = true;
+                    same++;
+                }
+            }
+            char others[64] = "";
+            if (same)
+                snprintf(others, sizeof others, " (and %d other object%s)", same,
+                         same == 1 ? "" : "s");
             rss_deps_warn(plan,
-                          "balance: object '%s' is sharded by %s on port %d: only %d key bits "
+                          "balance: object '%s'%s is sharded by %s on port %d: only %d key bits "
                           "can move the RETA index, so at most %u of %u buckets are used and "
                           "packets that differ only in the low %d bits of the field all land "
                           "on one core; consider a finer key or a shared plan",
-                          obj->name, name, p, best, 1u << best, reta_size, width - best);
+                          obj->name, others, name, p, best, 1u << best, reta_size, width - best);
         }
+        free(done);
     }
 }
 

@@ -1,0 +1,321 @@
+/*
+ * cmd_synth.c - `rsskey synth nf.bc`: analyse the NF (ir/, deps/), then
+ * synthesise one RSS key, rss_hf and a shared RETA per port (rss/), check
+ * them, and write plan.json. Parsing and printing only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "deps/deps.h"
+#include "ir/ir.h"
+#include "rss/rss.h"
+#include "util/util.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rsskey synth [options] NF.bc\n"
+            "       rsskey synth [options] --plan-in ANALYSIS.json\n"
+            "\n"
+            "Analyse the NF and synthesise, for every input port, a Toeplitz RSS key, the\n"
+            "rss_hf hash fields and one shared indirection table (RETA), so that packets\n"
+            "sharing state meet on one core and load spreads. Keys are solved with Z3 and\n"
+            "verified by an independent GF(2) and random-packet checker before writing.\n"
+            "\n"
+            "  --nic NAME          NIC profile (default x710; 'rsskey nics' lists them)\n"
+            "  --nic-file FILE     NIC profile file (format: docs/rss.md)\n"
+            "  --cores C           cores to spread over (default 4)\n"
+            "  --trace T           tune the RETA on a pcap/pcapng trace (repeatable)\n"
+            "  --lan CIDR[,CIDR]   packets from these sources arrive on port 0, others on 1\n"
+            "                      (default: every trace packet on port 0)\n"
+            "  --train-fraction F  leading part of the trace used for tuning (default 0.5);\n"
+            "                      the rest measures the tuned and default tables\n"
+            "  --reta-seconds S    local-search budget for the RETA (default 0.2)\n"
+            "  --seed S            seed for the free key bits (default 1): same seed, same keys\n"
+            "  --ports N           input ports to analyse (default: the NF's own, else 2)\n"
+            "  --plan-in FILE      take the analysis from 'rsskey analyze --json' output\n"
+            "  -o, --output FILE   where to write the plan (default plan.json)\n"
+            "  --json              print the plan JSON on standard output too\n"
+            "  -h, --help          this help\n"
+            "\n"
+            "Exit codes: 0 ok, 1 checker rejected, 2 usage, 3 bad input, 4 I/O.\n");
+}
+
+static int parse_number(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    if (!v) {
+        cmd_error("synth", "%s needs a value", opt);
+        return -1;
+    }
+    double d = strtod(v, &end);
+    if (*end || end == v || d < lo || d > hi) {
+        cmd_error("synth", "%s '%s': expected a number in %g..%g", opt, v, lo, hi);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+static int load_analysis(const char *bitcode, const char *plan_in, int ports,
+                         struct deps_plan *plan, struct util_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    if (plan_in) {
+        size_t len;
+        char *text = util_read_file(plan_in, &len, err);
+        if (!text)
+            return UTIL_EXIT_IO;
+        struct util_jvalue *root = util_json_parse(text, len, plan_in, err);
+        free(text);
+        if (!root)
+            return UTIL_EXIT_INPUT;
+        struct util_error derr;
+        int rc = deps_plan_read_json(root, plan, &derr);
+        util_jvalue_free(root);
+        if (rc) {
+            util_error_set(err, "%s: %s (expected the output of 'rsskey analyze --json')",
+                           plan_in, derr.msg);
+            return UTIL_EXIT_INPUT;
+        }
+        return UTIL_EXIT_OK;
+    }
+    struct ir_nf nf;
+    memset(&nf, 0, sizeof nf);
+    struct ir_options ir_opts = {.ports = ports};
+    int rc = ir_analyze_file(bitcode, &ir_opts, &nf, err);
+    if (rc == 0) {
+        struct deps_options opts;
+        deps_options_default(&opts);
+        opts.ports = ports;
+        rc = deps_plan_build(&nf, &opts, plan, err);
+        if (rc)
+            deps_plan_free(plan);
+    }
+    ir_nf_free(&nf);
+    return rc;
+}
+
+static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic,
+                          const char *output)
+{
+    printf("%s on %s (%d-byte key, %u-entry RETA), %d cores: %.2f s, %d solver round%s\n",
+           plan->deps.nf, nic->name, nic->key_len, nic->reta_size, plan->cores,
+           plan->quality.seconds, plan->quality.solver_rounds,
+           plan->quality.solver_rounds == 1 ? "" : "s");
+    for (int p = 0; p < plan->n_ports; p++) {
+        const struct rss_port_config *c = &plan->ports[p];
+        const char *names[24];
+        int n = rss_hf_names(c->rss_hf, names, 24);
+        printf("  port %d  rss_hf", p);
+        int col = 15;
+        for (int i = 0; i < n; i++) {
+            int w = (int)strlen(names[i]) - 12 + 1;
+            if (col + w > 96) {
+                printf("\n               ");
+                col = 15;
+            }
+            printf(" %s", names[i] + 12);
+            col += w;
+        }
+        printf("\n          key ");
+        for (int i = 0; i < c->key_len; i++) {
+            if (i == 26)
+                printf("\n              ");
+            printf("%02x", c->key[i]);
+        }
+        printf("\n          spread (rank of 16 low bits -> %d index bits):",
+               plan->quality.ports[p].n_fields ? plan->quality.ports[p].fields[0].best : 0);
+        for (int i = 0; i < plan->quality.ports[p].n_fields; i++) {
+            const struct rss_field_quality *f = &plan->quality.ports[p].fields[i];
+            char name[48];
+            printf("%s %s %d", i == 4 ? "\n           " : "",
+                   ir_field_format(f->field, name, sizeof name), f->rank);
+        }
+        printf("\n");
+    }
+    for (int o = 0; o < plan->deps.n_objects; o++) {
+        const struct deps_object *obj = &plan->deps.objects[o];
+        printf("  object %-16s %s", obj->name, deps_decision_name(obj->decision));
+        for (int p = 0; p < plan->n_ports; p++) {
+            if (obj->ports[p].count == 0 || obj->decision != DEPS_SHARDED)
+                continue;
+            printf("  port %d:", p);
+            for (int i = 0; i < obj->ports[p].count; i++) {
+                char name[48];
+                printf("%s%s", i ? "," : " ",
+                       ir_field_format(obj->ports[p].fields[i], name, sizeof name));
+            }
+        }
+        printf("\n");
+    }
+    const struct rss_reta_quality *r = &plan->quality.reta;
+    if (r->trained)
+        printf("  RETA tuned on %llu packets; on the %llu held back: max/mean %.3f "
+               "(round-robin %.3f, best possible %.3f)\n",
+               (unsigned long long)r->train_packets, (unsigned long long)r->test_packets,
+               r->tuned_max_mean, r->default_max_mean, r->lower_bound_max_mean);
+    else
+        printf("  RETA round-robin over %d cores, one table for every port\n", plan->cores);
+    for (int i = 0; i < plan->deps.n_warnings; i++)
+        printf("  warning: %s\n", plan->deps.warnings[i]);
+    if (output && strcmp(output, "-") != 0)
+        printf("wrote %s\n", output);
+}
+
+int cmd_synth(int argc, char **argv)
+{
+    const char *input = NULL, *plan_in = NULL, *output = "plan.json", *nic_name = NULL;
+    const char *nic_file = NULL;
+    bool json = false;
+    int ports = 0;
+    struct rss_synth_options o;
+    rss_synth_options_init(&o);
+    struct trace_source_options trace;
+    memset(&trace, 0, sizeof trace);
+    struct util_error err = {{0}};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double d;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return UTIL_EXIT_OK;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!strcmp(a, "--nic")) {
+            if (!v) {
+                cmd_error("synth", "--nic needs a name; see 'rsskey nics'");
+                return UTIL_EXIT_USAGE;
+            }
+            nic_name = argv[++i];
+        } else if (!strcmp(a, "--nic-file")) {
+            if (!v) {
+                cmd_error("synth", "--nic-file needs a file");
+                return UTIL_EXIT_USAGE;
+            }
+            nic_file = argv[++i];
+        } else if (!strcmp(a, "--cores")) {
+            if (parse_number(a, v, 1, RSS_RETA_MAX, &d) || d != (int)d)
+                return UTIL_EXIT_USAGE;
+            o.cores = (int)d;
+            i++;
+        } else if (!strcmp(a, "--seed")) {
+            if (!v) {
+                cmd_error("synth", "--seed needs a value");
+                return UTIL_EXIT_USAGE;
+            }
+            char *end;
+            o.seed = strtoull(v, &end, 0);
+            if (*end || end == v) {
+                cmd_error("synth", "--seed '%s': expected an unsigned integer", v);
+                return UTIL_EXIT_USAGE;
+            }
+            i++;
+        } else if (!strcmp(a, "--train-fraction")) {
+            if (parse_number(a, v, 0.01, 0.99, &o.train_fraction))
+                return UTIL_EXIT_USAGE;
+            i++;
+        } else if (!strcmp(a, "--reta-seconds")) {
+            if (parse_number(a, v, 0, 60, &o.reta_seconds))
+                return UTIL_EXIT_USAGE;
+            i++;
+        } else if (!strcmp(a, "--ports")) {
+            if (parse_number(a, v, 1, DEPS_MAX_PORTS, &d) || d != (int)d)
+                return UTIL_EXIT_USAGE;
+            ports = (int)d;
+            i++;
+        } else if (!strcmp(a, "--trace")) {
+            if (!v || trace_options_add_file(&trace, argv[++i], &err)) {
+                cmd_error("synth", "--trace: %s", v ? err.msg : "needs a file");
+                return UTIL_EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--lan")) {
+            if (!v || trace_options_add_lan(&trace, argv[++i], &err)) {
+                cmd_error("synth", "--lan: %s", v ? err.msg : "needs CIDR[,CIDR...]");
+                return UTIL_EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--plan-in")) {
+            if (!v) {
+                cmd_error("synth", "--plan-in needs a file");
+                return UTIL_EXIT_USAGE;
+            }
+            plan_in = argv[++i];
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (!v) {
+                cmd_error("synth", "%s needs a file name", a);
+                return UTIL_EXIT_USAGE;
+            }
+            output = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            cmd_error("synth", "unknown option '%s'; see 'rsskey synth --help'", a);
+            return UTIL_EXIT_USAGE;
+        } else if (!input) {
+            input = a;
+        } else {
+            cmd_error("synth", "more than one NF given ('%s' and '%s')", input, a);
+            return UTIL_EXIT_USAGE;
+        }
+    }
+    if (!input == !plan_in) {
+        cmd_error("synth", input ? "give either NF.bc or --plan-in, not both"
+                                 : "no NF given; usage: rsskey synth [options] NF.bc");
+        return UTIL_EXIT_USAGE;
+    }
+    if (nic_name && nic_file) {
+        cmd_error("synth", "--nic and --nic-file are exclusive");
+        return UTIL_EXIT_USAGE;
+    }
+    if (nic_file) {
+        int rc = rss_nic_read_file(nic_file, &o.nic, &err);
+        if (rc) {
+            cmd_error("synth", "%s", err.msg);
+            return rc;
+        }
+    } else if (nic_name) {
+        const struct rss_nic *nic = rss_nic_find(nic_name);
+        if (!nic) {
+            cmd_error("synth", "unknown NIC '%s'; 'rsskey nics' lists the profiles, or use "
+                      "--nic-file", nic_name);
+            return UTIL_EXIT_USAGE;
+        }
+        o.nic = *nic;
+    }
+    if (trace.n_lan && !trace.n_inputs) {
+        cmd_error("synth", "--lan only makes sense with --trace");
+        return UTIL_EXIT_USAGE;
+    }
+    if (trace.n_inputs)
+        o.trace = &trace;
+
+    struct deps_plan analysis;
+    int rc = load_analysis(input, plan_in, ports, &analysis, &err);
+    if (rc) {
+        cmd_error("synth", "%s", err.msg);
+        return rc;
+    }
+    struct rss_plan plan;
+    rc = rss_synthesize(&analysis, &o, &plan, &err);
+    deps_plan_free(&analysis);
+    if (rc) {
+        cmd_error("synth", "%s", err.msg);
+        return rc;
+    }
+    rc = rss_plan_write(&plan, output, &err);
+    if (rc) {
+        cmd_error("synth", "%s", err.msg);
+    } else if (json) {
+        struct util_json *w = util_json_new();
+        rss_plan_write_json(&plan, w);
+        size_t len;
+        fwrite(util_json_text(w, &len), 1, len, stdout);
+        fputc('\n', stdout);
+        util_json_free(w);
+    } else {
+        print_summary(&plan, &o.nic, output);
+    }
+    rss_plan_free(&plan);
+    return rc;
+}
