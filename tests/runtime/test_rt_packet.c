@@ -181,6 +181,24 @@ static void test_full_frames(void **state)
     assert_null(nf_ipv6(&p));
     assert_int_equal(nf_l4_proto(&p), 0);
 
+    /* IPv6 + AH (length in 4-byte units, minus 2) + TCP */
+    {
+        uint8_t b[14 + 40 + 24 + 20] = {0};
+        put16(b + 12, NF_ETHERTYPE_IPV6);
+        b[14] = 0x60;
+        put16(b + 18, 24 + 20);
+        b[20] = 51;
+        b[54] = NF_PROTO_TCP;
+        b[55] = 4;                      /* (4 + 2) * 4 = 24 bytes */
+        b[78 + 12] = 5 << 4;
+        struct nf_packet q = packet(b, sizeof b);
+        assert_ptr_equal(nf_tcp(&q), b + 78);
+        assert_int_equal(nf_l4_proto(&q), NF_PROTO_TCP);
+        q.len = sizeof b - 1;
+        assert_null(nf_tcp(&q));
+        assert_non_null(nf_l4(&q));
+    }
+
     /* bad IPv4 version / IHL */
     build(&s, &f);
     p = packet(f.buf, f.len);
