@@ -21,7 +21,6 @@
 
 #define LINE 64
 #define REGION_ALIGN 4096
-#define KEY_BYTES_MAX 160
 
 struct access_rt {
     int object;
@@ -47,16 +46,27 @@ struct lock_rt {
     double reader_end[SIM_MAX_CORES];
 };
 
+/* Packets read ahead of the event loop, so the host prefetches issued when
+ * a packet is read have time to land before the packet is processed. */
+#define LOOKAHEAD 16
+/* A key hash of 0 marks an access whose fields the packet lacks. */
+#define NO_KEY 0
+
+/* A packet waiting in a ring: what processing needs, with its key hashes
+ * computed when it was read (one per access of its port). Variable size:
+ * rings hold them at engine.pending_bytes strides. */
 struct pending {
-    struct trace_tuple tuple;
     double arrival;
+    uint64_t flow;              /* flow identity (flows count, state keys) */
     uint32_t wire_len;
     uint16_t port_index;
+    uint16_t core;
+    uint64_t hash[];            /* per access of the port; NO_KEY = skipped */
 };
 
 struct core_rt {
     struct sim_cache *l1, *l2;
-    struct pending *ring;
+    unsigned char *ring;        /* ring_size pendings of pending_bytes */
     uint32_t head, count;
     double free_at;
 };
@@ -94,7 +104,14 @@ struct engine {
     struct flow_set flows;
     struct sim_trace_sink *sink;
     struct sim_result *res;
+    size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
 };
+
+static struct pending *ring_slot(const struct engine *e, const struct core_rt *cr,
+                                 uint32_t i)
+{
+    return (struct pending *)(cr->ring + (size_t)i * e->pending_bytes);
+}
 
 /* ---- Small helpers ---------------------------------------------------------- */
 
@@ -125,22 +142,42 @@ uint64_t sim_hash_bytes(const void *data, size_t len, uint64_t seed)
     return mix64(h);
 }
 
+/* Hash combining, one 64-bit word at a time (keys are hashed field by field
+ * straight from the tuple: no byte buffer, no store-to-load stalls). */
+static uint64_t combine(uint64_t h, uint64_t v)
+{
+    return (((h << 5) | (h >> 59)) ^ v) * 0x9e3779b97f4a7c15ULL;  /* FxHash's step */
+}
+
+/* h mapped onto [0, n) without a division (multiply-high). */
+static uint64_t reduce(uint64_t h, uint64_t n)
+{
+    return (uint64_t)(((unsigned __int128)h * n) >> 64);
+}
+
+static uint64_t load64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
 static uint64_t flow_id(const struct trace_tuple *t)
 {
-    uint8_t b[40];
-    memcpy(b, t->src, 16);
-    memcpy(b + 16, t->dst, 16);
-    memcpy(b + 32, &t->sport, 2);
-    memcpy(b + 34, &t->dport, 2);
-    b[36] = t->proto;
-    b[37] = t->ip_version;
-    b[38] = b[39] = 0;
+    uint64_t h = 0x51f10e;
     if (t->ip_version == 0) {       /* non-IP: the MAC pair */
-        memset(b, 0, sizeof b);
-        memcpy(b, t->src_mac, 6);
-        memcpy(b + 6, t->dst_mac, 6);
+        uint64_t a = 0, b = 0;
+        memcpy(&a, t->src_mac, 6);
+        memcpy(&b, t->dst_mac, 6);
+        return mix64(combine(combine(h, a), b));
     }
-    return sim_hash_bytes(b, sizeof b, 0x51f10e);
+    h = combine(h, load64(t->src));
+    h = combine(h, load64(t->src + 8));
+    h = combine(h, load64(t->dst));
+    h = combine(h, load64(t->dst + 8));
+    h = combine(h, (uint64_t)t->sport << 32 | (uint64_t)t->dport << 16 |
+                   (uint64_t)t->proto << 8 | t->ip_version);
+    return mix64(h);
 }
 
 static int flow_set_add(struct flow_set *s, uint64_t key)
@@ -302,6 +339,11 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
                 ar->key.count = DEPS_MAX_KEY_FIELDS;
         }
     }
+    int max_accesses = 0;
+    for (int i = 0; i < e->n_ports; i++)
+        if (e->ports[i].n_accesses > max_accesses)
+            max_accesses = e->ports[i].n_accesses;
+    e->pending_bytes = sizeof(struct pending) + (size_t)max_accesses * sizeof(uint64_t);
     if (e->rss_only)
         return 0;
 
@@ -340,6 +382,12 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         ob->base = addr;
         addr += ob->stride * e->cores;
     }
+    if (addr / LINE >= UINT32_MAX) {
+        util_error_set(err, "the state objects need %llu MiB of simulated memory; the model "
+                       "handles up to 256 GiB (lower capacities in the costs file)",
+                       (unsigned long long)(addr >> 20));
+        return UTIL_EXIT_INPUT;
+    }
     if (e->cores > 1 && e->shared_lines) {
         e->sharers = calloc(e->shared_lines, sizeof *e->sharers);
         e->owner = malloc(e->shared_lines);
@@ -357,7 +405,7 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
     for (int k = 0; k < e->cores; k++) {
         e->core[k].l1 = sim_cache_new(c->l1_bytes, c->l1_ways);
         e->core[k].l2 = c->l2_bytes ? sim_cache_new(c->l2_bytes, c->l2_ways) : NULL;
-        e->core[k].ring = malloc((size_t)c->ring_size * sizeof *e->core[k].ring);
+        e->core[k].ring = malloc((size_t)c->ring_size * e->pending_bytes);
         if (!e->core[k].l1 || (c->l2_bytes && !e->core[k].l2)) {
             util_error_set(err, "L1 %llu bytes/%u ways or L2 %llu bytes/%u ways: the set "
                            "count must be a power of two (fix the costs file)",
@@ -461,52 +509,114 @@ static double touch(struct engine *e, int k, uint64_t line, bool write,
 
 /* ---- Keys ------------------------------------------------------------------------- */
 
-static void mask_prefix(uint8_t *p, int bytes, int prefix)
+/* A header field as a big-endian number (len <= 8), keeping its first
+ * `prefix` bits (0 = all). */
+static uint64_t field_value(const uint8_t *p, int len, int prefix)
 {
-    if (prefix <= 0 || prefix >= bytes * 8)
-        return;
-    for (int i = 0; i < bytes; i++) {
-        int keep = prefix - i * 8;
-        if (keep >= 8)
-            continue;
-        p[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
-    }
+    uint64_t v = 0;
+    for (int i = 0; i < len; i++)
+        v = v << 8 | p[i];
+    if (prefix > 0 && prefix < len * 8)
+        v &= ~0ull << (len * 8 - prefix);
+    return v;
 }
 
-/* Appends the bytes of one key field; returns the new length, or -1 when the
- * packet lacks the field. */
-static int key_field(struct ir_field f, const struct pending *pk, uint16_t port,
-                     uint8_t *buf, int n)
+/* Mixes one key field of the packet into h; false when the packet lacks it.
+ * Constants, time and other header bytes are fixed parts of the key. */
+static bool key_combine(struct ir_field f, const struct trace_tuple *t, uint64_t flow,
+                        uint16_t port, uint64_t *h)
 {
-    const struct trace_tuple *t = &pk->tuple;
-    const void *src = NULL;
-    int len = 0;
+    uint64_t v;
+    int pre = f.prefix;
     switch (f.id) {
-    case IR_FIELD_ETH_SRC: src = t->src_mac; len = 6; break;
-    case IR_FIELD_ETH_DST: src = t->dst_mac; len = 6; break;
-    case IR_FIELD_IPV4_SRC: if (t->ip_version != 4) return -1; src = t->src; len = 4; break;
-    case IR_FIELD_IPV4_DST: if (t->ip_version != 4) return -1; src = t->dst; len = 4; break;
-    case IR_FIELD_IPV6_SRC: if (t->ip_version != 6) return -1; src = t->src; len = 16; break;
-    case IR_FIELD_IPV6_DST: if (t->ip_version != 6) return -1; src = t->dst; len = 16; break;
-    case IR_FIELD_IP_PROTO: if (!t->ip_version) return -1; src = &t->proto; len = 1; break;
-    case IR_FIELD_L4_SPORT: if (!t->has_ports) return -1; src = &t->sport; len = 2; break;
-    case IR_FIELD_L4_DPORT: if (!t->has_ports) return -1; src = &t->dport; len = 2; break;
-    case IR_FIELD_INPUT_PORT: src = &port; len = 2; break;
+    case IR_FIELD_ETH_SRC: v = field_value(t->src_mac, 6, pre); break;
+    case IR_FIELD_ETH_DST: v = field_value(t->dst_mac, 6, pre); break;
+    case IR_FIELD_IPV4_SRC:
+        if (t->ip_version != 4) return false;
+        v = field_value(t->src, 4, pre);
+        break;
+    case IR_FIELD_IPV4_DST:
+        if (t->ip_version != 4) return false;
+        v = field_value(t->dst, 4, pre);
+        break;
+    case IR_FIELD_IPV6_SRC:
+    case IR_FIELD_IPV6_DST: {
+        if (t->ip_version != 6) return false;
+        const uint8_t *a = f.id == IR_FIELD_IPV6_SRC ? t->src : t->dst;
+        uint64_t hi = field_value(a, 8, pre > 64 || pre == 0 ? 0 : pre);
+        uint64_t lo = pre && pre <= 64 ? 0 : field_value(a + 8, 8, pre ? pre - 64 : 0);
+        *h = combine(*h, hi);
+        v = lo;
+        break;
+    }
+    case IR_FIELD_IP_PROTO:
+        if (!t->ip_version) return false;
+        v = t->proto;
+        break;
+    case IR_FIELD_L4_SPORT:
+        if (!t->has_ports) return false;
+        v = field_value((const uint8_t *)&t->sport, 2, pre);
+        break;
+    case IR_FIELD_L4_DPORT:
+        if (!t->has_ports) return false;
+        v = field_value((const uint8_t *)&t->dport, 2, pre);
+        break;
+    case IR_FIELD_INPUT_PORT: v = port; break;
     case IR_FIELD_STATE:
-    case IR_FIELD_UNKNOWN: {
-        /* A value read from state: stands for "this flow's entry". */
-        uint64_t id = flow_id(t);
-        memcpy(buf + n, &id, 8);
-        return n + 8;
+    case IR_FIELD_UNKNOWN: v = flow; break;    /* stands for "this flow's entry" */
+    default: return true;
     }
-    default:                /* constants, time, other header bytes: fixed */
-        return n;
+    *h = combine(*h, v + (uint64_t)f.id);
+    return true;
+}
+
+/* The hash of access a's key for this packet, or NO_KEY when the packet
+ * lacks one of the key's fields. */
+static uint64_t access_hash(const struct engine *e, const struct port_rt *p, int a,
+                            const struct trace_tuple *t, uint64_t flow)
+{
+    const struct access_rt *ac = &p->accesses[a];
+    uint64_t x = e->objects[ac->object].seed;
+    for (int f = 0; f < ac->key.count; f++)
+        if (!key_combine(ac->key.fields[f], t, flow, (uint16_t)p->port, &x))
+            return NO_KEY;
+    x = mix64(x);
+    return x == NO_KEY ? 1 : x;
+}
+
+/* The first line an access touches on core k. */
+static uint64_t access_line(const struct object_rt *ob, int k, uint64_t h)
+{
+    uint64_t base = ob->base + (ob->per_core ? ob->stride * k : 0);
+    return (base + reduce(h, ob->capacity) * ob->entry_bytes) / LINE;
+}
+
+static uint64_t flow_key(uint64_t flow, int k)
+{
+    return (flow & ~63ull) | 64 | (uint64_t)k;
+}
+
+/* Hashes a packet's keys when it is read, and asks the host to fetch the
+ * simulated caches' sets (and directory entries) the packet will touch. */
+static void prepare(struct engine *e, struct pending *pk, const struct trace_tuple *t)
+{
+    const struct port_rt *p = &e->ports[pk->port_index];
+    int k = pk->core;
+    if (e->flows.cap)
+        __builtin_prefetch(&e->flows.slots[mix64(flow_key(pk->flow, k)) & (e->flows.cap - 1)]);
+    for (int a = 0; a < p->n_accesses; a++) {
+        pk->hash[a] = access_hash(e, p, a, t, pk->flow);
+        if (pk->hash[a] == NO_KEY)
+            continue;
+        const struct object_rt *ob = &e->objects[p->accesses[a].object];
+        uint64_t line = access_line(ob, k, pk->hash[a]);
+        sim_cache_prefetch(e->core[k].l1, line);
+        if (e->core[k].l2)
+            sim_cache_prefetch(e->core[k].l2, line);
+        sim_cache_prefetch(e->llc, line);
+        if (e->sharers && line < e->shared_lines)
+            __builtin_prefetch(&e->sharers[line]);
     }
-    if (n + len > KEY_BYTES_MAX)
-        return n;
-    memcpy(buf + n, src, len);
-    mask_prefix(buf + n, len, f.prefix);
-    return n + len;
 }
 
 /* ---- Processing one packet ----------------------------------------------------------- */
@@ -558,28 +668,25 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
     const struct port_rt *p = &e->ports[pk->port_index];
     double cycles = c->base_cycles;
     st->cycles_base += c->base_cycles;
+    uint64_t flow = pk->flow;
     for (int a = 0; a < p->n_accesses; a++) {
         const struct access_rt *ac = &p->accesses[a];
-        uint8_t key[KEY_BYTES_MAX];
-        int n = 0;
-        for (int f = 0; f < ac->key.count && n >= 0; f++)
-            n = key_field(ac->key.fields[f], pk, (uint16_t)p->port, key, n);
-        if (n < 0) {
+        const struct object_rt *ob = &e->objects[ac->object];
+        uint64_t h = pk->hash[a];
+        if (h == NO_KEY) {
             e->res->skipped_accesses++;
             continue;
         }
-        const struct object_rt *ob = &e->objects[ac->object];
         bool write = ac->op != DEPS_OP_READ;
         if (ob->lock >= 0 && e->held[ob->lock] < (write ? 2 : 1))
             cycles += lock_take(e, k, ob->lock, write, start + cycles, st);
         st->accesses++;
         st->cycles_state += op_cycles(c, ac->op);
         cycles += op_cycles(c, ac->op);
-        uint64_t h = sim_hash_bytes(key, n, ob->seed);
         uint64_t base = ob->base + (ob->per_core ? ob->stride * k : 0);
         uint64_t row_bytes = ob->capacity * ob->entry_bytes;
         for (uint32_t r = 0; r < ob->rows; r++) {
-            uint64_t idx = (r ? mix64(h + r) : h) % ob->capacity;
+            uint64_t idx = reduce(r ? mix64(h + r) : h, ob->capacity);
             uint64_t first = (base + r * row_bytes + idx * ob->entry_bytes) / LINE;
             uint64_t last = (base + r * row_bytes + (idx + 1) * ob->entry_bytes - 1) / LINE;
             for (uint64_t line = first; line <= last; line++)
@@ -599,7 +706,7 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
     st->busy_cycles += cycles;
     st->packets++;
     st->bytes += pk->wire_len;
-    if (flow_set_add(&e->flows, (flow_id(&pk->tuple) & ~63ull) | 64 | (uint64_t)k) == 1)
+    if (flow_set_add(&e->flows, flow_key(flow, k)) == 1)
         st->flows++;
     if (end > e->res->last_done_s)
         e->res->last_done_s = end;     /* in cycles until finish() converts */
@@ -709,73 +816,87 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
     struct util_progress prog;
     if (o->progress && src->size)
         util_progress_start(&prog, o->rss_only ? "rss replay" : "simulating", src->size(src->ctx));
-    bool have = false;
-    struct pending next;
+    /* Arrivals read ahead: a FIFO of prepared packets in arrival order. */
+    unsigned char *ahead = malloc(LOOKAHEAD * e.pending_bytes);
+    int ahead_head = 0, ahead_count = 0;
+    if (!ahead) {
+        util_error_set(err, "out of memory");
+        engine_free(&e);
+        return UTIL_EXIT_FAILURE;
+    }
+    bool eof = false;
     uint64_t t0_ns = 0, nread = 0;
     double bits_so_far = 0, last_arrival = 0;
-    int core_of_next = 0;
     for (;;) {
-        if (!have && (o->limit == 0 || nread < o->limit)) {
+        while (!eof && ahead_count < (e.rss_only ? 1 : LOOKAHEAD)) {
+            if (o->limit && nread >= o->limit) {
+                eof = true;
+                break;
+            }
             struct trace_packet pkt;
             int got = src->next(src->ctx, &pkt, err);
             if (got < 0) {
                 rc = UTIL_EXIT_INPUT;
                 break;
             }
-            if (got == 1) {
-                int pi = port_index(&e, pkt.port);
-                if (pi < 0) {
-                    util_error_set(err, "packet %llu arrives on port %u, but the plan "
-                                   "configures only %d port(s) (assign ports with --lan or "
-                                   "--port N=FILE)", (unsigned long long)nread + 1,
-                                   pkt.port, e.n_ports);
-                    rc = UTIL_EXIT_INPUT;
-                    break;
-                }
-                uint32_t h = sim_hasher_hash(e.ports[pi].hasher, &pkt.tuple);
-                if (!h)
-                    out->no_hash++;
-                int core = e.ports[pi].reta[h & e.ports[pi].reta_mask];
-                out->offered++;
-                out->wire_bytes += pkt.wire_len;
-                port_bits[pi] += wire_bits(pkt.wire_len);
-                pcie_bytes += pkt.wire_len + costs->pcie_overhead_bytes;
-                nread++;
-                if (o->progress && src->offset && (nread & 0xffff) == 0)
-                    util_progress_update(&prog, src->offset(src->ctx));
-                if (e.rss_only) {
-                    out->core[core].packets++;
-                    out->core[core].bytes += pkt.wire_len;
-                    continue;
-                }
-                double t;
-                if (nread == 1)
-                    t0_ns = pkt.time_ns;
-                if (o->pacing == SIM_PACE_PPS)
-                    t = (nread - 1) / o->rate;
-                else if (o->pacing == SIM_PACE_GBPS) {
-                    t = bits_so_far / (o->rate * 1e9);
-                    bits_so_far += wire_bits(pkt.wire_len);
-                } else {
-                    double ns = pkt.time_ns >= t0_ns ? (double)(pkt.time_ns - t0_ns) : 0;
-                    t = ns * 1e-9 / (o->rate > 0 ? o->rate : 1);
-                }
-                if (t < last_arrival)
-                    t = last_arrival;
-                last_arrival = t;
-                if (nread == 1)
-                    out->first_arrival_s = t;
-                out->last_arrival_s = t;
-                next.tuple = pkt.tuple;
-                next.arrival = t * hz;
-                next.wire_len = pkt.wire_len;
-                next.port_index = (uint16_t)pi;
-                core_of_next = core;
-                have = true;
+            if (got == 0) {
+                eof = true;
+                break;
             }
+            int pi = port_index(&e, pkt.port);
+            if (pi < 0) {
+                util_error_set(err, "packet %llu arrives on port %u, but the plan "
+                               "configures only %d port(s) (assign ports with --lan or "
+                               "--port N=FILE)", (unsigned long long)nread + 1,
+                               pkt.port, e.n_ports);
+                rc = UTIL_EXIT_INPUT;
+                break;
+            }
+            uint32_t h = sim_hasher_hash(e.ports[pi].hasher, &pkt.tuple);
+            if (!h)
+                out->no_hash++;
+            int core = e.ports[pi].reta[h & e.ports[pi].reta_mask];
+            out->offered++;
+            out->wire_bytes += pkt.wire_len;
+            port_bits[pi] += wire_bits(pkt.wire_len);
+            pcie_bytes += pkt.wire_len + costs->pcie_overhead_bytes;
+            nread++;
+            if (o->progress && src->offset && (nread & 0xffff) == 0)
+                util_progress_update(&prog, src->offset(src->ctx));
+            if (e.rss_only) {
+                out->core[core].packets++;
+                out->core[core].bytes += pkt.wire_len;
+                continue;
+            }
+            double t;
+            if (nread == 1)
+                t0_ns = pkt.time_ns;
+            if (o->pacing == SIM_PACE_PPS) {
+                t = (nread - 1) / o->rate;
+            } else if (o->pacing == SIM_PACE_GBPS) {
+                t = bits_so_far / (o->rate * 1e9);
+                bits_so_far += wire_bits(pkt.wire_len);
+            } else {
+                double ns = pkt.time_ns >= t0_ns ? (double)(pkt.time_ns - t0_ns) : 0;
+                t = ns * 1e-9 / (o->rate > 0 ? o->rate : 1);
+            }
+            if (t < last_arrival)
+                t = last_arrival;
+            last_arrival = t;
+            if (nread == 1)
+                out->first_arrival_s = t;
+            out->last_arrival_s = t;
+            int slot = (ahead_head + ahead_count++) % LOOKAHEAD;
+            struct pending *pk = (struct pending *)(ahead + slot * e.pending_bytes);
+            pk->arrival = t * hz;
+            pk->wire_len = pkt.wire_len;
+            pk->port_index = (uint16_t)pi;
+            pk->core = (uint16_t)core;
+            pk->flow = flow_id(&pkt.tuple);
+            prepare(&e, pk, &pkt.tuple);
         }
-        if (e.rss_only) {
-            if (!have)
+        if (rc || e.rss_only) {
+            if (rc || eof)
                 break;
             continue;
         }
@@ -785,28 +906,35 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
             struct core_rt *cr = &e.core[k];
             if (!cr->count)
                 continue;
-            double a = cr->ring[cr->head].arrival;
+            double a = ring_slot(&e, cr, cr->head)->arrival;
             double t = cr->free_at > a ? cr->free_at : a;
             if (t < best_t) {
                 best_t = t;
                 best = k;
             }
         }
-        if (have && (best < 0 || next.arrival <= best_t)) {
-            struct core_rt *cr = &e.core[core_of_next];
+        struct pending *next = ahead_count
+                             ? (struct pending *)(ahead + ahead_head * e.pending_bytes) : NULL;
+        if (next && (best < 0 || next->arrival <= best_t)) {
+            struct core_rt *cr = &e.core[next->core];
             if (cr->count == costs->ring_size) {
-                out->core[core_of_next].drops++;
+                out->core[next->core].drops++;
             } else {
-                cr->ring[(cr->head + cr->count) % costs->ring_size] = next;
+                uint32_t tail = cr->head + cr->count;
+                if (tail >= costs->ring_size)
+                    tail -= costs->ring_size;
+                memcpy(ring_slot(&e, cr, tail), next, e.pending_bytes);
                 cr->count++;
             }
-            have = false;
+            ahead_head = (ahead_head + 1) % LOOKAHEAD;
+            ahead_count--;
         } else if (best >= 0) {
             struct core_rt *cr = &e.core[best];
-            struct pending pk = cr->ring[cr->head];
-            cr->head = (cr->head + 1) % costs->ring_size;
+            const struct pending *pk = ring_slot(&e, cr, cr->head);
+            if (++cr->head == costs->ring_size)
+                cr->head = 0;
             cr->count--;
-            process(&e, best, &pk, best_t);
+            process(&e, best, pk, best_t);
         } else {
             break;
         }
@@ -815,6 +943,7 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
         util_progress_finish(&prog);
     if (rc == 0)
         finish(&e, o, port_bits, pcie_bytes);
+    free(ahead);
     engine_free(&e);
     return rc;
 }
