@@ -436,19 +436,62 @@ int lift_objects(struct lift *L, LLVMValueRef init_fn, struct util_error *err)
 
 /* ---- nf_process, per port ------------------------------------------------------------------ */
 
-/* The object a handle argument designates: a load from a global slot. */
-static int object_of_handle(struct lift *L, LLVMValueRef handle)
+static int slot_object(struct lift *L, const char *name, int64_t off)
 {
-    if (!LLVMIsALoadInst(handle))
-        return -1;
-    char name[128];
-    int64_t off;
-    if (!global_slot(L->td, LLVMGetOperand(handle, 0), name, sizeof name, &off))
-        return -1;
     for (int i = 0; i < L->n_slots; i++)
         if (L->slots[i].offset == off && strcmp(L->slots[i].global, name) == 0)
             return L->slots[i].object;
     return -1;
+}
+
+#define MAX_HANDLES 4
+
+/* Objects a handle may designate: loads from global slots, through selects
+ * and phis of handles or of slot addresses. False when some path is not
+ * traceable (then nothing is claimed). */
+static bool collect_handles(struct lift *L, LLVMValueRef v, bool is_address, int *objs, int *n,
+                            int depth)
+{
+    if (depth > 8)
+        return false;
+    if (LLVMIsASelectInst(v) || LLVMIsAPHINode(v)) {
+        unsigned count = LLVMIsAPHINode(v) ? LLVMCountIncoming(v) : 2;
+        for (unsigned i = 0; i < count; i++) {
+            LLVMValueRef in = LLVMIsAPHINode(v) ? LLVMGetIncomingValue(v, i)
+                                                : LLVMGetOperand(v, i + 1);
+            if (in == v || !collect_handles(L, in, is_address, objs, n, depth + 1))
+                return false;
+        }
+        return true;
+    }
+    if (!is_address) {
+        if (!LLVMIsALoadInst(v))
+            return false;
+        return collect_handles(L, LLVMGetOperand(v, 0), true, objs, n, depth + 1);
+    }
+    char name[128];
+    int64_t off;
+    if (!global_slot(L->td, v, name, sizeof name, &off))
+        return false;
+    int obj = slot_object(L, name, off);
+    if (obj < 0)
+        return false;
+    for (int i = 0; i < *n; i++)
+        if (objs[i] == obj)
+            return true;
+    if (*n == MAX_HANDLES)
+        return false;
+    objs[(*n)++] = obj;
+    return true;
+}
+
+/* The object a handle argument designates when it is exactly one, else -1. */
+static int object_of_handle(struct lift *L, LLVMValueRef handle)
+{
+    int objs[MAX_HANDLES], n = 0;
+    if (!collect_handles(L, handle, false, objs, &n, 0) || n != 1)
+        return -1;
+    return objs[0];
 }
 
 static int fn_name_len(const char *s)
@@ -467,30 +510,37 @@ static void register_call(struct lift *L, LLVMValueRef call)
                   "%s is called with a different number of arguments than nf.h declares", name);
         return;
     }
-    int obj = object_of_handle(L, LLVMGetOperand(call, 0));
-    if (obj < 0) {
+    int objs[MAX_HANDLES], n_objs = 0;
+    if (!collect_handles(L, LLVMGetOperand(call, 0), false, objs, &n_objs, 0) || n_objs == 0) {
         add_issue(L, IR_ISSUE_UNKNOWN_OBJECT, -1, call,
                   "the object handle passed to %s cannot be traced to a global holding "
                   "a handle created in nf_init", name);
         return;
     }
-    if (nf->objects[obj].kind != ae->kind) {
-        struct ir_issue *is = add_issue(L, IR_ISSUE_API_MISUSE, obj, call, "%s", name);
-        snprintf(is->detail, sizeof is->detail, "%.*s is called on \"%s\", which is not an "
-                 "object of that kind", fn_name_len(name) > 64 ? 64 : fn_name_len(name), name,
-                 nf->objects[obj].name);
-        return;
+    /* A handle chosen per packet among several objects: one access each. */
+    for (int i = 0; i < n_objs; i++) {
+        int obj = objs[i];
+        if (nf->objects[obj].kind != ae->kind) {
+            struct ir_issue *is = add_issue(L, IR_ISSUE_API_MISUSE, obj, call, "%s", name);
+            snprintf(is->detail, sizeof is->detail, "%.*s is called on \"%s\", which is not an "
+                     "object of that kind", fn_name_len(name) > 64 ? 64 : fn_name_len(name), name,
+                     nf->objects[obj].name);
+            continue;
+        }
+        nf->accesses = grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
+        struct ir_access *a = &nf->accesses[nf->n_accesses];
+        memset(a, 0, sizeof *a);
+        a->object = obj;
+        a->api = ae->api;
+        a->port = L->port;
+        a->related[0] = a->related[1] = -1;
+        lift_location(call, &a->where);
+        if (!ptrmap_get(&L->calls, call, NULL))
+            ptrmap_put(&L->calls, call, (void *)(intptr_t)(nf->n_accesses + 1));
+        intptr_t made = (intptr_t)ptrmap_get(&L->call_objects, call, NULL);
+        ptrmap_put(&L->call_objects, call, (void *)(made + 1));
+        nf->n_accesses++;
     }
-    nf->accesses = grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
-    struct ir_access *a = &nf->accesses[nf->n_accesses];
-    memset(a, 0, sizeof *a);
-    a->object = obj;
-    a->api = ae->api;
-    a->port = L->port;
-    a->related[0] = a->related[1] = -1;
-    lift_location(call, &a->where);
-    ptrmap_put(&L->calls, call, (void *)(intptr_t)(nf->n_accesses + 1));
-    nf->n_accesses++;
 }
 
 static int related_object(struct lift *L, LLVMValueRef handle)
@@ -649,6 +699,29 @@ static void set_access_keys(struct ir_nf *nf, int k, const struct ir_key *keys, 
 static void check_write(struct lift *L, LLVMValueRef inst, LLVMValueRef ptr, int nbytes,
                         const struct abit *bits);
 
+/* The constant an index adds to what it is made of: `ntohs(dport) - 1000`
+ * gives -1000 (through extensions and truncations; 0 when none). */
+static int64_t index_addend(LLVMValueRef v)
+{
+    int64_t total = 0;
+    for (int depth = 0; depth < 16 && LLVMIsAInstruction(v); depth++) {
+        LLVMOpcode op = LLVMGetInstructionOpcode(v);
+        int64_t c;
+        if (op == LLVMZExt || op == LLVMSExt || op == LLVMTrunc || op == LLVMFreeze) {
+            v = LLVMGetOperand(v, 0);
+        } else if ((op == LLVMAdd || op == LLVMSub) && lift_const_int(LLVMGetOperand(v, 1), &c)) {
+            total += op == LLVMAdd ? c : -c;
+            v = LLVMGetOperand(v, 0);
+        } else if (op == LLVMAdd && lift_const_int(LLVMGetOperand(v, 0), &c)) {
+            total += c;
+            v = LLVMGetOperand(v, 1);
+        } else {
+            break;
+        }
+    }
+    return total;
+}
+
 static void fill_access(struct lift *L, LLVMValueRef call, int k)
 {
     struct ir_nf *nf = L->nf;
@@ -666,6 +739,13 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
         n = keys_from_memory(L, call, LLVMGetOperand(call, 1), size, keys);
     } else if (ae->key == KEY_INDEX) {
         n = keys_from_value(L, LLVMGetOperand(call, 1), true, 0, keys);
+        int64_t addend = index_addend(LLVMGetOperand(call, 1));
+        for (int i = 0; i < n && addend != 0; i++)
+            for (int p = 0; p < keys[i].count; p++)
+                if (keys[i].parts[p].field.id < IR_FIELD_OTHER_HEADER) {
+                    keys[i].parts[p].constant = addend;
+                    break;
+                }
     }
     if (n > 0)
         set_access_keys(nf, k, keys, n);
@@ -938,8 +1018,9 @@ int lift_port(struct lift *L, struct util_error *err)
         for (LLVMValueRef in = LLVMGetFirstInstruction(L->blocks[b]); in;
              in = LLVMGetNextInstruction(in)) {
             int k = LLVMIsACallInst(in) ? lift_access_of_call(L, in) : -1;
-            if (k >= 0)
-                fill_access(L, in, k);
+            int made = k >= 0 ? (int)(intptr_t)ptrmap_get(&L->call_objects, in, NULL) : 0;
+            for (int j = 0; j < made; j++)
+                fill_access(L, in, k + j);
             scan_writes(L, in);
             scan_guard(L, in);
         }

@@ -84,7 +84,9 @@ struct ir_key_part {
     int64_t constant;       /* IR_FIELD_CONSTANT: its value (0 when the constant
                                is a configuration value read from a global) */
     /* Added by ir/: IR_FIELD_STATE parts also set `offset` to the byte offset
-     * of the part inside the record / value read by from_access. */
+     * of the part inside the record / value read by from_access. In a vector
+     * or allocator index, the first header-field part's `constant` is the
+     * constant the index adds to the field (ntohs(dport) - 1000: -1000). */
 };
 
 struct ir_key {
@@ -188,7 +190,8 @@ const char *ir_api_name(enum ir_api api);
 #include <stdio.h>
 const char *ir_object_kind_name(enum ir_object_kind k);
 const char *ir_issue_kind_name(enum ir_issue_kind k);
-/* "ipv4.src", "ipv4.src/24", "L3[8]:8", "state#2+4:32", "const(0):24", "unknown:32". */
+/* "ipv4.src", "ipv4.src/24", "l4.dport-1000" (index offset), "L3[8]:8" (other
+ * header bytes), "state#2+4:32" (access 2, record offset 4), "const(0):24", "unknown:32". */
 const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned len);
 void ir_nf_write_text(const struct ir_nf *nf, FILE *out);
 /* Writes members "ports", "objects", "accesses", "header_writes", "issues"

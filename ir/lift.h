@@ -106,6 +106,7 @@ struct lift {
     LLVMValueRef fn;        /* nf_process of this port's clone */
     LLVMValueRef pkt;       /* its argument */
     struct ptrmap calls;    /* call instruction -> access index + 1 */
+    struct ptrmap call_objects; /* call instruction -> how many accesses it made */
     struct ptrmap values;   /* value -> struct aval * (cache) */
     struct ptrmap inprogress;
     struct ptrmap block_index;  /* basic block (as value) -> index + 1 */

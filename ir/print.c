@@ -43,6 +43,10 @@ const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned 
             size_t n = strlen(buf);
             snprintf(buf + n, len - n, ":%u", p->bits);
         }
+        if (p->constant != 0 && p->field.id < IR_FIELD_OTHER_HEADER) {
+            size_t n = strlen(buf);     /* an index's constant offset */
+            snprintf(buf + n, len - n, "%+lld", (long long)p->constant);
+        }
         break;
     }
     return buf;

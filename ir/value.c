@@ -86,6 +86,7 @@ void lift_port_begin(struct lift *L, LLVMValueRef fn, int port)
     L->port = port;
     L->pkt = LLVMGetParam(fn, 0);
     ptrmap_init(&L->calls);
+    ptrmap_init(&L->call_objects);
     ptrmap_init(&L->values);
     ptrmap_init(&L->inprogress);
     ptrmap_init(&L->block_index);
@@ -135,6 +136,7 @@ void lift_port_end(struct lift *L)
             free(L->values.vals[i]);
     ptrmap_free(&L->values);
     ptrmap_free(&L->calls);
+    ptrmap_free(&L->call_objects);
     ptrmap_free(&L->inprogress);
     ptrmap_free(&L->block_index);
     free(L->blocks);

@@ -67,8 +67,8 @@ static void test_packed_key(void **state)
 static void check_bswap_index(struct ir_nf nf)
 {
     /* my_ntohs(dport) - 1000: a hand-written byte swap, then an offset. */
-    ir_test_key_is(&nf, "slots", IR_API_VECTOR_WRITE, 0, "l4.dport");
-    ir_test_key_is(&nf, "slots", IR_API_VECTOR_WRITE, 1, "l4.dport");
+    ir_test_key_is(&nf, "slots", IR_API_VECTOR_WRITE, 0, "l4.dport-1000");
+    ir_test_key_is(&nf, "slots", IR_API_VECTOR_WRITE, 1, "l4.dport-1000");
     assert_int_equal(nf.objects[0].record_size, 8);
     assert_int_equal(nf.objects[0].capacity, 4096);
     assert_int_equal(nf.n_issues, 0);
@@ -240,6 +240,44 @@ static void test_byte_array_keys(void **state)
     each_level("mac_ipv6", check_byte_array_keys);
 }
 
+static void check_untraced_handle(struct ir_nf nf)
+{
+    assert_int_equal(nf.n_objects, 3);
+    for (int port = 0; port < 2; port++) {
+        /* `never` was never created: untraceable. */
+        assert_int_equal(ir_test_issues(&nf, IR_ISSUE_UNKNOWN_OBJECT, port), 1);
+        ir_test_key_is(&nf, "created", IR_API_MAP_GET, port, "ipv4.dst");
+        /* c0-or-c1 chosen per packet: an access on each. */
+        assert_int_equal(ir_test_count(&nf, "c0", IR_API_COUNTER_ADD, port), 1);
+        assert_int_equal(ir_test_count(&nf, "c1", IR_API_COUNTER_ADD, port), 1);
+    }
+    assert_int_equal(nf.n_accesses, 6);
+    assert_int_equal(nf.issues[0].object, -1);
+}
+
+static void test_untraced_handle(void **state)
+{
+    (void)state;
+    each_level("untraced_handle", check_untraced_handle);
+}
+
+static void check_loop_key(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        const struct ir_access *a = ir_test_access(&nf, "prefixes", IR_API_MAP_PUT, port);
+        bool unknown = false;
+        for (int i = 0; i < a->key.count; i++)
+            unknown |= a->key.parts[i].field.id == IR_FIELD_UNKNOWN;
+        assert_true(unknown);
+    }
+}
+
+static void test_loop_key(void **state)
+{
+    (void)state;
+    each_level("loop_key", check_loop_key);
+}
+
 static void test_ports_option(void **state)
 {
     (void)state;
@@ -323,6 +361,32 @@ static void test_error_api_misuse(void **state)
     }
 }
 
+static void test_wrapper_magic(void **state)
+{
+    (void)state;
+    /* The bitcode wrapper: magic 0x0B17C0DE, version, offset, size, cpu type. */
+    char src[512], path[] = "/tmp/ir_test_wrapXXXXXX";
+    snprintf(src, sizeof src, "%s/struct_key.O2.bc", IR_TEST_NFS_DIR);
+    size_t len;
+    struct util_error err;
+    char *bc = util_read_file(src, &len, &err);
+    assert_non_null(bc);
+    uint32_t header[5] = {0x0B17C0DE, 0, 20, (uint32_t)len, 0x01000007};
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, header, sizeof header), (ssize_t)sizeof header);
+    assert_int_equal(write(fd, bc, len), (ssize_t)len);
+    close(fd);
+    free(bc);
+    struct ir_nf nf;
+    int rc = ir_analyze_file(path, NULL, &nf, &err);
+    unlink(path);
+    if (rc)
+        fail_msg("%s", err.msg);
+    ir_test_key_is(&nf, "flows", IR_API_MAP_GET, 1, "ipv4.src,ipv4.dst,l4.sport,l4.dport");
+    ir_nf_free(&nf);
+}
+
 static void test_input_untouched(void **state)
 {
     (void)state;
@@ -358,7 +422,10 @@ int main(void)
         cmocka_unit_test(test_per_port),
         cmocka_unit_test(test_borrow_write),
         cmocka_unit_test(test_byte_array_keys),
+        cmocka_unit_test(test_untraced_handle),
+        cmocka_unit_test(test_loop_key),
         cmocka_unit_test(test_ports_option),
+        cmocka_unit_test(test_wrapper_magic),
         cmocka_unit_test(test_error_text_file),
         cmocka_unit_test(test_error_truncated),
         cmocka_unit_test(test_error_entry_points),
