@@ -376,7 +376,7 @@ static int run_gen(int argc, char **argv)
     trace_gen_defaults(&o);
     struct util_error err;
     const char *output = NULL;
-    bool json = false;
+    bool json = false, pps_given = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -421,8 +421,10 @@ static int run_gen(int argc, char **argv)
             o.packets_given = true;
         } else if (strcmp(a, "--zipf") == 0)
             bad = parse_double(a, v, &o.zipf);
-        else if (strcmp(a, "--pps") == 0)
+        else if (strcmp(a, "--pps") == 0) {
             bad = parse_double(a, v, &o.pps);
+            pps_given = true;
+        }
         else if (strcmp(a, "--duration") == 0)
             bad = parse_double(a, v, &o.duration_s);
         else if (strcmp(a, "--ipv6-share") == 0)
@@ -445,6 +447,11 @@ static int run_gen(int argc, char **argv)
     }
     if (!output) {
         cmd_error("trace", "gen needs -o FILE; see 'rsskey trace gen --help'");
+        return UTIL_EXIT_USAGE;
+    }
+    if (pps_given && o.packets_given && o.duration_s > 0) {
+        cmd_error("trace", "give at most two of --packets, --pps and --duration (the third "
+                  "follows from them)");
         return UTIL_EXIT_USAGE;
     }
     if (trace_gen_check(&o, &err) != 0) {

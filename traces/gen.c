@@ -1,8 +1,8 @@
 /*
  * gen.c - synthetic traces. A seeded xoshiro256** generator drives every
  * choice, so options + seed fix the output bytes. Flow slots hold 5-tuples;
- * slot i has popularity rank i+1 under Zipf(s), sampled by binary search in a
- * precomputed CDF. Frames are built in one reusable buffer (zero payload, so
+ * slot i has popularity rank i+1 under Zipf(s), sampled in O(1) from an
+ * alias table. Frames are built in one reusable buffer (zero payload, so
  * L4 checksums only sum headers and the pseudo-header).
  */
 #include <math.h>
@@ -37,7 +37,8 @@ struct trace_gen {
     struct trace_gen_options opt;
     struct rng rng;
     struct flow_slot *slots;
-    double *cdf;                /* Zipf CDF over slots, cdf[n-1] == 1 */
+    double *keep;               /* Zipf as an alias table (Vose): slot i is kept */
+    uint32_t *alias;            /* with probability keep[i], else alias[i] is used */
     double churn_per_packet;    /* expected slot replacements per packet */
     double churn_credit;
     uint64_t emitted;
@@ -241,6 +242,47 @@ static void new_flow(struct trace_gen *g, struct flow_slot *f)
     f->server_seq = (uint32_t)rng_next(r);
 }
 
+/* Vose's alias method for P(slot i) proportional to (i+1)^-zipf: O(1) per
+ * sample (one uniform slot, one coin), unlike a binary search of a CDF. */
+static int build_alias_table(struct trace_gen *g, struct trace_gen_options opt)
+{
+    uint64_t n = opt.flows;
+    uint32_t *small = malloc(n * sizeof *small), *large = malloc(n * sizeof *large);
+    if (!small || !large) {
+        free(small);
+        free(large);
+        return -1;
+    }
+    double total = 0;
+    for (uint64_t i = 0; i < n; i++)
+        total += pow((double)(i + 1), -opt.zipf);
+    uint64_t n_small = 0, n_large = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        g->keep[i] = pow((double)(i + 1), -opt.zipf) * (double)n / total;    /* scaled: mean 1 */
+        g->alias[i] = (uint32_t)i;
+        if (g->keep[i] < 1.0)
+            small[n_small++] = (uint32_t)i;
+        else
+            large[n_large++] = (uint32_t)i;
+    }
+    while (n_small > 0 && n_large > 0) {
+        uint32_t s = small[--n_small], l = large[n_large - 1];
+        g->alias[s] = l;                        /* s's leftover mass comes from l */
+        g->keep[l] -= 1.0 - g->keep[s];
+        if (g->keep[l] < 1.0) {
+            n_large--;
+            small[n_small++] = l;
+        }
+    }
+    while (n_large > 0)                         /* rounding leftovers: exactly 1 */
+        g->keep[large[--n_large]] = 1.0;
+    while (n_small > 0)
+        g->keep[small[--n_small]] = 1.0;
+    free(small);
+    free(large);
+    return 0;
+}
+
 struct trace_gen *trace_gen_new(const struct trace_gen_options *o, struct util_error *err)
 {
     struct trace_gen_options opt = *o;
@@ -249,23 +291,16 @@ struct trace_gen *trace_gen_new(const struct trace_gen_options *o, struct util_e
     struct trace_gen *g = calloc(1, sizeof *g);
     if (g) {
         g->slots = malloc(opt.flows * sizeof *g->slots);
-        g->cdf = malloc(opt.flows * sizeof *g->cdf);
+        g->keep = malloc(opt.flows * sizeof *g->keep);
+        g->alias = malloc(opt.flows * sizeof *g->alias);
     }
-    if (!g || !g->slots || !g->cdf) {
+    if (!g || !g->slots || !g->keep || !g->alias || build_alias_table(g, opt) != 0) {
         trace_gen_free(g);
         util_error_set(err, "out of memory for %llu flows", (unsigned long long)opt.flows);
         return NULL;
     }
     g->opt = opt;
     rng_seed(&g->rng, opt.seed);
-    double total = 0;
-    for (uint64_t i = 0; i < opt.flows; i++) {
-        total += pow((double)(i + 1), -opt.zipf);
-        g->cdf[i] = total;
-    }
-    for (uint64_t i = 0; i < opt.flows; i++)
-        g->cdf[i] /= total;
-    g->cdf[opt.flows - 1] = 1.0;
     for (uint64_t i = 0; i < opt.flows; i++)
         new_flow(g, &g->slots[i]);
     g->churn_per_packet = opt.churn * (double)opt.flows / opt.pps;
@@ -277,22 +312,15 @@ void trace_gen_free(struct trace_gen *g)
     if (!g)
         return;
     free(g->slots);
-    free(g->cdf);
+    free(g->keep);
+    free(g->alias);
     free(g);
 }
 
 static uint64_t pick_slot(struct trace_gen *g)
 {
-    double u = rng_unit(&g->rng);
-    uint64_t lo = 0, hi = g->opt.flows - 1;
-    while (lo < hi) {                   /* first slot with cdf > u */
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (g->cdf[mid] > u)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
+    uint64_t i = rng_below(&g->rng, g->opt.flows);
+    return rng_unit(&g->rng) < g->keep[i] ? i : g->alias[i];
 }
 
 static uint32_t pick_size(struct trace_gen *g)
