@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define RKEY_MAX 32         /* resolved parts of one key (after inheritance) */
-#define MAX_COLUMNS 64
+#define MAX_COLUMNS 16
 
 /* ---- Resolved keys -------------------------------------------------------- */
 
