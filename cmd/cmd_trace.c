@@ -487,7 +487,8 @@ static int run_gen(int argc, char **argv)
     } else {
         printf("wrote %s: %" PRIu64 " packets, %" PRIu64 " flow slots, %.6g s at %g pps%s\n",
                output, o.packets, o.flows, (double)o.packets / o.pps, o.pps,
-               o.two_port ? ", two-port (LAN 10.0.0.0/8, fd00::/8)" : "");
+               !o.two_port ? "" : o.ipv6_share > 0 ? ", two-port (--lan 10.0.0.0/8,fd00::/8)"
+                                                   : ", two-port (--lan 10.0.0.0/8)");
     }
     return UTIL_EXIT_OK;
 }

@@ -331,7 +331,6 @@ static void test_demo_trace_matches_its_command(void **state)
     o.packets_given = true;
     o.zipf = 1.1;
     o.pps = 5000;
-    o.ipv6_share = 0.25;
     o.churn = 1;
     o.two_port = true;
     struct util_error err;
