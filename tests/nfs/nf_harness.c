@@ -130,10 +130,29 @@ struct outcome {
     uint8_t data[128];
 };
 
+/* Adapts a harness_core_fn (parsed view) to a harness_frame_core_fn. */
+static int core_from_view(const uint8_t *frame, size_t len, uint16_t port, int cores,
+                          void *ctx)
+{
+    harness_core_fn const *fn = ctx;
+    struct pb_view v;
+    pb_parse(frame, len, &v);
+    return (*fn)(&v, port, cores);
+}
+
 int harness_sharded_run(const char *const *settings, const struct harness_packet *packets,
                         size_t n, int cores, const struct harness_mode *modes,
                         harness_core_fn core_of, unsigned writer_ports, bool compare_bytes,
                         struct harness_result *result)
+{
+    return harness_sharded_run_with(settings, packets, n, cores, modes, core_from_view,
+                                    &core_of, writer_ports, compare_bytes, result);
+}
+
+int harness_sharded_run_with(const char *const *settings, const struct harness_packet *packets,
+                             size_t n, int cores, const struct harness_mode *modes,
+                             harness_frame_core_fn core_of, void *ctx, unsigned writer_ports,
+                             bool compare_bytes, struct harness_result *result)
 {
     memset(result, 0, sizeof *result);
     struct outcome *sequential = calloc(n ? n : 1, sizeof *sequential);
@@ -178,9 +197,7 @@ int harness_sharded_run(const char *const *settings, const struct harness_packet
     for (size_t i = 0; i < n; i++) {
         uint8_t frame[128];
         memcpy(frame, packets[i].data, packets[i].len);
-        struct pb_view v;
-        pb_parse(frame, packets[i].len, &v);
-        int core = core_of(&v, packets[i].port, cores);
+        int core = core_of(frame, packets[i].len, packets[i].port, cores, ctx);
         rt_packet_begin(core, (writer_ports >> packets[i].port) & 1);
         int verdict = harness_send(frame, packets[i].len, packets[i].port, packets[i].time_ns);
         rt_packet_end(core);

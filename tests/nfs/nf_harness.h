@@ -57,6 +57,9 @@ void harness_workload_fill(const struct harness_workload *w, struct harness_pack
 
 /* Picks the core of a packet on `port` from its parsed headers. */
 typedef int (*harness_core_fn)(const struct pb_view *v, uint16_t port, int cores);
+/* The same from the raw frame, with caller context (e.g. an RSS plan). */
+typedef int (*harness_frame_core_fn)(const uint8_t *frame, size_t len, uint16_t port,
+                                     int cores, void *ctx);
 
 /* Mode override for one object, by name; objects not listed are sharded. */
 struct harness_mode {
@@ -89,6 +92,12 @@ int harness_sharded_run(const char *const *settings, const struct harness_packet
  * nf_init left it. Returns how many verdicts were neither NF_DROP, 0 nor 1
  * (0 for a sound NF; crashes and overreads show up under ASan). */
 size_t harness_fuzz(uint32_t seed, size_t n);
+
+/* harness_sharded_run with a frame-level core function and its context. */
+int harness_sharded_run_with(const char *const *settings, const struct harness_packet *packets,
+                             size_t n, int cores, const struct harness_mode *modes,
+                             harness_frame_core_fn core_of, void *ctx, unsigned writer_ports,
+                             bool compare_bytes, struct harness_result *result);
 
 /* A well-mixed 32-bit hash, for core functions. */
 uint32_t harness_mix(uint32_t x);

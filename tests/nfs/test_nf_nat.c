@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "nat_script.h"
 #include "nf_harness.h"
 #include "rsskey/nf.h"
 
@@ -139,147 +140,46 @@ static void non_tcp_udp_dropped(void **state)
 
 /* ---- Multi-core: sharded by the remote host ------------------------------ */
 
-/* A scripted workload: LAN packets of random flows, and WAN replies to them
- * from the flow's remote host (or, one in five, from another host), sent to
- * the external port the NAT gave the flow IN THIS RUN (port numbers are the
- * allocator's business and differ between runs). */
-#define NAT_STEPS 2000
-#define NAT_FLOWS 96
-
-struct nat_flow {
-    uint32_t inside, remote;
-    uint16_t sport, dport;
-    uint8_t proto;
-};
-
-struct nat_step {
-    int flow;
-    bool reply;
-    bool spoofed;
-    uint64_t time_ns;
-};
-
-static uint32_t step_random(uint32_t *x)
+static int core_remote_host(const uint8_t *frame, size_t len, uint16_t port, int cores,
+                            void *ctx)
 {
-    *x ^= *x << 13;
-    *x ^= *x >> 17;
-    *x ^= *x << 5;
-    return *x;
+    (void)ctx;
+    struct pb_view v;
+    pb_parse(frame, len, &v);
+    return (int)(harness_mix(port == 0 ? v.dst_ip : v.src_ip) % (uint32_t)cores);
 }
 
-static void nat_script(struct nat_flow *flows, struct nat_step *steps)
+static int core_local_host(const uint8_t *frame, size_t len, uint16_t port, int cores,
+                           void *ctx)
 {
-    uint32_t rnd = 2024;
-    for (int f = 0; f < NAT_FLOWS; f++) {
-        flows[f].inside = PB_IPV4(10, 0, 0, 1 + step_random(&rnd) % 12);
-        flows[f].remote = PB_IPV4(198, 51, 100, 1 + step_random(&rnd) % 20);
-        flows[f].sport = (uint16_t)(1024 + step_random(&rnd) % 16);
-        flows[f].dport = step_random(&rnd) % 2 ? 443 : 53;
-        flows[f].proto = flows[f].dport == 53 ? NF_PROTO_UDP : NF_PROTO_TCP;
-    }
-    for (int i = 0; i < NAT_STEPS; i++) {
-        steps[i].flow = (int)(step_random(&rnd) % NAT_FLOWS);
-        steps[i].reply = step_random(&rnd) % 2;
-        steps[i].spoofed = step_random(&rnd) % 5 == 0;
-        steps[i].time_ns = (uint64_t)i * 1 * MS;
-    }
-}
-
-typedef int (*nat_core_fn)(uint32_t src, uint32_t dst, uint16_t port, int cores);
-
-/* Runs the script; cores == 0: sequentially without instances. Fills the
- * verdicts and, for forwarded replies, the translated frames. */
-static void nat_run(const struct nat_flow *flows, const struct nat_step *steps, int cores,
-                    nat_core_fn core_of, int *verdicts, uint8_t (*replies)[128])
-{
-    const char *const settings[] = {"external_ip=0xCB007107", "base_port=2000",
-                                    "expiry_ms=150", NULL};
-    assert_int_equal(harness_init(settings), 0);
-    if (cores > 0) {
-        struct util_error err;
-        assert_int_equal(rt_instantiate(cores, NULL, &err), 0);
-    }
-    uint16_t external_port[NAT_FLOWS] = {0};
-    uint64_t last_active[NAT_FLOWS] = {0};
-    for (int i = 0; i < NAT_STEPS; i++) {
-        int fi = steps[i].flow;
-        const struct nat_flow *f = &flows[fi];
-        uint64_t now = steps[i].time_ns;
-        /* A reply needs a live flow (the test's model of the NAT's expiry):
-         * otherwise the port may belong to another flow, and which one
-         * depends on allocation order. Such steps send a LAN packet instead. */
-        bool alive = external_port[fi] != 0 && last_active[fi] + 150 * MS >= now;
-        struct pb_spec s;
-        uint16_t port;
-        if (!steps[i].reply || !alive) {
-            s = pb_ipv4(f->proto, f->inside, f->remote, f->sport, f->dport);
-            port = 0;
-        } else {
-            uint32_t from = steps[i].spoofed ? f->remote + 100 : f->remote;
-            s = pb_ipv4(f->proto, from, EXTERNAL, f->dport, external_port[fi]);
-            port = 1;
-        }
-        uint8_t frame[128];
-        size_t len = pb_build(&s, frame, sizeof frame);
-        int core = cores > 0 ? core_of(s.src_ip, s.dst_ip, port, cores) : 0;
-        if (cores > 0)
-            rt_packet_begin(core, true);
-        verdicts[i] = harness_send(frame, len, port, now);
-        if (cores > 0)
-            rt_packet_end(core);
-        struct pb_view v;
-        pb_parse(frame, len, &v);
-        if (verdicts[i] != NF_DROP)
-            last_active[fi] = now;
-        if (port == 0 && verdicts[i] == 1)
-            external_port[fi] = v.sport;
-        memset(replies[i], 0, 128);
-        if (port == 1 && verdicts[i] == 0)
-            memcpy(replies[i], frame, len);
-    }
-}
-
-static int core_remote_host(uint32_t src, uint32_t dst, uint16_t port, int cores)
-{
-    return (int)(harness_mix(port == 0 ? dst : src) % (uint32_t)cores);
-}
-
-static int core_local_host(uint32_t src, uint32_t dst, uint16_t port, int cores)
-{
-    (void)dst;
+    (void)ctx;
     (void)port;
-    return (int)(harness_mix(src) % (uint32_t)cores);
+    struct pb_view v;
+    pb_parse(frame, len, &v);
+    return (int)(harness_mix(v.src_ip) % (uint32_t)cores);
 }
 
 static void sharded_by_remote_host_matches_sequential(void **state)
 {
     (void)state;
-    static struct nat_flow flows[NAT_FLOWS];
-    static struct nat_step steps[NAT_STEPS];
-    static int seq[NAT_STEPS], par[NAT_STEPS];
-    static uint8_t seq_replies[NAT_STEPS][128], par_replies[NAT_STEPS][128];
-    nat_script(flows, steps);
-    nat_run(flows, steps, 0, NULL, seq, seq_replies);
-    nat_run(flows, steps, 4, core_remote_host, par, par_replies);
-    int forwarded = 0, dropped = 0, differ = 0;
-    for (int i = 0; i < NAT_STEPS; i++) {
-        forwarded += seq[i] != NF_DROP;
-        dropped += seq[i] == NF_DROP;
-        differ += seq[i] != par[i] || memcmp(seq_replies[i], par_replies[i], 128) != 0;
-    }
-    assert_int_equal(differ, 0);
+    static struct nat_script script;
+    static struct nat_script_outcome seq, par;
+    nat_script_make(&script, 2024);
+    assert_int_equal(nat_script_run(&script, 0, NULL, NULL, &seq), 0);
+    assert_int_equal(nat_script_run(&script, 4, core_remote_host, NULL, &par), 0);
+    int forwarded, dropped;
+    int differ = nat_script_differences(&seq, &par, &forwarded, &dropped);
     struct rt_stats stats;
     rt_stats(&stats);
-    assert_int_equal(stats.plan_violations, 0);
     fprintf(stderr, "nat: %d steps (sequential: %d forwarded, %d dropped), 4 cores sharded "
-            "by remote host: %d differ\n", NAT_STEPS, forwarded, dropped, differ);
+            "by remote host: %d differ\n", NAT_SCRIPT_STEPS, forwarded, dropped, differ);
+    assert_int_equal(differ, 0);
+    assert_int_equal(stats.plan_violations, 0);
     assert_true(forwarded > 1000 && dropped > 50);        /* the workload bites */
 
     /* Sharding by the local host sends replies to the wrong core. */
-    nat_run(flows, steps, 4, core_local_host, par, par_replies);
-    differ = 0;
-    for (int i = 0; i < NAT_STEPS; i++)
-        differ += seq[i] != par[i];
+    assert_int_equal(nat_script_run(&script, 4, core_local_host, NULL, &par), 0);
+    differ = nat_script_differences(&seq, &par, &forwarded, &dropped);
     fprintf(stderr, "nat: sharded by local host: %d differ\n", differ);
     assert_true(differ > 0);
 }
