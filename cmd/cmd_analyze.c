@@ -81,6 +81,8 @@ static char *json_text(const struct deps_plan *plan, const struct ir_nf *nf)
     util_json_object_begin(w);
     util_json_key(w, "schema");
     util_json_string(w, "rsskey-analysis/1");
+    util_json_key(w, "ports");          /* = input_ports, for readers of the brief's name */
+    util_json_int(w, plan->n_ports);
     deps_plan_write_json(plan, w);
     write_issues_json(nf, w);
     util_json_object_end(w);

@@ -3,7 +3,8 @@
  * bitcode must give the plan the NF catalogue expects
  * (/work/shared/notes/nf-catalogue.md, "expected plan").
  *
- * usage: deps_e2e NF OPT   (e.g. deps_e2e fw O2), or deps_e2e crafted NF OPT for
+ * usage: deps_e2e NF OPT   (e.g. deps_e2e fw O2); deps_e2e cli (options, exit
+ * codes, -o, errors on bad bitcode); deps_e2e crafted NF OPT for
  * the crafted NFs of tests/analysis/nfs (issues, per-port keys, prefixes, and
  * deps' own: a NAT without its guard, a mixed plan). RSSKEY_BIN,
  * NF_BITCODE_DIR and CRAFTED_BITCODE_DIR come from CMake.
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -133,6 +135,65 @@ static const struct util_jvalue *object(const struct analysis *a, const char *na
     return NULL;
 }
 
+/* ---- The command line ----------------------------------------------------- */
+
+/* Runs `rsskey analyze ARGS`, returns the exit code; stderr goes to *err_text. */
+static int run_cli(const char *args, char *err_text, size_t size)
+{
+    char cmd[2048], path[] = "/tmp/deps_e2e_err_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "'%s' analyze %s >/dev/null 2>'%s'", RSSKEY_BIN, args, path);
+    int status = system(cmd);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(err_text, 1, size - 1, f);
+    err_text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_cli(void **state)
+{
+    (void)state;
+    char err[4096], args[1024];
+    assert_int_equal(run_cli("--help", err, sizeof err), 0);
+    assert_int_equal(run_cli("--bogus", err, sizeof err), 2);
+    assert_non_null(strstr(err, "rsskey analyze: error: unknown option"));
+    assert_int_equal(run_cli("", err, sizeof err), 2);
+    assert_int_equal(run_cli("--ports 99 x.bc", err, sizeof err), 2);
+
+    /* not bitcode: exit 3 and a message naming the file */
+    char bad[] = "/tmp/deps_e2e_bad_XXXXXX";
+    int fd = mkstemp(bad);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not bitcode at all\n", 19), 19);
+    close(fd);
+    snprintf(args, sizeof args, "'%s'", bad);
+    assert_int_equal(run_cli(args, err, sizeof err), 3);
+    assert_non_null(strstr(err, bad));
+    unlink(bad);
+
+    /* -o writes the file atomically; --json and --dot are exclusive */
+    char out[] = "/tmp/deps_e2e_out_XXXXXX";
+    fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(args, sizeof args, "--dot -o '%s' '%s/fw.O2.bc'", out, NF_BITCODE_DIR);
+    assert_int_equal(run_cli(args, err, sizeof err), 0);
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char head[16] = "";
+    assert_non_null(fgets(head, sizeof head, f));
+    fclose(f);
+    unlink(out);
+    assert_memory_equal(head, "digraph", 7);
+    snprintf(args, sizeof args, "--json --dot '%s/fw.O2.bc'", NF_BITCODE_DIR);
+    assert_int_equal(run_cli(args, err, sizeof err), 2);
+}
+
 /* ---- The catalogue's expected plans ---------------------------------------- */
 
 static void test_expected_plan(void **state)
@@ -231,6 +292,10 @@ static void test_expected_plan(void **state)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "cli") == 0) {
+        const struct CMUnitTest cli[] = {cmocka_unit_test(test_cli)};
+        return cmocka_run_group_tests(cli, NULL, NULL);
+    }
     if (argc == 4 && strcmp(argv[1], "crafted") == 0) {
         bitcode_dir = CRAFTED_BITCODE_DIR;
         argv++;
