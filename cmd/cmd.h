@@ -22,4 +22,5 @@ int cmd_trace(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_nics(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 #endif /* RSSKEY_CMD_H */

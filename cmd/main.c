@@ -15,6 +15,7 @@ static const struct cmd_entry commands[] = {
     {"synth", cmd_synth, "synthesise per-port RSS keys and the RETA, write plan.json"},
     {"nics", cmd_nics, "list the NIC profiles (key length, RETA size, hash fields)"},
     {"trace", cmd_trace, "summarise or generate packet traces (pcap)"},
+    {"sim", cmd_sim, "simulate the plan on N cores: per-core load, costs, MLFFR, scaling"},
     {NULL, NULL, NULL}
 };
 

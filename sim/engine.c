@@ -25,6 +25,10 @@
 struct access_rt {
     int object;
     enum deps_op op;
+    bool write;                 /* any op but a read */
+    bool once_per_key;          /* insert-like: on the first packet of its key only
+                                   (unless opts.writes_every_packet) */
+    bool flow_keyed;            /* no key fields: an index from state, per flow */
     struct deps_key key;
 };
 
@@ -102,6 +106,7 @@ struct engine {
     struct sim_cache *llc;
     struct core_rt core[SIM_MAX_CORES];
     struct flow_set flows;
+    struct flow_set seen;       /* keys inserted so far (the path model) */
     struct sim_trace_sink *sink;
     struct sim_result *res;
     size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
@@ -246,6 +251,31 @@ static void object_size(const struct sim_costs *c, const struct deps_object *d,
     }
 }
 
+static bool key_has_header_field(const struct deps_key *k)
+{
+    for (int i = 0; i < k->count; i++)
+        if (k->fields[i].id <= IR_FIELD_L4_DPORT)
+            return true;
+    return false;
+}
+
+/* The path model (docs/simulator.md): the plan lists every access a port can
+ * reach, not which path a packet takes. Reads, refreshes, expiry sweeps,
+ * sketch and counter updates and writes of header-keyed vector records happen
+ * on every packet; inserts (map put/erase, allocate, free, writes of records
+ * indexed from state) on the first packet of their key only. */
+static void classify_access(struct access_rt *ar, enum deps_object_kind kind, bool all)
+{
+    ar->write = ar->op != DEPS_OP_READ;
+    ar->flow_keyed = ar->key.count == 0 && kind != DEPS_KIND_COUNTER &&
+                     ar->op != DEPS_OP_EXPIRE;
+    bool per_packet = ar->op == DEPS_OP_READ || ar->op == DEPS_OP_REFRESH ||
+                      ar->op == DEPS_OP_EXPIRE || kind == DEPS_KIND_SKETCH ||
+                      kind == DEPS_KIND_COUNTER ||
+                      (kind == DEPS_KIND_VECTOR && key_has_header_field(&ar->key));
+    ar->once_per_key = !all && !per_packet;
+}
+
 static uint64_t align_up(uint64_t x, uint64_t a)
 {
     return (x + a - 1) / a * a;
@@ -269,6 +299,7 @@ static void engine_free(struct engine *e)
     free(e->sharers);
     free(e->owner);
     free(e->flows.slots);
+    free(e->seen.slots);
 }
 
 static int engine_init(struct engine *e, const struct rss_plan *plan,
@@ -337,6 +368,7 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
             ar->key = da->key;
             if (ar->key.count > DEPS_MAX_KEY_FIELDS)
                 ar->key.count = DEPS_MAX_KEY_FIELDS;
+            classify_access(ar, plan->deps.objects[da->object].kind, o->writes_every_packet);
         }
     }
     int max_accesses = 0;
@@ -367,7 +399,12 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
             continue;
         ob->base = addr;
         addr = align_up(addr + ob->capacity * ob->entry_bytes * ob->rows, REGION_ALIGN);
-        ob->lock = e->n_locks++;
+        /* One lock per group of shared objects (the plan partitions them). */
+        for (int j = 0; j < i && ob->lock < 0; j++)
+            if (!e->objects[j].per_core && plan->deps.objects[j].group == d->group)
+                ob->lock = e->objects[j].lock;
+        if (ob->lock < 0)
+            ob->lock = e->n_locks++;
     }
     for (int l = 0; l < e->n_locks; l++) {
         e->locks[l].token_line = addr / LINE;
@@ -577,6 +614,8 @@ static uint64_t access_hash(const struct engine *e, const struct port_rt *p, int
 {
     const struct access_rt *ac = &p->accesses[a];
     uint64_t x = e->objects[ac->object].seed;
+    if (ac->flow_keyed)
+        x = combine(x, flow);
     for (int f = 0; f < ac->key.count; f++)
         if (!key_combine(ac->key.fields[f], t, flow, (uint16_t)p->port, &x))
             return NO_KEY;
@@ -677,7 +716,12 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
             e->res->skipped_accesses++;
             continue;
         }
-        bool write = ac->op != DEPS_OP_READ;
+        if (ac->once_per_key &&
+            flow_set_add(&e->seen, mix64(h + (ob->per_core ? (uint64_t)k + 1 : 0)) | 1) == 0) {
+            e->res->path_skipped++;
+            continue;           /* the key exists: this packet takes the other path */
+        }
+        bool write = ac->write;
         if (ob->lock >= 0 && e->held[ob->lock] < (write ? 2 : 1))
             cycles += lock_take(e, k, ob->lock, write, start + cycles, st);
         st->accesses++;

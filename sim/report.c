@@ -71,6 +71,9 @@ void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_co
     if (r->skipped_accesses)
         fprintf(out, "  %llu state accesses skipped: packet lacks the key's fields\n",
                 (unsigned long long)r->skipped_accesses);
+    if (r->path_skipped)
+        fprintf(out, "  %llu inserts skipped: their key was already present (path model; "
+                "--writes all)\n", (unsigned long long)r->path_skipped);
     if (!full)
         return;
     fprintf(out, "  offered %.3f Mpps; throughput %.3f Mpps, %.3f Gbps over %.6f s\n",
@@ -141,6 +144,7 @@ void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c
     json_uint(w, "drops", r->drops);
     json_uint(w, "not_hashed", r->no_hash);
     json_uint(w, "skipped_accesses", r->skipped_accesses);
+    json_uint(w, "path_skipped_inserts", r->path_skipped);
     json_uint(w, "wire_bytes", r->wire_bytes);
     json_double(w, "duration_s", r->duration_s);
     json_double(w, "offered_mpps", r->offered_pps / 1e6);

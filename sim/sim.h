@@ -119,6 +119,8 @@ struct sim_options {
     bool rss_only;              /* hash + RETA + per-core counts only */
     bool progress;              /* progress bar (drawn only on a terminal) */
     uint64_t limit;             /* stop after this many packets; 0 = all */
+    bool writes_every_packet;   /* path model off: every packet makes every
+                                   access of its port (an upper bound) */
 };
 
 void sim_options_default(struct sim_options *o);
@@ -146,6 +148,7 @@ struct sim_result {
     uint64_t drops;
     uint64_t no_hash;           /* packets the NIC did not hash (hash 0) */
     uint64_t skipped_accesses;  /* accesses skipped: key fields absent */
+    uint64_t path_skipped;      /* inserts skipped: key already present */
     uint64_t wire_bytes;        /* offered */
     double first_arrival_s, last_arrival_s, last_done_s;
     double duration_s;          /* first arrival .. last completion */

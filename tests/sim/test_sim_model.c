@@ -180,6 +180,7 @@ static void run_flow_table(enum deps_decision d, struct sim_result *r)
     struct trace_packet *pk = fixture_packets(n, 2000, 11);
     struct sim_options o;
     sim_options_default(&o);
+    o.writes_every_packet = true;
     run_ok(&p, &c, &o, pk, n, r);
     free(pk);
     fixture_plan_free(&p);
@@ -261,6 +262,7 @@ static void test_absent_fields(void **state)
         memset(&pk[i].tuple, 0, sizeof pk[i].tuple);   /* every other: not IP */
     struct sim_options o;
     sim_options_default(&o);
+    o.writes_every_packet = true;
     static struct sim_result r;
     run_ok(&p, &c, &o, pk, n, &r);
     assert_int_equal(r.skipped_accesses, n / 2);
@@ -287,6 +289,7 @@ static void test_mlffr(void **state)
     struct trace_packet *pk = fixture_packets(n, 1000, 9);
     struct sim_options o;
     sim_options_default(&o);
+    o.writes_every_packet = true;
     struct sim_source src;
     struct sim_array_source arr;
     sim_array_source_init(&src, &arr, pk, n);
@@ -351,12 +354,47 @@ static void test_lock_wait(void **state)
     sim_options_default(&o);
     o.pacing = SIM_PACE_PPS;
     o.rate = 50e6;
+    o.writes_every_packet = true;
     static struct sim_result r;
     run_ok(&p, &c, &o, pk, n, &r);
     double wait = 0;
     for (int k = 0; k < 4; k++)
         wait += r.core[k].cycles_lock_wait;
     assert_true(wait > 0);      /* writers serialise: four cores wait on each other */
+    free(pk);
+    fixture_plan_free(&p);
+}
+
+/* Inserts happen on a key's first packet; reads on every packet. Shared
+ * objects of one group share one lock. */
+static void test_path_model(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 2, 1);
+    int flows = fixture_object(&p, "flows", DEPS_KIND_MAP, DEPS_SHARDED);
+    int slots = fixture_object(&p, "slots", DEPS_KIND_VECTOR, DEPS_SHARDED);
+    int hits = fixture_object(&p, "hits", DEPS_KIND_VECTOR, DEPS_SHARDED);
+    fixture_access(&p, flows, DEPS_OP_READ, 0, KEY_5TUPLE);
+    fixture_access(&p, flows, DEPS_OP_WRITE, 0, KEY_5TUPLE);     /* insert */
+    fixture_access(&p, slots, DEPS_OP_WRITE, 0, KEY_NONE);       /* index from state */
+    fixture_access(&p, hits, DEPS_OP_WRITE, 0, KEY_5TUPLE);      /* per-packet record */
+    struct sim_costs c;
+    sim_costs_default(&c);
+    uint64_t n = 3000;
+    struct trace_packet *pk = fixture_packets(n, 100, 23);
+    struct sim_options o;
+    sim_options_default(&o);
+    static struct sim_result r;
+    run_ok(&p, &c, &o, pk, n, &r);
+    uint64_t flows_seen = r.core[0].flows + r.core[1].flows;
+    assert_true(flows_seen > 90 && flows_seen <= 100);
+    assert_int_equal(r.path_skipped, 2 * (n - flows_seen));
+    assert_int_equal(r.core[0].accesses + r.core[1].accesses, 2 * n + 2 * flows_seen);
+    o.writes_every_packet = true;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_int_equal(r.path_skipped, 0);
+    assert_int_equal(r.core[0].accesses + r.core[1].accesses, 4 * n);
     free(pk);
     fixture_plan_free(&p);
 }
@@ -401,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_mlffr),
         cmocka_unit_test(test_reta_fold),
         cmocka_unit_test(test_lock_wait),
+        cmocka_unit_test(test_path_model),
         cmocka_unit_test(test_bad_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
