@@ -24,7 +24,10 @@
 
 #include <cmocka.h>
 
+#include <pcap/pcap.h>
+
 #include "traces/traces.h"
+#include "frames.h"
 
 struct reference {
     uint64_t packets;
@@ -212,6 +215,106 @@ static void test_generated_traces(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* One crafted frame per encapsulation into frames (returns how many), each a
+ * distinct flow by its source port base + i. */
+static int crafted_frames(struct frame *frames, uint16_t base)
+{
+    int n = 0;
+    struct frame *f;
+
+    f = &frames[n++];                           /* plain IPv4 UDP */
+    *f = (struct frame){0};
+    put_eth(f, 0x0800);
+    put_ipv4(f, 17, 0, 0, 12);
+    put_udp(f, base, 53);
+    f = &frames[n++];                           /* QinQ, IPv4 options, TCP */
+    *f = (struct frame){0};
+    put_eth(f, 0x88A8);
+    put16(f, 10);
+    put16(f, 0x8100);
+    put16(f, 20);
+    put16(f, 0x0800);
+    put_ipv4(f, 6, 0, 3, 20);
+    put_tcp(f, (uint16_t)(base + 1), 80);
+    f = &frames[n++];                           /* PPPoE session */
+    *f = (struct frame){0};
+    put_eth(f, 0x8864);
+    put16(f, 0x1100);
+    put16(f, 7);
+    put16(f, 2 + 20 + 12);
+    put16(f, 0x0021);
+    put_ipv4(f, 17, 0, 0, 12);
+    put_udp(f, (uint16_t)(base + 2), 514);
+    f = &frames[n++];                           /* MPLS, two labels, IPv6 */
+    *f = (struct frame){0};
+    put_eth(f, 0x8847);
+    put(f, "\x00\x01\x00\x40\x00\x02\x01\x40", 8);
+    put_ipv6(f, 17, 12);
+    put_udp(f, (uint16_t)(base + 3), 4789);
+    f = &frames[n++];                           /* IPv6 hop-by-hop, routing, dstopts */
+    *f = (struct frame){0};
+    put_eth(f, 0x86DD);
+    put_ipv6(f, 0, 8 + 8 + 8 + 20);
+    put_ext(f, 43, 0);
+    put_ext(f, 60, 0);
+    put_ext(f, 6, 0);
+    put_tcp(f, (uint16_t)(base + 4), 443);
+    f = &frames[n++];                           /* 802.1Q, IPv6 TCP */
+    *f = (struct frame){0};
+    put_eth(f, 0x8100);
+    put16(f, 30);
+    put16(f, 0x86DD);
+    put_ipv6(f, 6, 20);
+    put_tcp(f, (uint16_t)(base + 5), 22);
+    f = &frames[n++];                           /* a reply: reverse of the first */
+    *f = (struct frame){0};
+    put_eth(f, 0x0800);
+    put_ipv4(f, 17, 0, 0, 12);
+    memcpy(f->b + 14 + 12, V4_DST, 4);
+    memcpy(f->b + 14 + 16, V4_SRC, 4);
+    put_udp(f, 53, base);
+    f = &frames[n++];                           /* ARP: no flow */
+    *f = (struct frame){0};
+    put_eth(f, 0x0806);
+    for (int i = 0; i < 28; i++)
+        put8(f, 0);
+    return n;
+}
+
+/* The crafted frames whole and cut at several capture lengths; each cut
+ * uses its own ports, so a cut frame adds a flow only if its ports survive. */
+static void test_crafted_encapsulations(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/rsskey-test-crafted-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/crafted.pcap", dir);
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    pcap_dumper_t *d = pcap_dump_open(dead, path);
+    assert_non_null(d);
+    static const uint32_t cuts[] = {0, 20, 37, 40, 46, 56, 60, 66, 78, 84};   /* 0: whole */
+    uint32_t t = 0;
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        struct frame frames[16];
+        int n = crafted_frames(frames, (uint16_t)(10000 + 100 * c));
+        for (int i = 0; i < n; i++) {
+            uint32_t len = frames[i].len;
+            struct pcap_pkthdr h = {.caplen = cuts[c] && cuts[c] < len ? cuts[c] : len,
+                                    .len = len};
+            h.ts.tv_sec = 1700000000;
+            h.ts.tv_usec = (suseconds_t)t++;
+            pcap_dump((u_char *)d, &h, frames[i].b);
+        }
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+    check_against_wireshark(path);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 #ifdef SHARED_TRACES
 static void test_shared_traces(void **state)
 {
@@ -231,6 +334,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_traces),
+        cmocka_unit_test(test_crafted_encapsulations),
 #ifdef SHARED_TRACES
         cmocka_unit_test(test_shared_traces),
 #endif
