@@ -15,7 +15,12 @@
 #include "util/util.h"
 
 /* The parsed headers of one packet. Addresses and ports are in network byte
- * order as on the wire (IPv4 addresses in the first 4 bytes of src/dst). */
+ * order as on the wire (IPv4 addresses in the first 4 bytes of src/dst).
+ * Fields not reached are zero: an IP packet captured without its full fixed
+ * header (20 / 40 bytes) has ip_version 0, since its addresses are unknown;
+ * one captured without its ports has has_ports false. Link layers and
+ * encapsulations understood are listed at trace_linktype_supported and in
+ * docs/traces.md. */
 struct trace_tuple {
     uint8_t ip_version;         /* 4, 6, or 0 when not IP */
     uint8_t proto;              /* L4 protocol number; 0 when not IP */
@@ -35,7 +40,8 @@ struct trace_packet {
     uint64_t time_ns;           /* capture timestamp, nanoseconds */
     uint32_t wire_len;          /* original length on the wire */
     uint32_t cap_len;           /* captured bytes in data */
-    const uint8_t *data;        /* valid until the next trace_next call */
+    const uint8_t *data;        /* valid until the next trace_next call (or
+                                   trace_source_next / trace_gen_next) */
     uint16_t port;              /* input port assigned by the reader's policy */
     struct trace_tuple tuple;
 };
@@ -51,8 +57,9 @@ void trace_close(struct trace_reader *r);
 /* Parses frame bytes of the given pcap link type (DLT_*) into a tuple; never
  * reads past cap_len. Returns false when no IP header could be found. */
 bool trace_parse(int linktype, const uint8_t *data, uint32_t cap_len, struct trace_tuple *out);
-/* True for the link types trace_parse understands: Ethernet, raw IP
- * (DLT_RAW, DLT_IPV4, DLT_IPV6), Linux SLL and SLL2, BSD loopback. */
+/* True for the link types trace_parse understands: Ethernet (with VLAN /
+ * QinQ tags, PPPoE sessions, MPLS), raw IP (DLT_RAW, DLT_IPV4, DLT_IPV6),
+ * Linux SLL and SLL2, BSD loopback (DLT_NULL, DLT_LOOP). */
 bool trace_linktype_supported(int linktype);
 
 /* ---- Reader extras ------------------------------------------------------ */
