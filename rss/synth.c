@@ -351,7 +351,11 @@ static void build_system(struct build *b, const struct deps_plan *plan, const bo
                     for (int i = 0; i < k->count; i++)
                         if (k->fields[i].id == f->id && rss_field_kept(k->fields[i]) > in_key)
                             in_key = rss_field_kept(k->fields[i]);
-                    if (!layout_relevant(k, &b->layouts[p].l[li]))
+                    /* Objects of the other IP version say nothing here; an object
+                     * keyed with ports still restricts the L3 layout, whose address
+                     * bits share their key windows with the L4 layout's. */
+                    int v = key_version(k);
+                    if (v && v != b->layouts[p].l[li].version)
                         continue;
                     if (in_key < kept)
                         kept = in_key;

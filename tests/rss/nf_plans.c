@@ -110,6 +110,11 @@ int nf_plan_build(const char *name, struct deps_plan *p)
         o = add_object(p, "backends", DEPS_KIND_VECTOR, DEPS_SHARED);
         key(o, 1, "ipv4.src", NULL);
         add_object(p, "chash", DEPS_KIND_CHASH, DEPS_SHARED);
+    } else if (!strcmp(name, "nat-ports")) {
+        /* What the real analysis finds: the remote host and its port. */
+        o = add_object(p, "flows", DEPS_KIND_MAP, DEPS_SHARDED);
+        key(o, 0, "ipv4.dst", "l4.dport", NULL);
+        key(o, 1, "ipv4.src", "l4.sport", NULL);
     } else if (!strcmp(name, "hhh")) {
         o = add_object(p, "counters", DEPS_KIND_MAP, DEPS_SHARDED);
         key(o, 0, "ipv4.src/8", NULL);

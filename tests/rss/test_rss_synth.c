@@ -165,8 +165,9 @@ static void test_spread_low_bits(void **state)
         {"nat", 0, IR_FIELD_IPV4_DST},     {"nat", 1, IR_FIELD_IPV4_SRC},
         {"cl", 0, IR_FIELD_IPV4_SRC},      {"cl", 0, IR_FIELD_IPV4_DST},
         {"cl", 1, IR_FIELD_IPV4_SRC},      {"cl", 1, IR_FIELD_IPV4_DST},
+        {"nat-ports", 0, IR_FIELD_IPV4_DST}, {"nat-ports", 1, IR_FIELD_IPV4_SRC},
     };
-    print_message("%-8s %-4s %-9s %-7s %9s %9s\n", "nf", "port", "field", "nic", "buckets", "max/mean");
+    print_message("%-9s %-4s %-9s %-7s %9s %9s\n", "nf", "port", "field", "nic", "buckets", "max/mean");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int k = 0; k < rss_nic_count(); k++) {
             struct rss_plan plan;
@@ -174,7 +175,7 @@ static void test_spread_low_bits(void **state)
             double cov, mm;
             spread(&plan.ports[cases[i].port], cases[i].field, 100000, &cov, &mm);
             if (k == 3 || cov < 0.9 || mm > 1.5)
-                print_message("%-8s %-4d %-9s %-7s %8.1f%% %9.2f\n", cases[i].nf, cases[i].port,
+                print_message("%-9s %-4d %-9s %-7s %8.1f%% %9.2f\n", cases[i].nf, cases[i].port,
                               cases[i].field == IR_FIELD_IPV4_SRC ? "ipv4.src" : "ipv4.dst",
                               rss_nic_at(k)->name, 100 * cov, mm);
             assert_true(cov >= 0.9);
