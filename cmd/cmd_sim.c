@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "ir/ir.h"
 #include "sim/sim.h"
 
 static void usage(FILE *out)
@@ -252,7 +253,32 @@ static int run_calibrate(const struct sim_args *a)
         fprintf(log, "calibrating for %s: rsskey does not run bitcode, so this times the "
                 "runtime's state operations at this NF's scale (docs/simulator.md)\n",
                 a->calibrate_nf);
-    rc = sim_calibrate(&costs, log, &err);
+    struct sim_calib_object *objs = NULL;
+    int n_objs = 0;
+    if (a->calibrate_nf) {
+        /* The NF's objects and their sizes, from its bitcode. */
+        struct ir_options io = {0};
+        struct ir_nf nf;
+        memset(&nf, 0, sizeof nf);
+        rc = ir_analyze_file(a->calibrate_nf, &io, &nf, &err);
+        if (rc) {
+            cmd_error("sim", "%s", err.msg);
+            return rc;
+        }
+        objs = calloc(nf.n_objects ? nf.n_objects : 1, sizeof *objs);
+        for (int i = 0; objs && i < nf.n_objects; i++) {
+            const struct ir_object *o = &nf.objects[i];
+            struct sim_calib_object *co = &objs[n_objs++];
+            snprintf(co->name, sizeof co->name, "%s", o->name);
+            co->kind = (enum deps_object_kind)o->kind;   /* same order */
+            co->key_size = o->key_size;
+            co->record_size = o->record_size;
+            co->capacity = o->capacity;
+        }
+        ir_nf_free(&nf);
+    }
+    rc = sim_calibrate(&costs, objs, n_objs, log, &err);
+    free(objs);
     if (rc) {
         cmd_error("sim", "calibration failed: %s", err.msg);
         return rc;

@@ -213,8 +213,18 @@ void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_co
 void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c,
                            struct util_json *w);
 
-/* Calibration: times this machine's hash-table lookups and a packet parse,
- * fills c's per-access and base costs (docs/simulator.md says what). */
-int sim_calibrate(struct sim_costs *c, FILE *log, struct util_error *err);
+/* Calibration: times the runtime's state operations, its token locks and a
+ * packet parse on this machine, and fills c's clock, per-access, lock and
+ * base costs (docs/simulator.md says exactly what). objs (may be NULL): the
+ * NF's objects, whose sizes become overrides in c and whose map lookups are
+ * also timed at their real size for the log. Resets the process-wide runtime
+ * (rt_reset) before and after. Returns 0 or a UTIL_EXIT_* code. */
+struct sim_calib_object {
+    char name[DEPS_NAME_MAX];
+    enum deps_object_kind kind;
+    uint32_t key_size, record_size, capacity;
+};
+int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int n_objs,
+                  FILE *log, struct util_error *err);
 
 #endif /* RSSKEY_SIM_H */
