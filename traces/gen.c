@@ -18,6 +18,7 @@
 
 #define START_NS 1704067200000000000ull         /* 2024-01-01T00:00:00Z */
 #define MAX_FRAME 65535u
+#define HEADER_AREA 80u         /* bytes of g->frame that headers may occupy */
 
 struct rng {
     uint64_t s[4];
@@ -384,7 +385,9 @@ static void build_frame(struct trace_gen *g, struct flow_slot *f, bool reply, ui
     uint32_t ip_len = frame_len - 14;
     uint32_t ip_hdr = f->version == 4 ? 20 : 40;
     uint32_t l4_len = ip_len - ip_hdr;
-    memset(ip, 0, frame_len - 14);
+    /* Headers end by byte 74; beyond HEADER_AREA the buffer is never written,
+     * so it stays zero from calloc and only the header area needs clearing. */
+    memset(ip, 0, (frame_len < HEADER_AREA ? frame_len : HEADER_AREA) - 14);
     uint32_t pseudo = 0;
     if (f->version == 4) {
         ip[0] = 0x45;

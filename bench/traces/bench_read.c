@@ -5,7 +5,7 @@
  *      fixed frame 10M times (pure write cost);
  *   2. read: a raw libpcap loop (pcap_next_ex only) vs trace_next (with
  *      parsing), trace_source_next (LAN policy) and trace_next + stats, over
- *      the same file (the shared real-mix-104k.pcap read 10 times, or the
+ *      the same file (the shared real-mix-104k.pcap read 5 times, or the
  *      generated trace when it is absent);
  *   3. memory: peak RSS of a child reading 1M vs 10M packets of that trace
  *      (raw libpcap, trace_next, trace_next + stats): flat means the 10M/1M
@@ -212,7 +212,7 @@ int main(void)
     snprintf(big, sizeof big, "/tmp/rsskey-bench-10m-%d.pcap", (int)getpid());
     bench_generate(big);
     if (access(SHARED_TRACE, R_OK) == 0) {
-        bench_read_speed(SHARED_TRACE, 10);
+        bench_read_speed(SHARED_TRACE, 5);
     } else {
         printf("(%s absent: reading the generated trace instead)\n",
                SHARED_TRACE);
