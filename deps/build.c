@@ -407,7 +407,7 @@ static void resolve_into(struct builder *b, int i, struct rkey *out)
     }
     out->cls = KEY_PARTS;
     int my_group = group_of_access(b, i);
-    bool fresh = false, inherited = false;
+    bool fresh = false;
     for (int k = 0; k < a->key.count && k < IR_KEY_MAX_PARTS; k++) {
         const struct ir_key_part *part = &a->key.parts[k];
         struct rpart rp;
@@ -433,7 +433,6 @@ static void resolve_into(struct builder *b, int i, struct rkey *out)
                 for (int j = 0; j < up->count; j++)
                     push_part(out, &up->parts[j]);
                 out->keyspace = up->keyspace;
-                inherited = true;
                 continue;
             }
             if (up && up->cls == KEY_FREE) {
@@ -448,7 +447,6 @@ static void resolve_into(struct builder *b, int i, struct rkey *out)
         out->cls = fresh ? KEY_FREE : KEY_WHOLE;
     else if (fresh)
         out->keyspace = a->object;
-    (void)inherited;
 }
 
 static const struct rkey *resolve(struct builder *b, int i)
