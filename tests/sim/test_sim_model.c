@@ -115,6 +115,22 @@ static void test_costs_file(void **state)
     unlink(path);
 }
 
+/* sim/costs/default.conf is the built-in defaults, parameter for parameter. */
+static void test_default_conf_matches(void **state)
+{
+    (void)state;
+    struct sim_costs file, built;
+    struct util_error err;
+    sim_costs_default(&built);
+    memset(&file, 0xa5, sizeof file);   /* every field must come from the file */
+    file.n_overrides = 0;
+    assert_int_equal(sim_costs_read(DEFAULT_CONF, &file, &err), 0);
+    char *a = sim_costs_format(&file, NULL), *b = sim_costs_format(&built, NULL);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
 static void run_ok(const struct rss_plan *p, const struct sim_costs *c,
                    const struct sim_options *o, struct trace_packet *pk, uint64_t n,
                    struct sim_result *r)
@@ -432,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_hash_golden),
         cmocka_unit_test(test_cache_lru),
         cmocka_unit_test(test_costs_file),
+        cmocka_unit_test(test_default_conf_matches),
         cmocka_unit_test(test_rss_counts),
         cmocka_unit_test(test_coherence_shared_vs_sharded),
         cmocka_unit_test(test_ring_drops),

@@ -1,0 +1,215 @@
+/*
+ * test_sim_cli.c - `rsskey sim` end to end: a plan.json written here (the
+ * 82599 key, 4 cores, a firewall-like flow table), a generated two-port
+ * trace, and the command's exit codes, JSON and options.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sim/sim.h"
+
+static char dir[] = "/tmp/rsskey-sim-cli-XXXXXX";
+static char plan_path[256], trace_path[256], out_path[256];
+
+#define PACKETS 20000
+
+static void write_plan(void)
+{
+    FILE *f = fopen(plan_path, "w");
+    assert_non_null(f);
+    fputs("{\n  \"schema\": \"rsskey-plan/1\",\n  \"nic\": \"test\",\n  \"cores\": 4,\n"
+          "  \"ports\": [\n", f);
+    for (int p = 0; p < 2; p++) {
+        fprintf(f, "    {\"port\": %d, \"rss_key\": \"6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae"
+                "7b30b477cb2da38030f20c6a42b73bbeac01fa\", \"rss_hf\": [\"RTE_ETH_RSS_IPV4\", "
+                "\"RTE_ETH_RSS_NONFRAG_IPV4_TCP\", \"RTE_ETH_RSS_NONFRAG_IPV4_UDP\"], \"rss_hf_value\": 52, "
+                "\"reta_size\": 128, \"reta\": [", p);
+        for (int i = 0; i < 128; i++)
+            fprintf(f, "%d%s", i % 4, i < 127 ? ", " : "");
+        fprintf(f, "]}%s\n", p ? "" : ",");
+    }
+    fputs("  ],\n  \"nf\": \"test-fw\",\n  \"input_ports\": 2,\n  \"objects\": [\n"
+          "    {\"name\": \"flows\", \"kind\": \"map\", \"group\": 0, \"decision\": \"sharded\","
+          " \"reason\": \"test\", \"ports\": {\"0\": [\"ipv4.src\", \"ipv4.dst\"]}}\n  ],\n"
+          "  \"accesses\": [\n"
+          "    {\"object\": \"flows\", \"op\": \"read\", \"port\": 0, \"key\": [\"ipv4.src\", "
+          "\"ipv4.dst\", \"l4.sport\", \"l4.dport\"], \"file\": \"fw.c\", \"line\": 10},\n"
+          "    {\"object\": \"flows\", \"op\": \"write\", \"port\": 0, \"key\": [\"ipv4.src\", "
+          "\"ipv4.dst\", \"l4.sport\", \"l4.dport\"], \"file\": \"fw.c\", \"line\": 11},\n"
+          "    {\"object\": \"flows\", \"op\": \"read\", \"port\": 1, \"key\": [\"ipv4.dst\", "
+          "\"ipv4.src\", \"l4.dport\", \"l4.sport\"], \"file\": \"fw.c\", \"line\": 20}\n"
+          "  ],\n  \"warnings\": []\n}\n", f);
+    fclose(f);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(plan_path, sizeof plan_path, "%s/plan.json", dir);
+    snprintf(trace_path, sizeof trace_path, "%s/t.pcap", dir);
+    snprintf(out_path, sizeof out_path, "%s/out.txt", dir);
+    struct trace_gen_options g;
+    trace_gen_defaults(&g);
+    g.seed = 3;
+    g.flows = 2000;
+    g.packets = PACKETS;
+    g.two_port = true;
+    struct util_error err;
+    if (trace_gen_check(&g, &err) || trace_gen_write(&g, trace_path, NULL, &err))
+        return -1;
+    write_plan();
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    unlink(plan_path);
+    unlink(trace_path);
+    unlink(out_path);
+    char err_path[300];
+    snprintf(err_path, sizeof err_path, "%s.err", out_path);
+    unlink(err_path);
+    rmdir(dir);
+    return 0;
+}
+
+/* Runs `rsskey sim ARGS` with stdout to out_path; returns the exit code. */
+static int run(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s sim %s >%s 2>%s.err", RSSKEY, args, out_path, out_path);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static struct util_jvalue *output_json(void)
+{
+    size_t len;
+    struct util_error err;
+    char *text = util_read_file(out_path, &len, &err);
+    assert_non_null(text);
+    struct util_jvalue *v = util_json_parse(text, len, out_path, &err);
+    if (!v)
+        fail_msg("not JSON: %s\n%s", err.msg, text);
+    free(text);
+    return v;
+}
+
+static double num(const struct util_jvalue *o, const char *key)
+{
+    const struct util_jvalue *v = util_jobject_get(o, key);
+    assert_non_null(v);
+    assert_int_equal(v->type, UTIL_JNUMBER);
+    return v->number;
+}
+
+static void test_usage_and_errors(void **state)
+{
+    (void)state;
+    assert_int_equal(run("--help"), 0);
+    assert_int_equal(run(trace_path), UTIL_EXIT_USAGE);             /* no --plan */
+    char args[1024];
+    snprintf(args, sizeof args, "--plan %s", plan_path);
+    assert_int_equal(run(args), UTIL_EXIT_USAGE);                   /* no trace */
+    snprintf(args, sizeof args, "--plan %s --pps 1e6 --gbps 3 %s", plan_path, trace_path);
+    assert_int_equal(run(args), UTIL_EXIT_USAGE);                   /* two paces */
+    snprintf(args, sizeof args, "--plan %s %s", trace_path, trace_path);
+    assert_int_equal(run(args), UTIL_EXIT_INPUT);                   /* not a plan */
+    snprintf(args, sizeof args, "--plan %s --costs %s %s", plan_path, plan_path, trace_path);
+    assert_int_equal(run(args), UTIL_EXIT_INPUT);                   /* not a costs file */
+    /* Port 1 packets with a plan of two ports work; port 5 does not exist. */
+    snprintf(args, sizeof args, "--plan %s --port 5=%s", plan_path, trace_path);
+    assert_int_equal(run(args), UTIL_EXIT_INPUT);
+}
+
+static void test_json_run(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --pps 2e6 --json %s", plan_path,
+             trace_path);
+    assert_int_equal(run(args), 0);
+    struct util_jvalue *v = output_json();
+    const struct util_jvalue *cores = util_jobject_get(v, "cores");
+    assert_non_null(cores);
+    assert_int_equal(cores->count, 4);
+    double sum = 0, drops = 0;
+    for (size_t i = 0; i < cores->count; i++) {
+        assert_int_equal((int)num(&cores->items[i], "core"), (int)i);
+        sum += num(&cores->items[i], "packets");
+        drops += num(&cores->items[i], "drops");
+        assert_true(num(&cores->items[i], "cycles_per_packet") > 0);
+        assert_non_null(util_jobject_get(&cores->items[i], "cycles_breakdown"));
+    }
+    const struct util_jvalue *totals = util_jobject_get(v, "totals");
+    assert_non_null(totals);
+    assert_true(num(totals, "offered") == PACKETS);
+    assert_true(sum + drops == PACKETS);
+    assert_true(num(totals, "mpps") > 0);
+    util_jvalue_free(v);
+
+    /* RSS only: the same per-core split of offered packets. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --rss-only --json %s", plan_path,
+             trace_path);
+    assert_int_equal(run(args), 0);
+    v = output_json();
+    cores = util_jobject_get(v, "cores");
+    double rss_sum = 0;
+    for (size_t i = 0; i < cores->count; i++)
+        rss_sum += num(&cores->items[i], "packets");
+    assert_true(rss_sum == PACKETS);
+    util_jvalue_free(v);
+}
+
+static void test_mlffr_and_scaling(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --cores 2 --scaling --json %s",
+             plan_path, trace_path);
+    assert_int_equal(run(args), 0);
+    struct util_jvalue *v = output_json();
+    const struct util_jvalue *m = util_jobject_get(v, "mlffr");
+    assert_non_null(m);
+    assert_true(num(m, "mlffr_mpps") > 0);
+    const struct util_jvalue *sc = util_jobject_get(v, "scaling");
+    assert_non_null(sc);
+    assert_int_equal(sc->count, 2);
+    assert_true(num(&sc->items[1], "mlffr_mpps") > num(&sc->items[0], "mlffr_mpps"));
+    util_jvalue_free(v);
+    /* Human output fits 100 columns. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --scaling %s", plan_path,
+             trace_path);
+    assert_int_equal(run(args), 0);
+    FILE *f = fopen(out_path, "r");
+    char line[1024];
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        if (strlen(line) > 101)
+            fail_msg("line wider than 100 columns: %s", line);
+    }
+    fclose(f);
+    assert_true(lines > 10);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_usage_and_errors),
+        cmocka_unit_test(test_json_run),
+        cmocka_unit_test(test_mlffr_and_scaling),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
