@@ -98,6 +98,27 @@ static int load_analysis(const char *bitcode, const char *plan_in, int ports,
     return rc;
 }
 
+/* Prints prefix + text, wrapped at 96 columns with a hanging indent. */
+static void print_wrapped(const char *prefix, const char *text)
+{
+    int indent = (int)strlen(prefix), col = printf("%s", prefix);
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        int w = (int)strcspn(p, " ");
+        if (w == 0)
+            break;
+        if (col > indent && col + 1 + w > 96)
+            col = printf("\n%*s", indent + 2, "") - 1;
+        else if (col > indent)
+            col += printf(" ");
+        col += printf("%.*s", w, p);
+        p += w;
+    }
+    printf("\n");
+}
+
 static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic,
                           const char *output)
 {
@@ -138,16 +159,20 @@ static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic
     }
     for (int o = 0; o < plan->deps.n_objects; o++) {
         const struct deps_object *obj = &plan->deps.objects[o];
-        printf("  object %-16s %s", obj->name, deps_decision_name(obj->decision));
+        int col = printf("  object %-16s %s", obj->name, deps_decision_name(obj->decision));
         for (int p = 0; p < plan->n_ports; p++) {
             if (obj->ports[p].count == 0 || obj->decision != DEPS_SHARDED)
                 continue;
-            printf("  port %d:", p);
-            for (int i = 0; i < obj->ports[p].count; i++) {
+            char key[256];
+            int used = snprintf(key, sizeof key, "  port %d:", p);
+            for (int i = 0; i < obj->ports[p].count && used < (int)sizeof key; i++) {
                 char name[48];
-                printf("%s%s", i ? "," : " ",
-                       ir_field_format(obj->ports[p].fields[i], name, sizeof name));
+                used += snprintf(key + used, sizeof key - (size_t)used, "%s%s", i ? "," : " ",
+                                 ir_field_format(obj->ports[p].fields[i], name, sizeof name));
             }
+            if (col + used > 96)
+                col = printf("\n%27s", "") - 1;
+            col += printf("%s", key);
         }
         printf("\n");
     }
@@ -160,7 +185,7 @@ static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic
     else
         printf("  RETA round-robin over %d cores, one table for every port\n", plan->cores);
     for (int i = 0; i < plan->deps.n_warnings; i++)
-        printf("  warning: %s\n", plan->deps.warnings[i]);
+        print_wrapped("  warning: ", plan->deps.warnings[i]);
     if (output && strcmp(output, "-") != 0)
         printf("wrote %s\n", output);
 }

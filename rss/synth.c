@@ -668,6 +668,9 @@ void rss_deps_warn(struct deps_plan *plan, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    for (int i = 0; i < plan->n_warnings; i++)
+        if (strcmp(plan->warnings[i], buf) == 0)
+            return;             /* e.g. re-synthesising from a plan.json */
     char **w = realloc(plan->warnings, (size_t)(plan->n_warnings + 1) * sizeof *w);
     if (!w)
         return;
