@@ -23,13 +23,14 @@ struct trace_reader {
 
 struct trace_reader *trace_open(const char *path, struct util_error *err)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    struct stat st = {0};
+    bool is_stdin = strcmp(path, "-") == 0;     /* libpcap reads "-" as stdin */
+    if (!is_stdin && stat(path, &st) != 0) {
         util_error_set(err, "cannot open trace '%s': %s; check the path", path,
                        strerror(errno));
         return NULL;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (!is_stdin && S_ISDIR(st.st_mode)) {
         util_error_set(err, "trace '%s' is a directory; give a pcap or pcapng file", path);
         return NULL;
     }
@@ -65,7 +66,7 @@ struct trace_reader *trace_open(const char *path, struct util_error *err)
     r->pcap = p;
     r->path = copy;
     r->linktype = linktype;
-    r->file_size = (uint64_t)st.st_size;
+    r->file_size = is_stdin ? 0 : (uint64_t)st.st_size;
     return r;
 }
 
@@ -113,6 +114,8 @@ uint64_t trace_file_size(const struct trace_reader *r)
 
 uint64_t trace_file_offset(const struct trace_reader *r)
 {
+    if (r->file_size == 0)
+        return 0;                               /* stdin: not seekable */
     FILE *f = pcap_file(r->pcap);
     long off = f ? ftell(f) : -1;
     return off < 0 ? 0 : (uint64_t)off;

@@ -48,7 +48,8 @@ struct trace_packet {
 
 struct trace_reader;
 
-/* Opens a pcap or pcapng file. Returns NULL and fills err on failure. */
+/* Opens a pcap or pcapng file ("-" reads stdin). Returns NULL and fills err
+ * on failure. */
 struct trace_reader *trace_open(const char *path, struct util_error *err);
 /* Reads the next packet: 1 = got one, 0 = end of trace, -1 = error (err set). */
 int trace_next(struct trace_reader *r, struct trace_packet *pkt, struct util_error *err);
