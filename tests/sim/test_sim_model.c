@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "sim/sim_internal.h"
 #include "sim_fixture.h"
 
 static const int KEY_5TUPLE[] = {IR_FIELD_IPV4_SRC, IR_FIELD_IPV4_DST, IR_FIELD_L4_SPORT,
@@ -72,6 +73,67 @@ static void test_cache_lru(void **state)
     assert_true(sim_cache_access(c, 1));
     sim_cache_free(c);
     assert_null(sim_cache_new(3 * 64 * 2, 2));      /* 3 sets: not a power of two */
+}
+
+/* A reference LRU (move-to-front lists) against sim_cache's SIMD and scalar
+ * paths, on 2-, 8- and 16-way caches with invalidations mixed in. */
+static void test_cache_vs_reference(void **state)
+{
+    (void)state;
+    static const uint32_t ways_list[] = {2, 4, 8, 16};
+    for (size_t wi = 0; wi < sizeof ways_list / sizeof ways_list[0]; wi++) {
+        uint32_t ways = ways_list[wi], sets = 16;
+        struct sim_cache *c = sim_cache_new((uint64_t)sets * ways * 64, ways);
+        assert_non_null(c);
+        uint64_t *ref = calloc((size_t)sets * ways, sizeof *ref);  /* MRU first; 0 empty */
+        uint64_t s = 12345 + ways;
+        for (int i = 0; i < 200000; i++) {
+            uint64_t line = 1 + fixture_rand(&s) % (sets * ways * 3);
+            uint64_t *set = ref + (line % sets) * ways;
+            if (fixture_rand(&s) % 16 == 0) {              /* invalidate */
+                bool had = false;
+                for (uint32_t w = 0; w < ways; w++)
+                    if (set[w] == line) {
+                        memmove(set + w, set + w + 1, (ways - w - 1) * sizeof *set);
+                        set[ways - 1] = 0;
+                        had = true;
+                        break;
+                    }
+                assert_int_equal(sim_cache_invalidate(c, line), had);
+                continue;
+            }
+            uint32_t pos = ways;
+            for (uint32_t w = 0; w < ways; w++)
+                if (set[w] == line)
+                    pos = w;
+            bool hit = pos < ways;
+            if (!hit)
+                pos = ways - 1;                             /* LRU (or an empty way) */
+            memmove(set + 1, set, pos * sizeof *set);
+            set[0] = line;
+            assert_int_equal(sim_cache_access(c, line), hit);
+        }
+        free(ref);
+        sim_cache_free(c);
+    }
+}
+
+static void test_calibrate(void **state)
+{
+    (void)state;
+    struct sim_costs c;
+    sim_costs_default(&c);
+    struct sim_calib_object objs[1] = {{"flows", DEPS_KIND_MAP, 16, 0, 4096}};
+    struct util_error err;
+    assert_int_equal(sim_calibrate(&c, objs, 1, NULL, &err), 0);
+    assert_true(c.ghz > 0.3 && c.ghz < 10);
+    assert_true(c.read_cycles > 0 && c.write_cycles > 0 && c.alloc_cycles > 0);
+    assert_true(c.lock_read_cycles > 0 && c.lock_write_cycles > 0);
+    assert_true(c.base_cycles > 80);
+    assert_int_equal(c.n_overrides, 1);
+    assert_string_equal(c.overrides[0].name, "flows");
+    assert_int_equal(c.overrides[0].capacity, 4096);
+    assert_int_equal(c.overrides[0].entry_bytes, 32);
 }
 
 static void test_costs_file(void **state)
@@ -447,6 +509,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_golden),
         cmocka_unit_test(test_cache_lru),
+        cmocka_unit_test(test_cache_vs_reference),
+        cmocka_unit_test(test_calibrate),
         cmocka_unit_test(test_costs_file),
         cmocka_unit_test(test_default_conf_matches),
         cmocka_unit_test(test_rss_counts),
