@@ -4,6 +4,7 @@
  * that doubles at half load. Memory is per flow, never per packet.
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,7 +183,7 @@ int trace_stats_flow_percentiles(const struct trace_stats *s, const double *pct,
     qsort(sizes, m, sizeof *sizes, compare_u64);
     for (size_t i = 0; i < n; i++) {
         double p = pct[i] < 0 ? 0 : pct[i] > 100 ? 100 : pct[i];
-        size_t rank = (size_t)(p / 100.0 * (double)m + 0.999999);   /* nearest rank */
+        size_t rank = (size_t)ceil(p / 100.0 * (double)m - 1e-9);   /* nearest rank */
         out[i] = sizes[rank == 0 ? 0 : rank - 1];
     }
     free(sizes);
