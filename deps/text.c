@@ -94,6 +94,22 @@ char *deps_plan_format_text(const struct deps_plan *plan, const struct ir_nf *nf
             counts[DEPS_SHARED]);
     if (plan->n_objects == 0)
         fprintf(f, "\nNo per-packet state: nothing to shard, any RSS key will do.\n");
+    /* What RSS must hash per port: the shortest sharded key seen there (the
+     * NF-wide check made every sharded object's key agree with it). */
+    for (int p = 0; p < plan->n_ports && p < DEPS_MAX_PORTS && counts[DEPS_SHARDED] > 0; p++) {
+        const struct deps_key *shortest = NULL;
+        for (int o = 0; o < plan->n_objects; o++) {
+            const struct deps_object *obj = &plan->objects[o];
+            if (obj->decision == DEPS_SHARDED && obj->ports[p].count > 0 &&
+                (!shortest || obj->ports[p].count < shortest->count))
+                shortest = &obj->ports[p];
+        }
+        if (shortest)
+            key_text(shortest, key, sizeof key);
+        snprintf(line, sizeof line, "RSS on port %d: %s", p,
+                 shortest ? key : "any fields (no sharded state is keyed on this port)");
+        put_wrapped(f, line, 2, width);
+    }
 
     for (int o = 0; o < plan->n_objects; o++) {
         const struct deps_object *obj = &plan->objects[o];
