@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# cli_test.sh RSSKEY BITCODE_DIR TRACE: the command line's promises.
+set -uo pipefail
+rsskey=$1 bcdir=$2 trace=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0 checks=0
+check() {   # check NAME CONDITION...
+    local name=$1; shift
+    checks=$((checks + 1))
+    if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+run() {     # run EXPECTED_EXIT OUTFILE ARGS...: runs rsskey, true when the exit matches
+    local want=$1 out=$2; shift 2
+    "$rsskey" "$@" > "$out" 2>&1
+    local got=$?
+    [ "$got" = "$want" ] || { echo "  'rsskey $*' exited $got, expected $want"; sed 's/^/  | /' "$out" | head -5; return 1; }
+}
+contains() { grep -q -- "$2" "$1" || { echo "  '$2' not in:"; sed 's/^/  | /' "$1" | head -5; return 1; }; }
+
+# Help and usage.
+check "rsskey --help lists commands" run 0 "$work/h" --help
+commands=$(sed -n '/^Commands:/,/^$/p' "$work/h" | awk 'NF > 1 {print $1}' | grep -v Commands)
+check "at least analyze, synth, nics, trace, sim listed" \
+    test "$(echo "$commands" | grep -c -E '^(analyze|synth|nics|trace|sim)$')" = 5
+for c in $commands; do
+    check "rsskey $c --help" run 0 "$work/h.$c" "$c" --help
+    check "rsskey $c --help shows usage" contains "$work/h.$c" "usage: rsskey $c"
+    check "rsskey help $c" run 0 "$work/hh.$c" help "$c"
+    check "help lines fit 100 columns" test "$(awk 'length > 100' "$work/h.$c" | wc -l)" = 0
+done
+check "rsskey --version" run 0 "$work/v" --version
+check "version printed" contains "$work/v" "^rsskey [0-9]"
+check "no command: usage error" run 2 "$work/e" 
+check "unknown command: usage error" run 2 "$work/e" frobnicate
+check "unknown command named" contains "$work/e" "'frobnicate' is not a command"
+check "unknown option: usage error" run 2 "$work/e" analyze --frobnicate "$bcdir/fw.O2.bc"
+
+# Bad input: what, where, what to do; exit 3.
+echo "not bitcode at all" > "$work/text.bc"
+check "text file as bitcode" run 3 "$work/e" analyze "$work/text.bc"
+check "  says it is not bitcode and where" contains "$work/e" "not LLVM bitcode.*offset 0"
+check "  says what to do" contains "$work/e" "clang-19"
+head -c 200 "$bcdir/fw.O2.bc" > "$work/truncated.bc"
+check "truncated bitcode" run 3 "$work/e" analyze "$work/truncated.bc"
+check "  names the file" contains "$work/e" "truncated.bc"
+check "missing bitcode" run 4 "$work/e" analyze "$work/missing.bc"
+check "  names the file" contains "$work/e" "missing.bc"
+check "text file as a trace" run 3 "$work/e" trace stats "$work/text.bc"
+check "  says it is not a capture" contains "$work/e" "not a readable pcap"
+echo '{"schema": "rsskey-plan/1", "nic": ' > "$work/broken.json"
+check "broken plan" run 3 "$work/e" sim --plan "$work/broken.json" "$trace"
+check "  gives file:line:column" contains "$work/e" "broken.json:[0-9]*:[0-9]*"
+
+# Outputs are atomic and inputs untouched.
+cp "$bcdir/fw.O2.bc" "$work/fw.bc"
+before=$(sha256sum "$work/fw.bc" "$trace" | awk '{print $1}')
+check "synth writes a plan" run 0 "$work/s" synth "$work/fw.bc" --cores 2 --trace "$trace" \
+    --lan 10.0.0.0/8 -o "$work/plan.json"
+check "  plan has the schema" contains "$work/plan.json" '"schema": "rsskey-plan/1"'
+check "  inputs unchanged" test "$before" = "$(sha256sum "$work/fw.bc" "$trace" | awk '{print $1}')"
+cp "$work/plan.json" "$work/plan.before"
+check "failing synth" run 3 "$work/e" synth "$work/text.bc" -o "$work/plan.json"
+check "  leaves the old plan intact" cmp -s "$work/plan.json" "$work/plan.before"
+check "  leaves no temporary file" test "$(ls "$work" | grep -c tmp)" = 0
+check "unwritable output directory" run 4 "$work/e" synth "$work/fw.bc" -o "$work/no/such/dir/p.json"
+check "  says where" contains "$work/e" "no/such/dir"
+check "analyze --json" run 0 "$work/a.json" analyze --json "$work/fw.bc"
+check "  versioned schema" contains "$work/a.json" '"schema": "rsskey-analysis/'
+check "sim --json" run 0 "$work/sim.json" sim --plan "$work/plan.json" "$trace" --lan 10.0.0.0/8 --json
+check "  per-core array" contains "$work/sim.json" '"cores": \['
+check "trace stats --json" run 0 "$work/t.json" trace stats --json "$trace"
+check "  packet count" contains "$work/t.json" '"packets": 2500'
+check "nics --json" run 0 "$work/n.json" nics --json
+check "  x710 listed" contains "$work/n.json" "x710"
+
+echo "$((checks - failures)) passed, $failures failed"
+[ "$failures" = 0 ]
