@@ -58,8 +58,8 @@ static void write_json(void)
     util_json_array_end(w);
     util_json_object_end(w);
     size_t len;
-    fwrite(util_json_text(w, &len), 1, len, stdout);
-    fputc('\n', stdout);
+    const char *text = util_json_text(w, &len);
+    fwrite(text, 1, len, stdout);
     util_json_free(w);
 }
 

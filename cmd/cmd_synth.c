@@ -335,8 +335,8 @@ int cmd_synth(int argc, char **argv)
         struct util_json *w = util_json_new();
         rss_plan_write_json(&plan, w);
         size_t len;
-        fwrite(util_json_text(w, &len), 1, len, stdout);
-        fputc('\n', stdout);
+        const char *text = util_json_text(w, &len);
+        fwrite(text, 1, len, stdout);
         util_json_free(w);
     } else {
         print_summary(&plan, &o.nic, output);

@@ -132,19 +132,8 @@ int rss_plan_write(const struct rss_plan *plan, const char *path, struct util_er
     }
     rss_plan_write_json(plan, w);
     size_t len;
-    const char *text = util_json_text(w, &len);
-    char *with_newline = malloc(len + 2);
-    int rc = UTIL_EXIT_OK;
-    if (!with_newline) {
-        util_error_set(err, "out of memory writing the plan");
-        rc = UTIL_EXIT_FAILURE;
-    } else {
-        memcpy(with_newline, text, len);
-        with_newline[len] = '\n';
-        if (util_write_file_atomic(path, with_newline, len + 1, err))
-            rc = UTIL_EXIT_IO;
-    }
-    free(with_newline);
+    const char *text = util_json_text(w, &len);     /* ends with a newline */
+    int rc = util_write_file_atomic(path, text, len, err) ? UTIL_EXIT_IO : UTIL_EXIT_OK;
     util_json_free(w);
     return rc;
 }
