@@ -18,6 +18,7 @@ struct util_json {
     size_t len, cap;
     int depth;
     bool first[JSON_MAX_DEPTH];     /* no member written yet at this depth */
+    bool compact[JSON_MAX_DEPTH];   /* items at this depth stay on one line */
     bool after_key;                 /* a key was written; the value follows */
 };
 
@@ -56,9 +57,10 @@ static void before_item(struct util_json *w)
     }
     if (w->depth > 0) {
         if (!w->first[w->depth])
-            put(w, ",", 1);
+            put(w, w->compact[w->depth] ? ", " : ",", w->compact[w->depth] ? 2 : 1);
+        if (!w->compact[w->depth])
+            newline_indent(w);
         w->first[w->depth] = false;
-        newline_indent(w);
     }
 }
 
@@ -75,30 +77,33 @@ void util_json_free(struct util_json *w)
     free(w);
 }
 
-static void open_(struct util_json *w, const char *c)
+static void open_(struct util_json *w, const char *c, bool compact)
 {
     before_item(w);
     puts_(w, c);
     if (w->depth + 1 < JSON_MAX_DEPTH)
         w->depth++;
     w->first[w->depth] = true;
+    w->compact[w->depth] = compact || w->compact[w->depth - 1];
 }
 
 static void close_(struct util_json *w, const char *c)
 {
     bool empty = w->first[w->depth];
+    bool compact = w->compact[w->depth];
     if (w->depth > 0)
         w->depth--;
-    if (!empty)
+    if (!empty && !compact)
         newline_indent(w);
     puts_(w, c);
     if (w->depth == 0)
         put(w, "\n", 1);
 }
 
-void util_json_object_begin(struct util_json *w) { open_(w, "{"); }
+void util_json_object_begin(struct util_json *w) { open_(w, "{", false); }
 void util_json_object_end(struct util_json *w) { close_(w, "}"); }
-void util_json_array_begin(struct util_json *w) { open_(w, "["); }
+void util_json_array_begin(struct util_json *w) { open_(w, "[", false); }
+void util_json_array_begin_compact(struct util_json *w) { open_(w, "[", true); }
 void util_json_array_end(struct util_json *w) { close_(w, "]"); }
 
 static void quoted(struct util_json *w, const char *s)

@@ -57,6 +57,9 @@ void util_json_object_begin(struct util_json *w);
 void util_json_object_end(struct util_json *w);
 void util_json_array_begin(struct util_json *w);
 void util_json_array_end(struct util_json *w);
+/* An array whose items stay on one line ("[0, 1, 2]"): for long lists of
+ * numbers such as a RETA. Close it with util_json_array_end. */
+void util_json_array_begin_compact(struct util_json *w);
 void util_json_key(struct util_json *w, const char *key);   /* inside an object */
 void util_json_string(struct util_json *w, const char *s);
 void util_json_int(struct util_json *w, int64_t v);

@@ -58,6 +58,26 @@ static void test_writer_builds_valid_nested_json(void **state)
     util_json_free(w);
 }
 
+static void test_compact_arrays_stay_on_one_line(void **state)
+{
+    (void)state;
+    struct util_json *w = util_json_new();
+    util_json_object_begin(w);
+    util_json_key(w, "reta");
+    util_json_array_begin_compact(w);
+    for (int i = 0; i < 4; i++)
+        util_json_int(w, i % 2);
+    util_json_array_end(w);
+    util_json_key(w, "after");
+    util_json_array_begin(w);
+    util_json_int(w, 7);
+    util_json_array_end(w);
+    util_json_object_end(w);
+    assert_string_equal(util_json_text(w, NULL),
+                        "{\n  \"reta\": [0, 1, 0, 1],\n  \"after\": [\n    7\n  ]\n}\n");
+    util_json_free(w);
+}
+
 static void test_reader_decodes_unicode_escapes(void **state)
 {
     (void)state;
@@ -127,6 +147,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writer_builds_valid_nested_json),
+        cmocka_unit_test(test_compact_arrays_stay_on_one_line),
         cmocka_unit_test(test_reader_decodes_unicode_escapes),
         cmocka_unit_test(test_reader_reports_line_and_column),
         cmocka_unit_test(test_atomic_write_replaces_whole_file),
