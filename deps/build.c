@@ -1174,8 +1174,27 @@ static void decide_group(struct builder *b, int gi, char *why_sharded, size_t wh
 
 /* ---- The NF-wide check: sharded groups must agree ------------------------- */
 
+/* Which packets a column can say anything about: 1 IPv4, 2 IPv6, 3 both (a
+ * column of L4 ports). An IPv6 packet never hashes IPv4 fields. */
+static int column_family(const struct column *c, int n_ports)
+{
+    for (int p = 0; p < n_ports; p++) {
+        if (!c->has[p])
+            continue;
+        if (c->id[p] == IR_FIELD_IPV4_SRC || c->id[p] == IR_FIELD_IPV4_DST)
+            return 1;
+        if (c->id[p] == IR_FIELD_IPV6_SRC || c->id[p] == IR_FIELD_IPV6_DST)
+            return 2;
+    }
+    return 3;
+}
+
+/* True when both columns speak about the same packets: a common port and a
+ * common IP version. */
 static bool column_overlaps(const struct column *a, const struct column *c, int n_ports)
 {
+    if ((column_family(a, n_ports) & column_family(c, n_ports)) == 0)
+        return false;
     for (int p = 0; p < n_ports; p++)
         if (a->has[p] && c->has[p])
             return true;
@@ -1243,15 +1262,8 @@ static void colset_merge(const struct colset *acc, const struct group *g, int n_
                 colset_add(out, &joined, n_ports);
             }
         }
-        if (!overlaps && g->n_columns > 0) {
-            /* does g touch a's ports at all? */
-            bool touches = false;
-            for (int p = 0; p < n_ports; p++)
-                if (a->has[p] && g->columns[0].has[p])
-                    touches = true;
-            if (!touches)
-                colset_add(out, a, n_ports);
-        }
+        if (!overlaps)      /* g says nothing about a's packets: keep a */
+            colset_add(out, a, n_ports);
     }
     for (int j = 0; j < g->n_columns; j++) {
         bool meets = false;

@@ -572,6 +572,47 @@ static void test_counters(void **state)
     plan_done(plan, f);
 }
 
+static void test_unconstrained_groups_do_not_disturb_keys(void **state)
+{
+    (void)state;
+    /* a partial-sum counter and an allocator used only fresh, beside a keyed table */
+    struct fake_nf *f = fake_new(2);
+    flow_table(f, "flows", 0, KEY(FIVE_TUPLE), 10);
+    int c = obj(f, "packets", IR_OBJ_COUNTER);
+    acc(f, c, IR_API_COUNTER_ADD, 0, NOKEY, 30);
+    int pool = obj(f, "pool", IR_OBJ_ALLOC);
+    acc(f, pool, IR_API_ALLOC_NEW, 1, NOKEY, 31);
+    struct deps_plan *plan = plan_of(f);
+    for (int i = 0; i < plan->n_objects; i++)
+        assert_int_equal(plan->objects[i].decision, DEPS_SHARDED);
+    assert_string_equal(port_key(object_named(plan, "flows_table"), 0),
+                        "ipv4.src,ipv4.dst,l4.sport,l4.dport");
+    assert_int_equal(object_named(plan, "pool")->ports[1].count, 0);
+    assert_false(any_warning(plan, "mixed"));
+    plan_done(plan, f);
+}
+
+static void test_ipv4_and_ipv6_tables_shard_independently(void **state)
+{
+    (void)state;
+    struct fake_nf *f = fake_new(1);
+    flow_table(f, "v4", 0, KEY(F(IR_FIELD_IPV4_SRC)), 10);
+    flow_table(f, "v6", 0, KEY(F(IR_FIELD_IPV6_DST)), 30);
+    struct deps_plan *plan = plan_of(f);
+    assert_int_equal(object_named(plan, "v4_table")->decision, DEPS_SHARDED);
+    assert_string_equal(port_key(object_named(plan, "v4_table"), 0), "ipv4.src");
+    assert_int_equal(object_named(plan, "v6_table")->decision, DEPS_SHARDED);
+    assert_string_equal(port_key(object_named(plan, "v6_table"), 0), "ipv6.dst");
+    plan_done(plan, f);
+    /* but two IPv4 tables on different addresses still conflict */
+    f = fake_new(1);
+    flow_table(f, "a", 0, KEY(F(IR_FIELD_IPV4_SRC)), 10);
+    flow_table(f, "b", 0, KEY(F(IR_FIELD_IPV4_DST)), 30);
+    plan = plan_of(f);
+    assert_int_equal(object_named(plan, "b_table")->decision, DEPS_SHARED);
+    plan_done(plan, f);
+}
+
 static void test_sketch_with_flow_table(void **state)
 {
     (void)state;
@@ -673,6 +714,8 @@ int main(void)
         cmocka_unit_test(test_prefix_keys_shard_by_coarsest_with_warning),
         cmocka_unit_test(test_load_balancer_mixed_plan),
         cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_unconstrained_groups_do_not_disturb_keys),
+        cmocka_unit_test(test_ipv4_and_ipv6_tables_shard_independently),
         cmocka_unit_test(test_sketch_with_flow_table),
         cmocka_unit_test(test_json_text_and_dot),
         cmocka_unit_test(test_bad_input_is_rejected),
