@@ -431,6 +431,7 @@ static int solve(struct build *b, int n_objects, const bool *active, const bool 
     struct z3 *z = calloc(1, sizeof *z);
     Z3_config cfg = Z3_mk_config();
     Z3_set_param_value(cfg, "model", "true");
+    Z3_set_param_value(cfg, "timeout", "60000");   /* ms; "unknown" after that */
     z->ctx = Z3_mk_context(cfg);
     Z3_del_config(cfg);
     z->solver = Z3_mk_solver(z->ctx);
@@ -855,7 +856,8 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
         if (res == 1)
             break;
         if (res < 0) {
-            util_error_set(err, "Z3 could not decide the key constraints (unknown result)");
+            util_error_set(err, "Z3 could not decide the key constraints within 60 s (unknown "
+                           "result); try fewer ports or report the plan");
             rc = UTIL_EXIT_FAILURE;
             break;
         }
@@ -922,6 +924,15 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
     free(core);
     if (rc == UTIL_EXIT_OK) {
         warn_weak_keys(plan, rss_index_bits(nic->reta_size), nic->reta_size);
+        for (int p = 0; p < n_ports; p++) {
+            const uint8_t *k = out->ports[p].key;
+            int i = 0;
+            while (i + 2 < nic->key_len && k[i] == k[i + 2])
+                i++;
+            if (i + 2 >= nic->key_len)
+                rss_deps_warn(plan, "balance: port %d's key repeats every 16 bits, so the hash "
+                              "only depends on the 16-bit fold of the input", p);
+        }
         if (o->trace)
             rc = rss_reta_train_trace(out, o->trace, o->train_fraction, o->reta_seconds, err);
     }
