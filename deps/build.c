@@ -810,6 +810,23 @@ static int link_by_guard(const struct builder *b, int group, int q, struct port_
     return m->count;
 }
 
+/* An access on port q carrying a guard on this group's state, or -1. */
+static int first_guarded_access(const struct builder *b, int group, int q)
+{
+    const struct ir_nf *nf = b->nf;
+    for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
+        int i = b->group_accesses[xi];
+        const struct ir_access *a = &nf->accesses[i];
+        if (a->port != q)
+            continue;
+        for (int k = 0; k < a->n_guards && k < IR_MAX_GUARDS; k++)
+            if (valid_access(nf, a->guards[k].from_access) &&
+                group_of_access(b, a->guards[k].from_access) == group)
+                return i;
+    }
+    return -1;
+}
+
 /* A header write on another port whose value is this group's state, and whose
  * field (or its mirror) port q uses as a key: the NF's own allocated value
  * coming back. Returns the write's index or -1. */
@@ -1006,6 +1023,20 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
             }
         }
         if (kept == 0) {
+            /* Say which guard is missing, or why the one there cannot be used. */
+            char guard_text[320];
+            int ga = first_guarded_access(b, gi, q);
+            if (ga >= 0) {
+                char gloc[160];
+                access_where(b, ga, gloc, sizeof gloc);
+                set_text(guard_text, sizeof guard_text,
+                         "the guard at %s compares only fields RSS cannot hash or that port %d's "
+                         "key does not hold, so it cannot replace the key", gloc, ref);
+            } else {
+                set_text(guard_text, sizeof guard_text,
+                         "no guard on port %d compares a stored value with the packet's fields "
+                         "(e.g. stored remote ip/port == packet source) to shard by instead", q);
+            }
             int key_access = -1;
             int w = find_own_value_key(b, gi, q, &key_access);
             int qa = first_keyed_access(b, gi, q);
@@ -1019,17 +1050,14 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
                 set_text(g->reason, sizeof g->reason,
                          "port %d reaches this state by %s (at %s), a value nf_process itself "
                          "allocated and wrote into %s on port %d (at %s): no RSS hash maps it "
-                         "to the core that allocated it, and no guard on port %d compares a "
-                         "stored value with the packet's fields (e.g. stored remote ip/port "
-                         "== packet source) to shard by instead; shared under the lock",
+                         "to the core that allocated it, and %s; shared under the lock",
                          q, text, loc, field_text(hw->field, f1, sizeof f1), hw->port, loc2,
-                         q);
+                         guard_text);
             } else {
                 set_text(g->reason, sizeof g->reason,
                          "port %d reaches this state by (%s) at %s, which cannot be matched "
-                         "field by field with how port %d reaches it, and no guard on port %d "
-                         "compares a stored value with the packet; shared under the lock",
-                         q, text, loc, ref, q);
+                         "field by field with how port %d reaches it, and %s; shared under the "
+                         "lock", q, text, loc, ref, guard_text);
             }
             return false;
         }

@@ -493,6 +493,25 @@ static void test_nat_without_guard_is_shared(void **state)
     plan_done(plan, f);
 }
 
+static void test_nat_guard_on_unhashable_fields_is_shared(void **state)
+{
+    (void)state;
+    struct fake_nf *f = nat(false);
+    int rd = -1;
+    for (int i = 0; i < f->nf.n_accesses; i++)
+        if (f->accesses[i].api == IR_API_VECTOR_READ && f->accesses[i].port == 1)
+            rd = i;
+    struct ir_guard *g = &f->accesses[rd].guards[f->accesses[rd].n_guards++];
+    g->from_access = rd;
+    g->stored = KEY(S(rd));
+    g->packet = KEY(F(IR_FIELD_IP_PROTO));
+    struct deps_plan *plan = plan_of(f);
+    const struct deps_object *o = object_named(plan, "nat_values");
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "the guard at test.c:102"));
+    plan_done(plan, f);
+}
+
 static void test_prefix_keys_shard_by_coarsest_with_warning(void **state)
 {
     (void)state;
@@ -711,6 +730,7 @@ int main(void)
         cmocka_unit_test(test_every_issue_kind_makes_state_shared),
         cmocka_unit_test(test_nat_guard_shards_by_remote_host),
         cmocka_unit_test(test_nat_without_guard_is_shared),
+        cmocka_unit_test(test_nat_guard_on_unhashable_fields_is_shared),
         cmocka_unit_test(test_prefix_keys_shard_by_coarsest_with_warning),
         cmocka_unit_test(test_load_balancer_mixed_plan),
         cmocka_unit_test(test_counters),
