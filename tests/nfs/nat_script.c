@@ -28,7 +28,8 @@ void nat_script_make(struct nat_script *s, uint32_t seed)
     for (int f = 0; f < NAT_SCRIPT_FLOWS; f++) {
         struct nat_script_flow *flow = &s->flows[f];
         flow->inside = PB_IPV4(10, 0, 0, 1 + step_random(&rnd) % 12);
-        flow->remote = PB_IPV4(198, 51, 100, 1 + step_random(&rnd) % 20);
+        /* Remote hosts from several networks, as on the Internet. */
+        flow->remote = PB_IPV4(198, 51, step_random(&rnd) % 8, 1 + step_random(&rnd) % 20);
         flow->sport = (uint16_t)(1024 + step_random(&rnd) % 16);
         flow->dport = step_random(&rnd) % 2 ? 443 : 53;
         flow->proto = flow->dport == 53 ? NF_PROTO_UDP : NF_PROTO_TCP;
@@ -68,7 +69,7 @@ int nat_script_run(const struct nat_script *s, int cores, harness_frame_core_fn 
             spec = pb_ipv4(f->proto, f->inside, f->remote, f->sport, f->dport);
             port = 0;
         } else {
-            uint32_t from = s->steps[i].spoofed ? f->remote + 100 : f->remote;
+            uint32_t from = s->steps[i].spoofed ? f->remote + 100 : f->remote;   /* .101+ */
             spec = pb_ipv4(f->proto, from, NAT_SCRIPT_EXTERNAL, f->dport, external_port[fi]);
             port = 1;
         }
