@@ -74,5 +74,18 @@ check "  packet count" contains "$work/t.json" '"packets": 2500'
 check "nics --json" run 0 "$work/n.json" nics --json
 check "  x710 listed" contains "$work/n.json" "x710"
 
+# Reports: a design-review Markdown file, re-checked independently.
+check "report" run 0 "$work/r" report "$work/plan.json" --sim "$work/sim.json" -o "$work/report.md"
+check "  title" contains "$work/report.md" "^# rsskey plan review"
+check "  objects with decisions" contains "$work/report.md" "| fw_flow_table | map | .* | \*\*sharded\*\* |"
+check "  re-check passed" contains "$work/report.md" "keeps packets that share state on one core"
+check "  simulation table" contains "$work/report.md" "^| core | packets"
+# Swap the two ports' keys: the firewall's WAN replies no longer meet their flows.
+awk '/"rss_key":/ { n++; if (n == 2) sub(/"rss_key": "[0-9a-f]+"/,
+     "\"rss_key\": \"6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa0102030405060708090a0b0c\"") }
+     { print }' "$work/plan.json" > "$work/tampered.json"
+check "report on a tampered plan fails" run 1 "$work/r" report "$work/tampered.json" -o "$work/bad.md"
+check "  and says so in the report" contains "$work/bad.md" "FAILED"
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]
