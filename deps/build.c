@@ -810,6 +810,31 @@ static int link_by_guard(const struct builder *b, int group, int q, struct port_
     return m->count;
 }
 
+/* True when access i indexes a vector or allocator straight from packet
+ * fields while the entries of that object are handed out by the NF (an
+ * allocator's new index, a map's value): equal packet fields then say
+ * nothing about which entry, or which core, a packet reaches. */
+static bool raw_into_allocated(const struct builder *b, int group, int i)
+{
+    const struct ir_nf *nf = b->nf;
+    const struct ir_access *a = &nf->accesses[i];
+    const struct rkey *key = &b->keys[i];
+    if (!api_indexed(a->api) || key->cls != KEY_PARTS || key->keyspace != a->object)
+        return false;
+    for (int xj = b->group_first[group]; xj < b->group_first[group + 1]; xj++) {
+        int j = b->group_accesses[xj];
+        if (nf->accesses[j].object != a->object)
+            continue;
+        if (nf->accesses[j].api == IR_API_ALLOC_NEW)
+            return true;
+        if (api_indexed(nf->accesses[j].api) &&
+            (b->keys[j].cls == KEY_FREE ||
+             (b->keys[j].cls == KEY_PARTS && b->keys[j].keyspace != a->object)))
+            return true;
+    }
+    return false;
+}
+
 /* An access on port q carrying a guard on this group's state, or -1. */
 static int first_guarded_access(const struct builder *b, int group, int q)
 {
@@ -888,12 +913,19 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
     struct fieldset per_port[DEPS_MAX_PORTS];
     int ref = -1;
 
-    /* 1. Per port: the hashable fields common to every keyed access. */
+    /* 1. Per port: the hashable fields common to every keyed access. An index
+     * taken straight from the packet into entries that were allocated or
+     * handed out by a map (the NAT's WAN side) is not a key: set aside. */
+    int raw_first[DEPS_MAX_PORTS];
+    bool keyed_for_real[DEPS_MAX_PORTS];
+    memset(per_port, 0, sizeof per_port);
+    for (int p = 0; p < DEPS_MAX_PORTS; p++) {
+        raw_first[p] = -1;
+        keyed_for_real[p] = false;
+    }
     for (int p = 0; p < b->n_ports; p++) {
         if (!g->keyed_on[p])
             continue;
-        if (ref < 0)
-            ref = p;
         bool first = true;
         int first_access = -1;
         for (int xi = b->group_first[gi]; xi < b->group_first[gi + 1]; xi++) {
@@ -915,6 +947,12 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
                          text);
                 return false;
             }
+            if (raw_into_allocated(b, gi, i)) {
+                if (raw_first[p] < 0)
+                    raw_first[p] = i;
+                continue;
+            }
+            keyed_for_real[p] = true;
             if (first) {
                 per_port[p] = fs;
                 first = false;
@@ -937,6 +975,36 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
             }
         }
     }
+    for (int p = 0; p < b->n_ports && ref < 0; p++)
+        if (keyed_for_real[p])
+            ref = p;
+    if (ref < 0) {
+        for (int p = 0; p < b->n_ports; p++) {
+            if (raw_first[p] < 0)
+                continue;
+            key_list_text(&b->keys[raw_first[p]], text, sizeof text);
+            access_where(b, raw_first[p], loc, sizeof loc);
+            set_text(g->reason, sizeof g->reason,
+                     "port %d indexes %s by (%s) at %s, but its entries are allocated without "
+                     "a packet key on any port, so nothing says which core holds them; shared "
+                     "under the lock", p, nf->objects[nf->accesses[raw_first[p]].object].name,
+                     text, loc);
+            return false;
+        }
+    }
+
+    if (ref >= 0 && raw_first[ref] >= 0) {
+        key_list_text(&b->keys[raw_first[ref]], text, sizeof text);
+        access_where(b, raw_first[ref], loc, sizeof loc);
+        set_text(g->reason, sizeof g->reason,
+                 "port %d indexes %s by (%s) at %s, straight from the packet, while the same "
+                 "port hands its entries out by key: equal fields do not mean the same entry, "
+                 "so no RSS hash keeps the packets that share one on one core; shared under "
+                 "the lock", ref, nf->objects[nf->accesses[raw_first[ref]].object].name, text,
+                 loc);
+        return false;
+    }
+
     /* 1b. Same key space, same port, fields swapped between positions (a
      * lookup of the reverse flow on the port that inserted it): only a
      * symmetric hash would keep both on one core, so neither field counts. */
@@ -947,7 +1015,8 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
         for (int xi = b->group_first[gi]; xi < b->group_first[gi + 1]; xi++) {
         int i = b->group_accesses[xi];
             const struct rkey *ki = &b->keys[i];
-            if (nf->accesses[i].port != p || group_of_access(b, i) != gi || ki->cls != KEY_PARTS)
+            if (nf->accesses[i].port != p || group_of_access(b, i) != gi ||
+                ki->cls != KEY_PARTS || raw_into_allocated(b, gi, i))
                 continue;
             for (int xj = xi + 1; xj < b->group_first[gi + 1]; xj++) {
                 int j = b->group_accesses[xj];
@@ -997,16 +1066,21 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
         c->prefix = per_port[ref].prefix[k];
     }
 
-    /* 3. Link every other keyed port to the reference port. */
-    for (int q = ref + 1; q < b->n_ports; q++) {
-        if (!g->keyed_on[q])
+    /* 3. Link every other keyed port to the reference port: by equal keys
+     * of one key space, else (or when the port indexes allocated entries
+     * straight from the packet) by a guard. */
+    for (int q = 0; q < b->n_ports; q++) {
+        if (!g->keyed_on[q] || q == ref)
             continue;
         struct port_map m;
         bool by_guard = false, mirrored = false;
+        bool raw = raw_first[q] >= 0;
+        /* the guard's fields must also be in the port's other keys */
+        bool need_in_q = keyed_for_real[q];
         int guard_access = -1;
         link_by_keyspace(b, gi, ref, q, &m);
         int kept = 0;
-        for (int pass = 0; pass < 2 && kept == 0; pass++) {
+        for (int pass = raw ? 1 : 0; pass < 2 && kept == 0; pass++) {
             if (pass == 1) {
                 if (link_by_guard(b, gi, q, &m, &guard_access, &mirrored) == 0)
                     break;
@@ -1017,7 +1091,7 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
                 int at = map_find(&m, g->columns[c].id[ref]);
                 if (at < 0)
                     continue;
-                if (!by_guard && fieldset_find(&per_port[q], m.to[at]) < 0)
+                if ((!by_guard || need_in_q) && fieldset_find(&per_port[q], m.to[at]) < 0)
                     continue;
                 kept++;
             }
@@ -1039,7 +1113,7 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
             }
             int key_access = -1;
             int w = find_own_value_key(b, gi, q, &key_access);
-            int qa = first_keyed_access(b, gi, q);
+            int qa = raw ? raw_first[q] : first_keyed_access(b, gi, q);
             access_where(b, qa, loc, sizeof loc);
             key_list_text(&b->keys[qa], text, sizeof text);
             if (w >= 0) {
@@ -1068,12 +1142,12 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
             if (at < 0)
                 continue;
             int in_q = fieldset_find(&per_port[q], m.to[at]);
-            if (!by_guard && in_q < 0)
+            if ((!by_guard || need_in_q) && in_q < 0)
                 continue;
             col.has[q] = true;
             col.id[q] = m.to[at];
             col.prefix = coarser(col.prefix, m.prefix[at]);
-            if (in_q >= 0 && !by_guard)
+            if (in_q >= 0 && (!by_guard || need_in_q))
                 col.prefix = coarser(col.prefix, per_port[q].prefix[in_q]);
             g->columns[n++] = col;
         }

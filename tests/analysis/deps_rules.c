@@ -493,6 +493,41 @@ static void test_nat_without_guard_is_shared(void **state)
     plan_done(plan, f);
 }
 
+static void test_raw_index_into_allocated_entries_is_not_a_key(void **state)
+{
+    (void)state;
+    /* fw-like, but port 1 also reads the values vector at l4.dport, unguarded */
+    struct fake_nf *f = fake_new(2);
+    struct flow_table t = flow_table(f, "fw", 0, KEY(FIVE_TUPLE), 50);
+    acc(f, t.map, IR_API_MAP_GET, 1, KEY(REVERSE_TUPLE), 71);
+    acc(f, t.values, IR_API_VECTOR_READ, 1, KEY(F(IR_FIELD_L4_DPORT)), 73);
+    struct deps_plan *plan = plan_of(f);
+    const struct deps_object *o = object_named(plan, "fw_values");
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "l4.dport"));
+    assert_non_null(strstr(o->reason, "test.c:73"));
+    plan_done(plan, f);
+
+    /* the same port that allocates by key also indexes by a packet field */
+    f = fake_new(1);
+    t = flow_table(f, "src", 0, KEY(F(IR_FIELD_IPV4_SRC)), 10);
+    acc(f, t.values, IR_API_VECTOR_WRITE, 0, KEY(F(IR_FIELD_IPV4_SRC)), 30);
+    plan = plan_of(f);
+    assert_int_equal(object_named(plan, "src_values")->decision, DEPS_SHARED);
+    assert_non_null(strstr(object_named(plan, "src_values")->reason, "straight from the packet"));
+    plan_done(plan, f);
+
+    /* a vector indexed only by a packet field is an ordinary key */
+    f = fake_new(2);
+    int slots = obj(f, "slots", IR_OBJ_VECTOR);
+    acc(f, slots, IR_API_VECTOR_WRITE, 0, KEY(F(IR_FIELD_L4_DPORT), C(1000)), 10);
+    acc(f, slots, IR_API_VECTOR_READ, 1, KEY(F(IR_FIELD_L4_DPORT), C(1000)), 11);
+    plan = plan_of(f);
+    assert_int_equal(plan->objects[0].decision, DEPS_SHARDED);
+    assert_string_equal(port_key(&plan->objects[0], 1), "l4.dport");
+    plan_done(plan, f);
+}
+
 static void test_nat_guard_on_unhashable_fields_is_shared(void **state)
 {
     (void)state;
@@ -730,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_every_issue_kind_makes_state_shared),
         cmocka_unit_test(test_nat_guard_shards_by_remote_host),
         cmocka_unit_test(test_nat_without_guard_is_shared),
+        cmocka_unit_test(test_raw_index_into_allocated_entries_is_not_a_key),
         cmocka_unit_test(test_nat_guard_on_unhashable_fields_is_shared),
         cmocka_unit_test(test_prefix_keys_shard_by_coarsest_with_warning),
         cmocka_unit_test(test_load_balancer_mixed_plan),
