@@ -630,6 +630,12 @@ static uint64_t access_line(const struct object_rt *ob, int k, uint64_t h)
     return (base + reduce(h, ob->capacity) * ob->entry_bytes) / LINE;
 }
 
+/* The path model's identity of an inserted key (per core when per-core). */
+static uint64_t seen_key(const struct object_rt *ob, int k, uint64_t h)
+{
+    return mix64(h + (ob->per_core ? (uint64_t)k + 1 : 0)) | 1;
+}
+
 static uint64_t flow_key(uint64_t flow, int k)
 {
     return (flow & ~63ull) | 64 | (uint64_t)k;
@@ -648,6 +654,9 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
         if (pk->hash[a] == NO_KEY)
             continue;
         const struct object_rt *ob = &e->objects[p->accesses[a].object];
+        if (p->accesses[a].once_per_key && e->seen.cap)
+            __builtin_prefetch(&e->seen.slots[mix64(seen_key(ob, k, pk->hash[a])) &
+                                              (e->seen.cap - 1)]);
         uint64_t line = access_line(ob, k, pk->hash[a]);
         sim_cache_prefetch(e->core[k].l1, line);
         if (e->core[k].l2)
@@ -717,7 +726,7 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
             continue;
         }
         if (ac->once_per_key &&
-            flow_set_add(&e->seen, mix64(h + (ob->per_core ? (uint64_t)k + 1 : 0)) | 1) == 0) {
+            flow_set_add(&e->seen, seen_key(ob, k, h)) == 0) {
             e->res->path_skipped++;
             continue;           /* the key exists: this packet takes the other path */
         }
