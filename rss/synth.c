@@ -20,8 +20,15 @@
 
 #define KEY_BITS_MAX (RSS_KEY_MAX * 8)
 #define N_VARS (DEPS_MAX_PORTS * KEY_BITS_MAX)
-/* Owners of the per-port spreading requirements: OWNER_QUALITY - port. */
+/* Owners of the per-port spreading requirements: OWNER_QUALITY - qkey, one
+ * per (port, IP version, field), so an unsat core names the field. */
 #define OWNER_QUALITY (-100)
+#define N_QKEYS (DEPS_MAX_PORTS * 64)
+
+static int qkey(int port, int version, enum ir_field_id id)
+{
+    return port * 64 + (version == 6 ? 32 : 0) + (int)id;
+}
 
 static int var_of(int port, int bit)
 {
@@ -217,6 +224,7 @@ struct build {
     int n_ports, m, key_bits;
     uint64_t hf[DEPS_MAX_PORTS];
     struct port_layouts layouts[DEPS_MAX_PORTS];
+    const int8_t *ocap;         /* per object: -1 full spread, 1 "moves the index" */
 };
 
 static void zero_index_window(struct build *b, int port, int input_bit, int owner)
@@ -225,8 +233,8 @@ static void zero_index_window(struct build *b, int port, int input_bit, int owne
         add_cons(&b->sys, var_of(port, input_bit + j), -1, owner);
 }
 
-static void spread_field(struct build *b, int port, const struct rss_input_field *f,
-                         int kept, int owner, int group)
+static void spread_field_capped(struct build *b, int port, const struct rss_input_field *f,
+                                int kept, int owner, int group, int cap)
 {
     struct spread_req r = {0};
     r.port = port;
@@ -235,11 +243,14 @@ static void spread_field(struct build *b, int port, const struct rss_input_field
     r.rows = kept < 16 ? kept : 16;
     r.m = b->m;
     r.d = r.rows < r.m ? r.rows : r.m;
+    if (cap >= 0 && r.d > cap)
+        r.d = cap;
     r.base = f->bit_offset + kept - r.rows + 32 - r.m;
     r.chosen = -1;
     if (r.d > 0)
         add_req(&b->sys, r);
 }
+
 
 /* Constraints of one sharded object on one port: the index depends only on
  * the kept bits of its key fields, and spreads at least one of them (the
@@ -260,7 +271,8 @@ static void object_on_port(struct build *b, int o, int p, const struct deps_key 
         for (int i = 0; i < k->count; i++) {
             const struct rss_input_field *f = layout_field(l, k->fields[i].id);
             if (f)
-                spread_field(b, p, f, rss_field_kept(k->fields[i]), o, o * DEPS_MAX_PORTS + p);
+                spread_field_capped(b, p, f, rss_field_kept(k->fields[i]), o,
+                                    o * DEPS_MAX_PORTS + p, b->ocap[o]);
         }
     }
 }
@@ -315,7 +327,7 @@ static void object_across(struct build *b, int o, int p, const struct deps_key *
 
 /* Chooses every port's rss_hf from the active objects and builds the system. */
 static void build_system(struct build *b, const struct deps_plan *plan, const bool *active,
-                         const bool *port_quality)
+                         const int8_t *qcap)
 {
     memset(&b->sys, 0, sizeof b->sys);
     for (int p = 0; p < b->n_ports; p++) {
@@ -331,12 +343,10 @@ static void build_system(struct build *b, const struct deps_plan *plan, const bo
                 mask |= field_class(k->fields[i].id);
             allowed &= mask;
             int v = key_version(k);
-            versions |= v == 4 ? 1 : v == 6 ? 2 : 3;
+            versions |= v == 6 ? 2 : 1;    /* keys without addresses: IPv4 */
         }
         b->hf[p] = choose_hf(b->nic, constrained, allowed, versions);
         layouts_of(b->hf[p], &b->layouts[p]);
-        if (!port_quality[p])
-            continue;
         /* Every hashed field all the port's objects keep must spread fully
          * (over the bits all of them keep). */
         for (int li = 0; li < b->layouts[p].n; li++)
@@ -360,8 +370,9 @@ static void build_system(struct build *b, const struct deps_plan *plan, const bo
                     if (in_key < kept)
                         kept = in_key;
                 }
-                if (kept > 0)
-                    spread_field(b, p, f, kept, OWNER_QUALITY - p, -1);
+                int key = qkey(p, b->layouts[p].l[li].version, f->id);
+                if (kept > 0 && qcap[key] != 0)
+                    spread_field_capped(b, p, f, kept, OWNER_QUALITY - key, -1, qcap[key]);
             }
     }
     for (int o = 0; o < plan->n_objects; o++) {
@@ -403,7 +414,7 @@ static Z3_ast owner_literal(struct z3 *z, int owner)
 {
     char name[32];
     if (owner <= OWNER_QUALITY)
-        snprintf(name, sizeof name, "port_%d_quality", OWNER_QUALITY - owner);
+        snprintf(name, sizeof name, "spread_requirement_%d", OWNER_QUALITY - owner);
     else
         snprintf(name, sizeof name, "object_%d", owner);
     return z3_named(z, name);
@@ -425,7 +436,7 @@ static void pattern_literal(void *c, int bit, int value)
 
 /* Outcome of one solve: 1 sat (choices recorded in the system), 0 unsat
  * (core_owners filled), -1 unknown. */
-static int solve(struct build *b, int n_objects, const bool *active, const bool *port_quality,
+static int solve(struct build *b, int n_objects, const bool *active,
                  bool *core_owner, bool *core_quality)
 {
     struct z3 *z = calloc(1, sizeof *z);
@@ -494,9 +505,14 @@ static int solve(struct build *b, int n_objects, const bool *active, const bool 
     for (int o = 0; o < n_objects && n_assume < 511; o++)
         if (active[o])
             assumptions[n_assume++] = owner_literal(z, o);
-    for (int p = 0; p < b->n_ports; p++)
-        if (port_quality[p])
-            assumptions[n_assume++] = owner_literal(z, OWNER_QUALITY - p);
+    bool *assumed = calloc(N_QKEYS, sizeof *assumed);
+    for (int i = 0; i < b->sys.n_reqs && n_assume < 511; i++) {
+        int owner = b->sys.reqs[i].owner;
+        if (owner <= OWNER_QUALITY && !assumed[OWNER_QUALITY - owner]) {
+            assumed[OWNER_QUALITY - owner] = true;
+            assumptions[n_assume++] = owner_literal(z, owner);
+        }
+    }
     Z3_lbool res = Z3_solver_check_assumptions(ctx, z->solver, (unsigned)n_assume, assumptions);
     int outcome = -1;
     if (res == Z3_L_TRUE) {
@@ -527,13 +543,14 @@ static int solve(struct build *b, int n_objects, const bool *active, const bool 
             for (int o = 0; o < n_objects; o++)
                 if (active[o] && Z3_is_eq_ast(ctx, lit, owner_literal(z, o)))
                     core_owner[o] = true;
-            for (int p = 0; p < b->n_ports; p++)
-                if (port_quality[p] && Z3_is_eq_ast(ctx, lit, owner_literal(z, OWNER_QUALITY - p)))
-                    core_quality[p] = true;
+            for (int k = 0; k < N_QKEYS; k++)
+                if (assumed[k] && Z3_is_eq_ast(ctx, lit, owner_literal(z, OWNER_QUALITY - k)))
+                    core_quality[k] = true;
         }
         Z3_ast_vector_dec_ref(ctx, core);
     }
     free(sel);
+    free(assumed);
     Z3_solver_dec_ref(ctx, z->solver);
     Z3_del_context(ctx);
     free(z);
@@ -810,13 +827,16 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
     int n_obj = plan->n_objects;
     bool *active = calloc((size_t)n_obj + 1, sizeof *active);
     bool *core = calloc((size_t)n_obj + 1, sizeof *core);
+    int8_t *ocap = malloc((size_t)n_obj + 1);
     struct build *b = calloc(1, sizeof *b);
-    if (!active || !core || !b) {
-        free(active), free(core), free(b);
+    if (!active || !core || !b || !ocap) {
+        free(active), free(core), free(b), free(ocap);
         rss_deps_release(plan);
         util_error_set(err, "out of memory");
         return UTIL_EXIT_FAILURE;
     }
+    memset(ocap, -1, (size_t)n_obj + 1);
+    b->ocap = ocap;
     b->nic = nic;
     b->n_ports = n_ports;
     b->m = rss_index_bits(nic->reta_size);
@@ -841,18 +861,19 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
         }
     }
 
-    bool port_quality[DEPS_MAX_PORTS];
-    for (int p = 0; p < DEPS_MAX_PORTS; p++)
-        port_quality[p] = true;
+    /* Per (port, version, field): -1 full spread required, else the rank the
+     * port requirement was lowered to after conflicts. */
+    int8_t qcap[N_QKEYS];
+    memset(qcap, -1, sizeof qcap);
     int rc = UTIL_EXIT_OK;
     for (;;) {
         out->quality.solver_rounds++;
         free(b->sys.cons);
         free(b->sys.reqs);
-        build_system(b, plan, active, port_quality);
+        build_system(b, plan, active, qcap);
         memset(core, 0, (size_t)n_obj + 1);
-        bool core_quality[DEPS_MAX_PORTS] = {false};
-        int res = solve(b, n_obj, active, port_quality, core, core_quality);
+        bool core_quality[N_QKEYS] = {false};
+        int res = solve(b, n_obj, active, core, core_quality);
         if (res == 1)
             break;
         if (res < 0) {
@@ -861,17 +882,31 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
             rc = UTIL_EXIT_FAILURE;
             break;
         }
-        /* A port's own spreading requirement gives way before any object does. */
-        bool dropped = false;
-        for (int p = 0; p < n_ports; p++)
-            if (core_quality[p]) {
-                port_quality[p] = false;
-                dropped = true;
-                rss_deps_warn(plan, "balance: on port %d not every hashed field can spread "
-                              "fully over the RETA under the objects' constraints; see the "
-                              "quality ranks", p);
+        /* A port's own spreading requirement gives way before any object does:
+         * the fields the core names ask for one rank less (none after many
+         * rounds). */
+        bool lowered = false;
+        for (int k = 0; k < N_QKEYS; k++) {
+            if (!core_quality[k])
+                continue;
+            int d = 0;
+            for (int i = 0; i < b->sys.n_reqs; i++)
+                if (b->sys.reqs[i].owner == OWNER_QUALITY - k && b->sys.reqs[i].d > d)
+                    d = b->sys.reqs[i].d;
+            qcap[k] = (int8_t)(out->quality.solver_rounds > 48 || d < 1 ? 0 : d - 1);
+            lowered = true;
+        }
+        if (lowered)
+            continue;
+        /* Objects only: first ask the core's objects merely to move the index
+         * (rank 1) instead of spreading fully; conflicts that remain are real. */
+        bool relaxed = false;
+        for (int i = 0; i < n_obj; i++)
+            if (core[i] && ocap[i] != 1) {
+                ocap[i] = 1;
+                relaxed = true;
             }
-        if (dropped)
+        if (relaxed)
             continue;
         int victim = -1, n_core = 0;
         char names[512] = "";
@@ -922,8 +957,20 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
     free(b);
     free(active);
     free(core);
+    free(ocap);
     if (rc == UTIL_EXIT_OK) {
         warn_weak_keys(plan, rss_index_bits(nic->reta_size), nic->reta_size);
+        for (int k = 0; k < N_QKEYS; k++) {
+            if (qcap[k] < 0 || k / 64 >= n_ports)
+                continue;
+            struct ir_field f = {(enum ir_field_id)(k % 32), 0};
+            char name[48];
+            rss_deps_warn(plan, "balance: on port %d the other ports' and objects' constraints "
+                          "leave %s (IPv%d) at most rank %d of %d: when only its low bits vary "
+                          "it reaches %u of %u RETA buckets", k / 64,
+                          rss_field_name(f, name, sizeof name), k % 64 >= 32 ? 6 : 4, qcap[k],
+                          rss_index_bits(nic->reta_size), 1u << qcap[k], nic->reta_size);
+        }
         for (int p = 0; p < n_ports; p++) {
             const uint8_t *k = out->ports[p].key;
             int i = 0;

@@ -265,6 +265,44 @@ static void test_conflict_falls_back(void **state)
     deps_plan_free(&p);
 }
 
+/* A key whose two ports' fields cannot correspond (16-bit port vs 32-bit
+ * address) leaves nothing to hash: the object is made shared, with why. A
+ * lone port field stays sharded and spreads fully. */
+static void test_single_object_fallback(void **state)
+{
+    (void)state;
+    struct deps_plan p;
+    memset(&p, 0, sizeof p);
+    p.n_ports = 2;
+    p.n_objects = 1;
+    p.objects = calloc(1, sizeof *p.objects);
+    snprintf(p.objects[0].name, DEPS_NAME_MAX, "mismatch");
+    p.objects[0].decision = DEPS_SHARDED;
+    p.objects[0].ports[0].count = p.objects[0].ports[1].count = 1;
+    p.objects[0].ports[0].fields[0].id = IR_FIELD_L4_SPORT;
+    p.objects[0].ports[1].fields[0].id = IR_FIELD_IPV4_SRC;
+    struct rss_synth_options o;
+    rss_synth_options_init(&o);
+    struct rss_plan out;
+    struct util_error err = {{0}};
+    assert_int_equal(rss_synthesize(&p, &o, &out, &err), 0);
+    assert_int_equal(out.deps.objects[0].decision, DEPS_SHARED);
+    assert_non_null(strstr(out.deps.objects[0].reason, "l4.sport"));
+    rss_plan_free(&out);
+    deps_plan_free(&p);
+
+    assert_int_equal(synth("sport-only", "x710", 4, 1, &out), 0);
+    assert_int_equal(out.deps.objects[0].decision, DEPS_SHARDED);
+    bool found = false;
+    for (int i = 0; i < out.quality.ports[0].n_fields; i++)
+        if (out.quality.ports[0].fields[i].field.id == IR_FIELD_L4_SPORT) {
+            assert_int_equal(out.quality.ports[0].fields[i].rank, 9);
+            found = true;
+        }
+    assert_true(found);
+    rss_plan_free(&out);
+}
+
 /* Zipf over flows: the tuned RETA beats round-robin on the held-back half. */
 static void test_zipf_reta(void **state)
 {
@@ -409,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_every_nf_every_nic),
         cmocka_unit_test(test_hhh_balance_warning),
         cmocka_unit_test(test_conflict_falls_back),
+        cmocka_unit_test(test_single_object_fallback),
         cmocka_unit_test(test_seed_reproducible),
         cmocka_unit_test(test_plan_json_round_trip),
         cmocka_unit_test(test_spread_low_bits),
