@@ -5,9 +5,13 @@
  */
 #include "ir/lift.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define IR_MAX_PORTS 64
 
@@ -88,19 +92,155 @@ static int analyze(const char *path, const struct ir_options *opts, LLVMContextR
     return rc;
 }
 
+static int analyze_here(const char *path, const struct ir_options *opts, struct ir_nf *out,
+                        struct util_error *err)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->path, sizeof out->path, "%s", path);
+    LLVMContextRef ctx = LLVMContextCreate();
+    int rc = analyze(path, opts, ctx, out, err);
+    LLVMContextDispose(ctx);
+    return rc;
+}
+
+/* ---- Running the analysis in a child ---------------------------------------
+ * The child sends: rc, the error message, then (rc == 0) the ir_nf header
+ * and its four arrays. Every struct is plain data, so bytes suffice. */
+
+static bool write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+struct reader {
+    const char *data;
+    size_t len, at;
+};
+
+static bool take(struct reader *r, void *out, size_t len)
+{
+    if (r->len - r->at < len)
+        return false;
+    memcpy(out, r->data + r->at, len);
+    r->at += len;
+    return true;
+}
+
+static bool take_array(struct reader *r, void **out, int count, size_t size)
+{
+    *out = NULL;
+    if (count < 0)
+        return false;
+    if (count == 0)
+        return true;
+    *out = malloc((size_t)count * size);
+    return *out && take(r, *out, (size_t)count * size);
+}
+
+static void child_main(int fd, const char *path, const struct ir_options *opts)
+{
+    /* A crash must end the child, not run a handler the caller installed
+     * (a test framework's longjmp would resume the caller's code here). */
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
+    struct ir_nf nf;
+    struct util_error err;
+    memset(&err, 0, sizeof err);
+    int rc = analyze_here(path, opts, &nf, &err);
+    bool ok = write_all(fd, &rc, sizeof rc) && write_all(fd, err.msg, sizeof err.msg);
+    if (ok && rc == 0)
+        ok = write_all(fd, &nf, sizeof nf) &&
+             write_all(fd, nf.objects, (size_t)nf.n_objects * sizeof *nf.objects) &&
+             write_all(fd, nf.accesses, (size_t)nf.n_accesses * sizeof *nf.accesses) &&
+             write_all(fd, nf.writes, (size_t)nf.n_writes * sizeof *nf.writes) &&
+             write_all(fd, nf.issues, (size_t)nf.n_issues * sizeof *nf.issues);
+    _exit(ok ? 0 : 1);
+}
+
+static int analyze_isolated(const char *path, const struct ir_options *opts, struct ir_nf *out,
+                            struct util_error *err)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return analyze_here(path, opts, out, err);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return analyze_here(path, opts, out, err);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child_main(fds[1], path, opts);
+    }
+    close(fds[1]);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len == cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t n = read(fds[0], buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    struct reader r = {buf, len, 0};
+    int rc = UTIL_EXIT_FAILURE;
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && take(&r, &rc, sizeof rc) &&
+              take(&r, err->msg, sizeof err->msg);
+    if (ok && rc == 0) {
+        struct ir_nf nf;
+        ok = take(&r, &nf, sizeof nf);
+        if (ok) {
+            memcpy(out, &nf, sizeof nf);
+            out->objects = NULL, out->accesses = NULL, out->writes = NULL, out->issues = NULL;
+            ok = take_array(&r, (void **)&out->objects, nf.n_objects, sizeof *out->objects) &&
+                 take_array(&r, (void **)&out->accesses, nf.n_accesses, sizeof *out->accesses) &&
+                 take_array(&r, (void **)&out->writes, nf.n_writes, sizeof *out->writes) &&
+                 take_array(&r, (void **)&out->issues, nf.n_issues, sizeof *out->issues);
+        }
+    }
+    free(buf);
+    if (!ok) {
+        if (WIFSIGNALED(status))
+            util_error_set(err, "%s: corrupt LLVM bitcode: LLVM 19 crashed while reading or "
+                           "transforming it (signal %d). Rebuild the file with "
+                           "`clang-19 -c -emit-llvm -g`", path, WTERMSIG(status));
+        else
+            util_error_set(err, "%s: internal error: the analysis process ended without a "
+                           "result (exit status %d)", path,
+                           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return UTIL_EXIT_INPUT;
+    }
+    return rc;
+}
+
 int ir_analyze_file(const char *bitcode_path, const struct ir_options *opts,
                     struct ir_nf *out, struct util_error *err)
 {
     memset(out, 0, sizeof *out);
-    snprintf(out->path, sizeof out->path, "%s", bitcode_path);
-    LLVMContextRef ctx = LLVMContextCreate();
-    int rc = analyze(bitcode_path, opts, ctx, out, err);
-    LLVMContextDispose(ctx);
+    int rc = opts && opts->in_process ? analyze_here(bitcode_path, opts, out, err)
+                                      : analyze_isolated(bitcode_path, opts, out, err);
     if (rc) {
-        char path[256];
-        memcpy(path, out->path, sizeof path);
         ir_nf_free(out);
-        memcpy(out->path, path, sizeof path);
     }
+    snprintf(out->path, sizeof out->path, "%s", bitcode_path);
     return rc;
 }

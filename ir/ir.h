@@ -175,10 +175,16 @@ struct ir_nf {
 
 struct ir_options {
     int ports;              /* 0 = the NF's nf_config("ports", N) default, else 2 */
+    /* Added by ir/: LLVM's bitcode reader trusts its input and some corrupt
+     * files crash it, so by default the analysis runs in a short-lived child
+     * process that sends the result back (a crash becomes an error). true =
+     * run in this process (debugging). */
+    bool in_process;
 };
 
 /* Loads bitcode, normalises a copy, specialises nf_process per input port and
- * lifts every state access. Returns 0, or a UTIL_EXIT_* code with err set
+ * lifts every state access (in a child process unless opts->in_process; opts
+ * may be NULL). Returns 0, or a UTIL_EXIT_* code with err set
  * (not bitcode, too new for LLVM 19, no nf_process, object created outside
  * nf_init, API misuse, ...). */
 int ir_analyze_file(const char *bitcode_path, const struct ir_options *opts,

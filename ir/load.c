@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <llvm-c/Analysis.h>
 #include <llvm-c/BitReader.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -82,6 +83,16 @@ int lift_load(const char *path, LLVMContextRef ctx, LLVMModuleRef *out, struct u
                        sink.text[0] ? sink.text : "no diagnostic");
         return UTIL_EXIT_INPUT;
     }
+    char *msg2 = NULL;
+    if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg2)) {
+        util_error_set(err, "%s: malformed LLVM bitcode: the LLVM 19 verifier says: %.1500s"
+                       "Rebuild the file with `clang-19 -c -emit-llvm -g`", path,
+                       msg2 ? msg2 : "(no message)");
+        LLVMDisposeMessage(msg2);
+        LLVMDisposeModule(mod);
+        return UTIL_EXIT_INPUT;
+    }
+    LLVMDisposeMessage(msg2);
     *out = mod;
     return 0;
 }

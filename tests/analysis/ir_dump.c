@@ -13,7 +13,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: ir_dump nf.bc [ports]\n");
         return 2;
     }
-    struct ir_options opts = {argc > 2 ? atoi(argv[2]) : 0};
+    struct ir_options opts = {.ports = argc > 2 ? atoi(argv[2]) : 0};
     struct ir_nf nf;
     struct util_error err;
     int rc = ir_analyze_file(argv[1], &opts, &nf, &err);

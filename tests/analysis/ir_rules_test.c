@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef IR_TEST_NFS_DIR
-#error "IR_TEST_NFS_DIR must name the directory of the crafted test bitcode"
+#if !defined(IR_TEST_NFS_DIR) || !defined(IR_TEST_SOURCE_DIR)
+#error "IR_TEST_NFS_DIR (crafted test bitcode) and IR_TEST_SOURCE_DIR must be defined"
 #endif
 
 /* Lifts the crafted NF `name` at -O0 and -O2 and runs check on each. */
@@ -283,7 +283,7 @@ static void test_ports_option(void **state)
     (void)state;
     char path[512];
     snprintf(path, sizeof path, "%s/per_port.O2.bc", IR_TEST_NFS_DIR);
-    struct ir_options opts = {3};
+    struct ir_options opts = {.ports = 3};
     struct ir_nf nf;
     struct util_error err;
     assert_int_equal(ir_analyze_file(path, &opts, &nf, &err), 0);
@@ -337,6 +337,20 @@ static void test_error_truncated(void **state)
     close(fd);
     expect_error(path, UTIL_EXIT_INPUT, "bitcode reader rejected");
     unlink(path);
+}
+
+static void test_error_corrupt_no_crash(void **state)
+{
+    (void)state;
+    /* A fuzzed copy of a test NF that makes LLVM 19's metadata reader crash
+     * (SIGSEGV): the analysis runs in a child, so this is an input error. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/nfs/corrupt_metadata.bc", IR_TEST_SOURCE_DIR);
+    struct ir_nf nf;
+    struct util_error err = {{0}};
+    assert_int_equal(ir_analyze_file(path, NULL, &nf, &err), UTIL_EXIT_INPUT);
+    assert_true(strstr(err.msg, "corrupt LLVM bitcode") || strstr(err.msg, "rejected"));
+    assert_null(nf.accesses);
 }
 
 static void test_error_entry_points(void **state)
@@ -428,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_wrapper_magic),
         cmocka_unit_test(test_error_text_file),
         cmocka_unit_test(test_error_truncated),
+        cmocka_unit_test(test_error_corrupt_no_crash),
         cmocka_unit_test(test_error_entry_points),
         cmocka_unit_test(test_error_api_misuse),
         cmocka_unit_test(test_input_untouched),
