@@ -278,6 +278,53 @@ static void test_loop_key(void **state)
     each_level("loop_key", check_loop_key);
 }
 
+static void check_three_ports(struct ir_nf nf)
+{
+    assert_int_equal(nf.n_ports, 3);
+    ir_test_key_is(&nf, "table", IR_API_MAP_PUT, 0, "ipv4.src,const(0):32");
+    ir_test_key_is(&nf, "table", IR_API_MAP_PUT, 1, "ipv4.dst,const(0):32");
+    /* time_ns >> 30: the time's top 34 bits, then 30 zero bits. */
+    ir_test_key_is(&nf, "table", IR_API_MAP_PUT, 2, "pkt.time:34,const(0):30");
+    assert_int_equal(nf.n_accesses, 3);
+}
+
+static void test_three_ports(void **state)
+{
+    (void)state;
+    each_level("three_ports", check_three_ports);
+}
+
+static void test_json_dump(void **state)
+{
+    (void)state;
+    struct ir_nf nf;
+    ir_test_lift(IR_TEST_NFS_DIR, "state_key", "O2", &nf);
+    struct util_json *w = util_json_new();
+    util_json_object_begin(w);
+    ir_nf_write_json(&nf, w);
+    util_json_object_end(w);
+    size_t len;
+    const char *text = util_json_text(w, &len);
+    struct util_error err;
+    struct util_jvalue *root = util_json_parse(text, len, "ir json", &err);
+    if (!root)
+        fail_msg("%s", err.msg);
+    const struct util_jvalue *acc = util_jobject_get(root, "accesses");
+    assert_non_null(acc);
+    assert_int_equal(acc->count, 4);
+    const struct util_jvalue *read = &acc->items[1];
+    assert_string_equal(util_jobject_get(read, "api")->string, "nf_vector_read");
+    assert_string_equal(util_jobject_get(read, "object")->string, "records");
+    const struct util_jvalue *guards = util_jobject_get(read, "guards");
+    assert_int_equal(guards->count, 1);
+    assert_string_equal(util_jobject_get(&guards->items[0], "packet")->items[0].string,
+                        "ipv4.src");
+    assert_int_equal((int)util_jobject_get(root, "ports")->number, 2);
+    util_jvalue_free(root);
+    util_json_free(w);
+    ir_nf_free(&nf);
+}
+
 static void test_ports_option(void **state)
 {
     (void)state;
@@ -438,6 +485,8 @@ int main(void)
         cmocka_unit_test(test_byte_array_keys),
         cmocka_unit_test(test_untraced_handle),
         cmocka_unit_test(test_loop_key),
+        cmocka_unit_test(test_three_ports),
+        cmocka_unit_test(test_json_dump),
         cmocka_unit_test(test_ports_option),
         cmocka_unit_test(test_wrapper_magic),
         cmocka_unit_test(test_error_text_file),
