@@ -76,6 +76,7 @@ struct builder {
     int n_groups;
     struct rkey *keys;      /* per access */
     int *resolving;         /* per access: 0 new, 1 in progress, 2 done */
+    bool *index_map;        /* per object: a map an allocator's expire cleans */
     int *group_first;       /* group g's accesses are group_accesses[group_first[g] .. */
     int *group_accesses;    /*   group_first[g + 1] - 1], in access order */
     char **warnings;
@@ -428,7 +429,11 @@ static void resolve_into(struct builder *b, int i, struct rkey *out)
                 fresh = true;
                 continue;
             }
-            const struct rkey *up = resolve(b, part->from_access);
+            /* A map's value names one entry per key only in the allocator
+             * pattern (expire cleans the map: map[keys[i]] == i); otherwise
+             * several keys may share a value, and so an entry. */
+            const struct rkey *up = src->api == IR_API_MAP_GET && !b->index_map[src->object]
+                                        ? NULL : resolve(b, part->from_access);
             if (up && up->cls == KEY_PARTS) {
                 for (int j = 0; j < up->count; j++)
                     push_part(out, &up->parts[j]);
@@ -441,6 +446,11 @@ static void resolve_into(struct builder *b, int i, struct rkey *out)
             }
         }
         describe_unhashable(b, part, &rp);
+        if (part->field.id == IR_FIELD_STATE && valid_access(nf, part->from_access) &&
+            nf->accesses[part->from_access].api == IR_API_MAP_GET &&
+            !b->index_map[nf->accesses[part->from_access].object])
+            set_text(rp.what, sizeof rp.what, "a value of %s (not one index per key)",
+                     nf->objects[nf->accesses[part->from_access].object].name);
         push_part(out, &rp);
     }
     if (out->count == 0)
@@ -871,7 +881,7 @@ static int find_own_value_key(const struct builder *b, int group, int q, int *ke
         if (!from_group)
             continue;
         for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
-        int i = b->group_accesses[xi];
+            int i = b->group_accesses[xi];
             const struct rkey *key = &b->keys[i];
             if (nf->accesses[i].port != q || group_of_access(b, i) != group ||
                 key->cls != KEY_PARTS)
@@ -929,7 +939,7 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
         bool first = true;
         int first_access = -1;
         for (int xi = b->group_first[gi]; xi < b->group_first[gi + 1]; xi++) {
-        int i = b->group_accesses[xi];
+            int i = b->group_accesses[xi];
             const struct rkey *key = &b->keys[i];
             if (nf->accesses[i].port != p || group_of_access(b, i) != gi ||
                 key->cls != KEY_PARTS)
@@ -1013,7 +1023,7 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
             continue;
         int before = per_port[p].count, sa = -1, sb = -1;
         for (int xi = b->group_first[gi]; xi < b->group_first[gi + 1]; xi++) {
-        int i = b->group_accesses[xi];
+            int i = b->group_accesses[xi];
             const struct rkey *ki = &b->keys[i];
             if (nf->accesses[i].port != p || group_of_access(b, i) != gi ||
                 ki->cls != KEY_PARTS || raw_into_allocated(b, gi, i))
@@ -1729,6 +1739,17 @@ int deps_plan_build(const struct ir_nf *nf, const struct deps_options *opts,
     out->n_ports = b.n_ports;
     out->n_objects = nf->n_objects;
 
+    b.index_map = calloc(no, sizeof *b.index_map);
+    if (!b.index_map) {
+        util_error_set(err, "out of memory building the plan for %s", nf->path);
+        rc = UTIL_EXIT_FAILURE;
+        goto done;
+    }
+    for (int i = 0; i < nf->n_accesses; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        if (a->api == IR_API_ALLOC_EXPIRE && valid_object(nf, a->related[0]))
+            b.index_map[a->related[0]] = true;
+    }
     build_groups(&b);
     if (!index_group_accesses(&b)) {
         util_error_set(err, "out of memory building the plan for %s", nf->path);
@@ -1766,6 +1787,7 @@ done:
     free(b.groups);
     free(b.keys);
     free(b.resolving);
+    free(b.index_map);
     free(b.group_first);
     free(b.group_accesses);
     free(final_cols);

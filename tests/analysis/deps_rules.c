@@ -374,6 +374,24 @@ static void test_swapped_fields_on_one_port_are_not_a_key(void **state)
     plan_done(plan, f);
 }
 
+static void test_map_value_shared_by_keys_is_not_inherited(void **state)
+{
+    (void)state;
+    /* dport -> counter slot, filled in nf_init (several ports may share a
+     * slot); the slot's counter is written per packet. */
+    struct fake_nf *f = fake_new(1);
+    int slots = obj(f, "slot_of_port", IR_OBJ_MAP);
+    int counts = obj(f, "slot_counts", IR_OBJ_VECTOR);
+    int get = acc(f, slots, IR_API_MAP_GET, 0, KEY(F(IR_FIELD_L4_DPORT)), 10);
+    acc(f, counts, IR_API_VECTOR_READ, 0, KEY(S(get)), 11);
+    acc(f, counts, IR_API_VECTOR_WRITE, 0, KEY(S(get)), 12);
+    struct deps_plan *plan = plan_of(f);
+    const struct deps_object *o = object_named(plan, "slot_counts");
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "not one index per key"));
+    plan_done(plan, f);
+}
+
 static void test_unhashable_keys_are_shared(void **state)
 {
     (void)state;
@@ -761,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_incompatible_keys_make_a_mixed_plan),
         cmocka_unit_test(test_same_port_different_fields_is_shared),
         cmocka_unit_test(test_swapped_fields_on_one_port_are_not_a_key),
+        cmocka_unit_test(test_map_value_shared_by_keys_is_not_inherited),
         cmocka_unit_test(test_unhashable_keys_are_shared),
         cmocka_unit_test(test_every_issue_kind_makes_state_shared),
         cmocka_unit_test(test_nat_guard_shards_by_remote_host),
