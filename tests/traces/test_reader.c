@@ -107,7 +107,7 @@ static void test_micro_and_nano_timestamps(void **state)
     char path[128];
     struct frame frames[2] = {udp4_frame(V4_SRC, 1, 2), udp6_frame(3, 4)};
     uint64_t times[2] = {1700000000123456789ull, 1700000001000000001ull};
-    struct trace_packet p[2];
+    struct trace_packet p[2] = {0};
     struct util_error err;
 
     snprintf(path, sizeof path, "%s/micro.pcap", d.path);
@@ -173,7 +173,7 @@ static void test_pcapng(void **state)
     put_le32(f, 32 + padded);
     fclose(f);
 
-    struct trace_packet p;
+    struct trace_packet p = {0};
     struct util_error err;
     assert_int_equal(read_all(path, &p, 1, &err), 1);
     assert_int_equal(p.time_ns, ts_us * 1000);
@@ -217,7 +217,7 @@ static void test_clear_errors(void **state)
     uint64_t times[2] = {1, 2};
     write_pcap(path, DLT_EN10MB, PCAP_TSTAMP_PRECISION_MICRO, frames, times, 2);
     assert_int_equal(truncate(path, 24 + 16 + frames[0].len + 16 + 10), 0);
-    struct trace_packet p[2];
+    struct trace_packet p[2] = {0};
     assert_int_equal(read_all(path, p, 2, &err), -1);
     assert_non_null(strstr(err.msg, "packet 2"));
     assert_non_null(strstr(err.msg, path));
