@@ -325,6 +325,21 @@ static void test_json_dump(void **state)
     ir_nf_free(&nf);
 }
 
+static void test_other_levels(void **state)
+{
+    (void)state;
+    static const char *const levels[] = {"O1", "O3", "Os"};
+    for (int l = 0; l < 3; l++) {
+        struct ir_nf nf;
+        ir_test_lift(IR_TEST_NFS_DIR, "per_port", levels[l], &nf);
+        check_per_port(nf);
+        ir_nf_free(&nf);
+        ir_test_lift(IR_TEST_NFS_DIR, "state_key", levels[l], &nf);
+        check_state_key_and_guard(nf);
+        ir_nf_free(&nf);
+    }
+}
+
 static void test_ports_option(void **state)
 {
     (void)state;
@@ -487,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_loop_key),
         cmocka_unit_test(test_three_ports),
         cmocka_unit_test(test_json_dump),
+        cmocka_unit_test(test_other_levels),
         cmocka_unit_test(test_ports_option),
         cmocka_unit_test(test_wrapper_magic),
         cmocka_unit_test(test_error_text_file),
