@@ -121,17 +121,17 @@ int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int 
         nf_map_put(map, keys + (size_t)i * key_size, (int32_t)i);
         nf_alloc_new(alloc, 1000, &idx);
     }
-    volatile int32_t sink = 0;
+    volatile uint64_t sink = 0;  /* keeps results alive; unsigned: wraps */
     double get, put, refresh, expire, parse, tok_read, tok_write;
     MEASURE(get, 200000, {
         int32_t v;
         nf_map_get(map, keys + (size_t)(i & (SMALL - 1)) * key_size, &v);
-        sink += v;
+        sink += (uint32_t)v;
     });
     MEASURE(put, 200000, nf_map_put(map, keys + (size_t)(i & (SMALL - 1)) * key_size,
                                      (int32_t)i));
     MEASURE(refresh, 200000, nf_alloc_refresh(alloc, i & (SMALL - 1), 2000 + i));
-    MEASURE(expire, 200000, sink += (int32_t)nf_alloc_expire(alloc, 1, NULL, NULL));
+    MEASURE(expire, 200000, sink += nf_alloc_expire(alloc, 1, NULL, NULL));
     uint8_t frame[64];
     make_frame(frame);
     struct nf_packet pkt = {.data = frame, .len = 64, .port = 0, .time_ns = 0};
@@ -139,8 +139,8 @@ int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int 
         pkt.time_ns = i;
         struct nf_ipv4_hdr *ip = nf_ipv4(&pkt);
         struct nf_l4_ports *l4 = nf_l4(&pkt);
-        sink += (nf_eth(&pkt) != NULL) + (ip ? (int32_t)ip->src : 0) +
-                (l4 ? l4->sport : 0) + nf_l4_proto(&pkt);
+        sink += (uint64_t)(nf_eth(&pkt) != NULL) + (ip ? ip->src : 0u) +
+                (l4 ? l4->sport : 0u) + nf_l4_proto(&pkt);
     });
 
     /* Larger tables at the NF's own sizes, for the log. */
@@ -167,7 +167,7 @@ int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int 
         MEASURE(big, 100000, {
             int32_t v;
             nf_map_get(m, k + (size_t)(rng(&s) % fill) * ob->key_size, &v);
-            sink += v;
+            sink += (uint32_t)v;
         });
         fprintf(log, "  %-24s map of %u entries, %u-byte keys, half full: %.0f cycles per "
                 "random hit (this machine's caches included)\n", ob->name, cap,
