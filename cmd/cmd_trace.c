@@ -3,6 +3,7 @@
  * gen` (write a synthetic capture). Argument parsing and printing only; the
  * work is in traces/.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -259,9 +260,23 @@ static void print_stats_json(const struct trace_stats *s, const struct trace_flo
     for (size_t i = 0; i < n_top; i++) {
         char flow[128];
         trace_flow_format(&top[i].key, flow, sizeof flow);
+        char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+        int af = top[i].key.ip_version == 4 ? AF_INET : AF_INET6;
+        inet_ntop(af, top[i].key.src, src, sizeof src);
+        inet_ntop(af, top[i].key.dst, dst, sizeof dst);
         util_json_object_begin(w);
         util_json_key(w, "flow");
         util_json_string(w, flow);
+        util_json_key(w, "src");
+        util_json_string(w, src);
+        util_json_key(w, "dst");
+        util_json_string(w, dst);
+        util_json_key(w, "sport");
+        util_json_uint(w, ntohs(top[i].key.sport));
+        util_json_key(w, "dport");
+        util_json_uint(w, ntohs(top[i].key.dport));
+        util_json_key(w, "proto");
+        util_json_uint(w, top[i].key.proto);
         util_json_key(w, "packets");
         util_json_uint(w, top[i].packets);
         util_json_key(w, "bytes");
