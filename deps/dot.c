@@ -156,21 +156,27 @@ char *deps_graph_dot(const struct ir_nf *nf, const struct deps_plan *plan)
                 fprintf(f, "  o%d -> o%d [style=dotted, label=\"read whole (alive)\"];\n",
                         a->related[0], a->object);
         }
-        /* Header writes whose value comes from state. */
+        /* Header writes whose value comes from state: one node per rewritten
+         * field and port, one edge per object feeding it. */
         for (int w = 0; w < nf->n_writes; w++) {
             const struct ir_header_write *hw = &nf->writes[w];
-            bool from_state = false;
+            int first = w;      /* the first write of the same field on the same port */
+            for (int v = 0; v < w && first == w; v++)
+                if (nf->writes[v].port == hw->port && nf->writes[v].field.id == hw->field.id &&
+                    nf->writes[v].offset == hw->offset && nf->writes[v].layer == hw->layer)
+                    first = v;
+            bool declared = first != w;
             for (int k = 0; k < hw->value.count && k < IR_KEY_MAX_PARTS; k++) {
                 int from = hw->value.parts[k].from_access;
                 if (hw->value.parts[k].field.id != IR_FIELD_STATE || from < 0 ||
                     from >= nf->n_accesses)
                     continue;
-                if (!from_state)
-                    fprintf(f, "  hw%d [shape=note, label=\"%s (port %d)\"];\n", w,
+                if (!declared)
+                    fprintf(f, "  hw%d [shape=note, label=\"%s (port %d)\"];\n", first,
                             ir_field_format(hw->field, fbuf, sizeof fbuf), hw->port);
-                from_state = true;
+                declared = true;
                 fprintf(f, "  o%d -> hw%d [style=dashed, label=\"rewrites\"];\n",
-                        nf->accesses[from].object, w);
+                        nf->accesses[from].object, first);
             }
         }
     }
