@@ -1357,10 +1357,13 @@ static void colset_add(struct colset *s, const struct column *c, int n_ports)
         s->cols[s->count++] = *c;
 }
 
-/* The NF-wide columns after adding group g to acc. */
-static void colset_merge(const struct colset *acc, const struct group *g, int n_ports,
-                         struct colset *out)
+/* The NF-wide columns after adding group g to acc. Returns how many of acc's
+ * columns did not survive (when none is lost, every group acc covered is
+ * still covered: a joined column keeps its fields and only gains ports). */
+static int colset_merge(const struct colset *acc, const struct group *g, int n_ports,
+                        struct colset *out)
 {
+    int lost = 0;
     out->count = 0;
     for (int i = 0; i < acc->count; i++) {
         const struct column *a = &acc->cols[i];
@@ -1374,8 +1377,13 @@ static void colset_merge(const struct colset *acc, const struct group *g, int n_
                 colset_add(out, &joined, n_ports);
             }
         }
+        bool joined = false;
+        for (int j = 0; j < g->n_columns && !joined; j++)
+            joined = column_agrees(a, &g->columns[j], n_ports);
         if (!overlaps)      /* g says nothing about a's packets: keep a */
             colset_add(out, a, n_ports);
+        else if (!joined)
+            lost++;
     }
     for (int j = 0; j < g->n_columns; j++) {
         bool meets = false;
@@ -1385,6 +1393,7 @@ static void colset_merge(const struct colset *acc, const struct group *g, int n_
         if (!meets)
             colset_add(out, &g->columns[j], n_ports);
     }
+    return lost;
 }
 
 /* The NF-wide column that carries group column c, or -1. */
@@ -1460,9 +1469,9 @@ static void merge_groups(struct builder *b, struct colset *final_cols)
         }
     for (int i = 0; i < n; i++) {
         struct group *g = &b->groups[order[i]];
-        colset_merge(final_cols, g, b->n_ports, trial);
+        int lost = colset_merge(final_cols, g, b->n_ports, trial);
         bool ok = group_covered(trial, g, b->n_ports);
-        for (int k = 0; k < i && ok; k++)
+        for (int k = 0; k < i && ok && lost > 0; k++)
             if (accepted[order[k]] && !group_covered(trial, &b->groups[order[k]], b->n_ports))
                 ok = false;
         if (ok) {
