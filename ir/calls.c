@@ -494,11 +494,6 @@ static int object_of_handle(struct lift *L, LLVMValueRef handle)
     return objs[0];
 }
 
-static int fn_name_len(const char *s)
-{
-    return (int)strlen(s);
-}
-
 /* Registers the state call as an access (or reports why it cannot). */
 static void register_call(struct lift *L, LLVMValueRef call)
 {
@@ -522,9 +517,8 @@ static void register_call(struct lift *L, LLVMValueRef call)
         int obj = objs[i];
         if (nf->objects[obj].kind != ae->kind) {
             struct ir_issue *is = add_issue(L, IR_ISSUE_API_MISUSE, obj, call, "%s", name);
-            snprintf(is->detail, sizeof is->detail, "%.*s is called on \"%s\", which is not an "
-                     "object of that kind", fn_name_len(name) > 64 ? 64 : fn_name_len(name), name,
-                     nf->objects[obj].name);
+            snprintf(is->detail, sizeof is->detail, "%.64s is called on \"%s\", which is not "
+                     "an object of that kind", name, nf->objects[obj].name);
             continue;
         }
         nf->accesses = grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
@@ -978,8 +972,6 @@ static void scan_guard(struct lift *L, LLVMValueRef in)
 
 int lift_port(struct lift *L, struct util_error *err)
 {
-    struct ir_nf *nf = L->nf;
-    int first_access = nf->n_accesses;
     (void)err;
     /* Pass 1: classify calls; number the state accesses. */
     for (int b = 0; b < L->n_blocks; b++)
@@ -1024,6 +1016,5 @@ int lift_port(struct lift *L, struct util_error *err)
             scan_writes(L, in);
             scan_guard(L, in);
         }
-    (void)first_access;
     return 0;
 }

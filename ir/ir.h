@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/util.h"
 
@@ -193,7 +194,6 @@ void ir_nf_free(struct ir_nf *nf);
 const char *ir_api_name(enum ir_api api);
 
 /* Added by ir/ (print.c): names and dumps of a lifted NF. */
-#include <stdio.h>
 const char *ir_object_kind_name(enum ir_object_kind k);
 const char *ir_issue_kind_name(enum ir_issue_kind k);
 /* "ipv4.src", "ipv4.src/24", "l4.dport-1000" (index offset), "L3[8]:8" (other
