@@ -18,6 +18,7 @@
 
 struct sim_hasher {
     uint64_t rss_hf;
+    bool ipv4_l4_fast;          /* no selectors and a key long enough */
     int n_bytes;                /* input bytes the tables cover */
     uint32_t table[MAX_INPUT][256];
 };
@@ -41,6 +42,9 @@ struct sim_hasher *sim_hasher_new(const struct rss_port_config *cfg)
     h->rss_hf = cfg->rss_hf;
     int key_len = cfg->key_len > 0 && cfg->key_len <= RSS_KEY_MAX ? cfg->key_len : 40;
     h->n_bytes = key_len - 4 < MAX_INPUT ? key_len - 4 : MAX_INPUT;
+    h->ipv4_l4_fast = h->n_bytes >= 12 &&
+                      !(cfg->rss_hf & (SIM_RSS_L3_SRC_ONLY | SIM_RSS_L3_DST_ONLY |
+                                       SIM_RSS_L4_SRC_ONLY | SIM_RSS_L4_DST_ONLY));
     for (int i = 0; i < h->n_bytes; i++) {
         uint32_t win[8];
         for (int j = 0; j < 8; j++)
@@ -108,8 +112,23 @@ int sim_rss_input(uint64_t hf, const struct trace_tuple *t, uint8_t *buf)
     return n;
 }
 
+/* The common case without building the input: IPv4 TCP/UDP on the 4-tuple,
+ * no field selectors. */
+static uint32_t hash_ipv4_l4(const struct sim_hasher *h, const struct trace_tuple *t)
+{
+    const uint8_t *sp = (const uint8_t *)&t->sport, *dp = (const uint8_t *)&t->dport;
+    return h->table[0][t->src[0]] ^ h->table[1][t->src[1]] ^ h->table[2][t->src[2]] ^
+           h->table[3][t->src[3]] ^ h->table[4][t->dst[0]] ^ h->table[5][t->dst[1]] ^
+           h->table[6][t->dst[2]] ^ h->table[7][t->dst[3]] ^ h->table[8][sp[0]] ^
+           h->table[9][sp[1]] ^ h->table[10][dp[0]] ^ h->table[11][dp[1]];
+}
+
 uint32_t sim_hasher_hash(const struct sim_hasher *h, const struct trace_tuple *t)
 {
+    if (h->ipv4_l4_fast && t->ip_version == 4 && t->has_ports && !t->is_fragment &&
+        ((t->proto == 6 && (h->rss_hf & SIM_RSS_NONFRAG_IPV4_TCP)) ||
+         (t->proto == 17 && (h->rss_hf & SIM_RSS_NONFRAG_IPV4_UDP))))
+        return hash_ipv4_l4(h, t);
     uint8_t in[MAX_INPUT];
     int n = sim_rss_input(h->rss_hf, t, in);
     if (n > h->n_bytes)

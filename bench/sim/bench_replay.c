@@ -140,6 +140,19 @@ int main(int argc, char **argv)
         double raw_pps = n / raw_s;
         row("raw libpcap read loop", n, raw_s, raw_pps);
 
+        /* rsskey's reader alone, to attribute the rss-only row's cost. */
+        struct trace_source_options so_plain = {0};
+        trace_options_add_file(&so_plain, path, &err);
+        trace_options_add_lan(&so_plain, "10.0.0.0/8,fd00::/8", &err);
+        struct trace_source *rd = trace_source_open(&so_plain, &err);
+        struct trace_packet tp;
+        uint64_t nr = 0;
+        t0 = util_now_seconds();
+        while (rd && trace_source_next(rd, &tp, &err) == 1)
+            nr++;
+        row("traces reader alone", nr, util_now_seconds() - t0, raw_pps);
+        trace_source_close(rd);
+
         struct rss_plan plan;
         struct deps_object objs[2];
         struct deps_access acc[6];
