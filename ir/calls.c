@@ -926,9 +926,35 @@ static void append_parts(struct ir_key *dst, const struct ir_key *src)
 
 /* icmp eq/ne between a value read from state and packet header bits: a guard
  * on the access that read it (the NAT's stored remote host == packet source). */
+/* True when an i1 value decides what the NF does: a conditional branch, the
+ * choice of a select, or the verdict returned, directly or through
+ * and/or/xor of conditions and extensions (the `a != x || b != y` of a guard,
+ * or `return r->owner == ip->src ? 1 : -1`). A comparison whose result is only
+ * stored or counted is not a guard. */
+static bool decides_branch(LLVMValueRef v, int depth)
+{
+    if (depth > 6)
+        return false;
+    for (LLVMUseRef u = LLVMGetFirstUse(v); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef user = LLVMGetUser(u);
+        if (!LLVMIsAInstruction(user))
+            continue;
+        LLVMOpcode op = LLVMGetInstructionOpcode(user);
+        if ((op == LLVMBr && LLVMIsConditional(user)) || op == LLVMRet)
+            return true;
+        if (op == LLVMSelect && LLVMGetOperand(user, 0) == v)
+            return true;
+        if ((op == LLVMAnd || op == LLVMOr || op == LLVMXor || op == LLVMSelect ||
+             op == LLVMFreeze || op == LLVMZExt || op == LLVMSExt) &&
+            decides_branch(user, depth + 1))
+            return true;
+    }
+    return false;
+}
+
 static void scan_guard(struct lift *L, LLVMValueRef in)
 {
-    if (!LLVMIsAICmpInst(in) || !LLVMGetFirstUse(in))
+    if (!LLVMIsAICmpInst(in) || !decides_branch(in, 0))
         return;
     LLVMIntPredicate pred = LLVMGetICmpPredicate(in);
     if (pred != LLVMIntEQ && pred != LLVMIntNE)

@@ -340,6 +340,22 @@ static void test_other_levels(void **state)
     }
 }
 
+static void check_not_guard(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        const struct ir_access *a = ir_test_access(&nf, "recs", IR_API_VECTOR_READ, port);
+        assert_int_equal(a->n_guards, 0);
+        /* The index is the TTL: other header bytes (L3 offset 8). */
+        ir_test_key_is(&nf, "recs", IR_API_VECTOR_READ, port, "L3[8]:8");
+    }
+}
+
+static void test_not_guard(void **state)
+{
+    (void)state;
+    each_level("not_guard", check_not_guard);
+}
+
 static void test_ports_option(void **state)
 {
     (void)state;
@@ -503,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_three_ports),
         cmocka_unit_test(test_json_dump),
         cmocka_unit_test(test_other_levels),
+        cmocka_unit_test(test_not_guard),
         cmocka_unit_test(test_ports_option),
         cmocka_unit_test(test_wrapper_magic),
         cmocka_unit_test(test_error_text_file),
