@@ -120,6 +120,14 @@ int nf_plan_build(const char *name, struct deps_plan *p)
          * bits in its window: rank 8 of 9 on a 512-entry table. */
         o = add_object(p, "by_sport", DEPS_KIND_MAP, DEPS_SHARDED);
         key(o, 0, "l4.sport", NULL);
+    } else if (!strcmp(name, "nat6")) {
+        /* An IPv6 NAT-like plan: the remote host on both sides, plus a flow
+         * table keyed on the LAN side's 5-tuple. */
+        o = add_object(p, "hosts", DEPS_KIND_MAP, DEPS_SHARDED);
+        key(o, 0, "ipv6.dst", NULL);
+        key(o, 1, "ipv6.src", NULL);
+        o = add_object(p, "flows", DEPS_KIND_MAP, DEPS_SHARDED);
+        key(o, 0, "ipv6.dst", "l4.dport", "ipv6.src", "l4.sport", NULL);
     } else if (!strcmp(name, "hhh")) {
         o = add_object(p, "counters", DEPS_KIND_MAP, DEPS_SHARDED);
         key(o, 0, "ipv4.src/8", NULL);

@@ -303,6 +303,44 @@ static void test_single_object_fallback(void **state)
     rss_plan_free(&out);
 }
 
+/* IPv6 keys: checker, and the low 16 bits of the remote host spread. */
+static void test_ipv6_plan(void **state)
+{
+    (void)state;
+    for (int k = 0; k < rss_nic_count(); k++) {
+        struct rss_plan plan;
+        assert_int_equal(synth("nat6", rss_nic_at(k)->name, 8, 2, &plan), 0);
+        struct util_error err;
+        assert_int_equal(rss_plan_check(&plan, 8, 5000, &err), 0);
+        assert_int_equal(plan.deps.objects[0].decision, DEPS_SHARDED);
+        assert_int_equal(plan.deps.objects[1].decision, DEPS_SHARDED);
+        for (int port = 0; port < 2; port++) {
+            const struct rss_port_config *c = &plan.ports[port];
+            uint32_t *count = calloc(c->reta_size, sizeof *count);
+            struct trace_tuple t = {.ip_version = 6, .proto = 17, .has_ports = true};
+            for (int i = 0; i < 16; i++)
+                t.src[i] = (uint8_t)rnd(), t.dst[i] = (uint8_t)rnd();
+            enum { N = 50000 };
+            for (int i = 0; i < N; i++) {
+                uint16_t low = (uint16_t)rnd();
+                uint8_t *f = port == 0 ? t.dst : t.src;
+                f[14] = (uint8_t)(low >> 8);
+                f[15] = (uint8_t)low;
+                count[dpdk_index(c, &t)]++;
+            }
+            uint32_t used = 0, max = 0;
+            for (uint32_t i = 0; i < c->reta_size; i++) {
+                used += count[i] > 0;
+                max = count[i] > max ? count[i] : max;
+            }
+            assert_true(used >= 0.9 * c->reta_size);
+            assert_true((double)max * c->reta_size / N <= 1.5);
+            free(count);
+        }
+        rss_plan_free(&plan);
+    }
+}
+
 /* Zipf over flows: the tuned RETA beats round-robin on the held-back half. */
 static void test_zipf_reta(void **state)
 {
@@ -448,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_hhh_balance_warning),
         cmocka_unit_test(test_conflict_falls_back),
         cmocka_unit_test(test_single_object_fallback),
+        cmocka_unit_test(test_ipv6_plan),
         cmocka_unit_test(test_seed_reproducible),
         cmocka_unit_test(test_plan_json_round_trip),
         cmocka_unit_test(test_spread_low_bits),
