@@ -170,7 +170,7 @@ void util_json_double(struct util_json *w, double v)
         puts_(w, "null");
         return;
     }
-    snprintf(b, sizeof b, "%.6g", v);
+    snprintf(b, sizeof b, "%.12g", v);
     puts_(w, b);
 }
 
