@@ -239,7 +239,11 @@ int rss_reta_train_trace(struct rss_plan *plan, const struct trace_source_option
     uint64_t unhashed = 0;
     struct trace_packet pkt;
     int got, rc = UTIL_EXIT_OK;
+    struct util_progress progress;
+    util_progress_start(&progress, "reading the trace for the RETA", trace_source_size(s));
     while ((got = trace_source_next(s, &pkt, err)) == 1) {
+        if ((n & 4095) == 0)
+            util_progress_update(&progress, trace_source_offset(s));
         if (n == cap) {
             uint32_t *bigger = realloc(buckets, 2 * cap * sizeof *buckets);
             if (!bigger) {
@@ -253,6 +257,7 @@ int rss_reta_train_trace(struct rss_plan *plan, const struct trace_source_option
         int p = pkt.port < plan->n_ports ? pkt.port : 0;
         buckets[n++] = bucket_of(&h[p], &pkt.tuple, &unhashed);
     }
+    util_progress_finish(&progress);
     if (got < 0)
         rc = UTIL_EXIT_INPUT;
     if (rc == UTIL_EXIT_OK && n == 0) {
