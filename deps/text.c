@@ -88,10 +88,12 @@ char *deps_plan_format_text(const struct deps_plan *plan, const struct ir_nf *nf
     for (int o = 0; o < plan->n_objects; o++)
         if ((unsigned)plan->objects[o].decision < 3)
             counts[plan->objects[o].decision]++;
-    fprintf(f, "%s: %d input port%s, %d object%s (%d sharded, %d replicated, %d shared)\n",
-            plan->nf, plan->n_ports, plan->n_ports == 1 ? "" : "s", plan->n_objects,
-            plan->n_objects == 1 ? "" : "s", counts[DEPS_SHARDED], counts[DEPS_REPLICATED],
-            counts[DEPS_SHARED]);
+    snprintf(line, sizeof line,
+             "%s: %d input port%s, %d object%s (%d sharded, %d replicated, %d shared)",
+             base_name(plan->nf), plan->n_ports, plan->n_ports == 1 ? "" : "s", plan->n_objects,
+             plan->n_objects == 1 ? "" : "s", counts[DEPS_SHARDED], counts[DEPS_REPLICATED],
+             counts[DEPS_SHARED]);
+    put_wrapped(f, line, 0, width);
     if (plan->n_objects == 0)
         fprintf(f, "\nNo per-packet state: nothing to shard, any RSS key will do.\n");
     /* What RSS must hash per port: the shortest sharded key seen there (the

@@ -194,6 +194,26 @@ static void test_cli(void **state)
     assert_int_equal(run_cli(args, err, sizeof err), 2);
 }
 
+/* The text report (not a terminal: 100 columns) must fit 100 columns. */
+static void check_text_width(void)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' analyze '%s/%s.%s.bc'", RSSKEY_BIN, bitcode_dir, nf_name,
+             opt_level);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[4096];
+    int lines = 0;
+    while (fgets(line, sizeof line, p)) {
+        size_t n = strcspn(line, "\n");
+        if (n > 100)
+            fail_msg("%s: a %zu-column line: %s", cmd, n, line);
+        lines++;
+    }
+    assert_int_equal(pclose(p), 0);
+    assert_true(lines > 0);
+}
+
 /* ---- The catalogue's expected plans ---------------------------------------- */
 
 static void test_expected_plan(void **state)
@@ -288,6 +308,7 @@ static void test_expected_plan(void **state)
         fail_msg("no expected plan for NF %s", n);
     }
     util_jvalue_free(a.root);
+    check_text_width();
 }
 
 int main(int argc, char **argv)
