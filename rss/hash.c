@@ -192,9 +192,7 @@ uint32_t rss_port_hasher_hash(const struct rss_port_hasher *h, const struct trac
 {
     uint8_t in[RSS_INPUT_MAX];
     size_t n = rss_tuple_input(h->cfg->rss_hf, t, in);
-    if (n == 0 || n > (size_t)h->tz.max_len)
-        return n == 0 ? 0 : rss_hash_tuple(h->cfg, t);
-    return rss_toeplitz_hash(&h->tz, in, n);
+    return n ? rss_toeplitz_hash(&h->tz, in, n) : 0;
 }
 
 int rss_port_hasher_core(const struct rss_port_hasher *h, const struct trace_tuple *t)

@@ -55,16 +55,19 @@ uint64_t rss_hf_from_name(const char *name);
 
 /* A key prepared once for fast hashing: per input byte position a 256-entry
  * table of 32-bit contributions, and the 8x8 GF(2) matrices of the GFNI path.
- * Valid for inputs of up to max_len bytes (key_len - 4, at most 36). */
+ * The tables cover inputs of up to max_len bytes (key_len - 4, at most 36);
+ * longer inputs take the bit-by-bit reference. */
 struct rss_toeplitz {
     int max_len;
+    int key_len;
+    uint8_t key[RSS_KEY_MAX];   /* for inputs longer than max_len (reference path) */
     bool gfni;                  /* the CPU has GFNI + AVX-512 F/BW/VL/VBMI */
     uint32_t table[RSS_INPUT_MAX][256];
     uint64_t matrix[RSS_INPUT_MAX + 8];
 };
 
 void rss_toeplitz_init(struct rss_toeplitz *t, const uint8_t *key, size_t key_len);
-/* One hash through the lookup tables (len <= t->max_len). */
+/* One hash through the lookup tables (the reference beyond max_len). */
 uint32_t rss_toeplitz_hash(const struct rss_toeplitz *t, const uint8_t *input, size_t len);
 /* n inputs of len bytes each, stored back to back; out[i] = hash of input i.
  * Uses GFNI when available, the tables otherwise. */

@@ -60,6 +60,10 @@ bool rss_cpu_has_gfni(void)
 void rss_toeplitz_init(struct rss_toeplitz *t, const uint8_t *key, size_t key_len)
 {
     memset(t, 0, sizeof *t);
+    if (key_len > RSS_KEY_MAX)
+        key_len = RSS_KEY_MAX;
+    memcpy(t->key, key, key_len);
+    t->key_len = (int)key_len;
     int max_len = (int)key_len - 4;
     if (max_len > RSS_INPUT_MAX)
         max_len = RSS_INPUT_MAX;
@@ -97,6 +101,8 @@ void rss_toeplitz_init(struct rss_toeplitz *t, const uint8_t *key, size_t key_le
 
 uint32_t rss_toeplitz_hash(const struct rss_toeplitz *t, const uint8_t *input, size_t len)
 {
+    if (len > (size_t)t->max_len)
+        return rss_toeplitz_reference(t->key, (size_t)t->key_len, input, len);
     uint32_t h = 0;
     for (size_t p = 0; p < len; p++)
         h ^= t->table[p][input[p]];
@@ -204,7 +210,13 @@ void rss_toeplitz_bulk_gfni(const struct rss_toeplitz *t, const uint8_t *inputs,
 void rss_toeplitz_bulk(const struct rss_toeplitz *t, const uint8_t *inputs, size_t len,
                        size_t n, uint32_t *out)
 {
-    if (t->gfni && len <= (size_t)t->max_len)
+    if (len > (size_t)t->max_len) {
+        /* Longer than the tables cover: the reference, slowly but right. */
+        for (size_t i = 0; i < n; i++)
+            out[i] = rss_toeplitz_reference(t->key, (size_t)t->key_len, inputs + i * len, len);
+        return;
+    }
+    if (t->gfni)
         rss_toeplitz_bulk_gfni(t, inputs, len, n, out);
     else
         rss_toeplitz_bulk_tables(t, inputs, len, n, out);
