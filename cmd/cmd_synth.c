@@ -36,7 +36,7 @@ static void usage(FILE *out)
             "  --seed S            seed for the free key bits (default 1): same seed, same keys\n"
             "  --ports N           input ports to analyse (default: the NF's own, else 2)\n"
             "  --plan-in FILE      take the analysis from 'rsskey analyze --json' output\n"
-            "  -o, --output FILE   where to write the plan (default plan.json)\n"
+            "  -o, --output FILE   where to write the plan (default plan.json; - = stdout)\n"
             "  --json              print the plan JSON on standard output too\n"
             "  -h, --help          this help\n"
             "\n"
@@ -338,7 +338,7 @@ int cmd_synth(int argc, char **argv)
         const char *text = util_json_text(w, &len);
         fwrite(text, 1, len, stdout);
         util_json_free(w);
-    } else {
+    } else if (strcmp(output, "-") != 0) {     /* "-": the plan went to stdout */
         print_summary(&plan, &o.nic, output);
     }
     rss_plan_free(&plan);
