@@ -331,7 +331,7 @@ int cmd_synth(int argc, char **argv)
     rc = rss_plan_write(&plan, output, &err);
     if (rc) {
         cmd_error("synth", "%s", err.msg);
-    } else if (json) {
+    } else if (json && strcmp(output, "-") != 0) {
         struct util_json *w = util_json_new();
         rss_plan_write_json(&plan, w);
         size_t len;
