@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -391,6 +392,38 @@ static void test_mlffr(void **state)
     fixture_plan_free(&p);
 }
 
+/* A slow NIC: the MLFFR is its line rate and the bottleneck says so; the
+ * --gbps pacing at that rate drops nothing. */
+static void test_nic_bottleneck(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 2, 1);
+    struct sim_costs c;
+    sim_costs_default(&c);
+    c.nic_gbps = 0.1;                   /* 100 Mbit/s: 64-byte frames, ~142 kpps */
+    uint64_t n = 5000;
+    struct trace_packet *pk = fixture_packets(n, 500, 29);
+    struct sim_options o;
+    sim_options_default(&o);
+    struct sim_source src;
+    struct sim_array_source arr;
+    sim_array_source_init(&src, &arr, pk, n);
+    static struct sim_result at, r;
+    double mlffr = 0;
+    struct util_error err;
+    assert_int_equal(sim_mlffr(&p, &c, &o, &src, &mlffr, &at, &err), 0);
+    assert_true(fabs(mlffr - 0.1e9 / ((64 + 4 + 20) * 8)) < 1);  /* + FCS, preamble, gap */
+    assert_string_equal(at.bottleneck, "NIC line rate");
+    o.pacing = SIM_PACE_GBPS;
+    o.rate = 0.1;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_int_equal(r.drops, 0);
+    assert_true(fabs(r.offered_pps - mlffr) < 0.01 * mlffr);
+    free(pk);
+    fixture_plan_free(&p);
+}
+
 static void test_reta_fold(void **state)
 {
     (void)state;
@@ -518,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_ring_drops),
         cmocka_unit_test(test_absent_fields),
         cmocka_unit_test(test_mlffr),
+        cmocka_unit_test(test_nic_bottleneck),
         cmocka_unit_test(test_reta_fold),
         cmocka_unit_test(test_lock_wait),
         cmocka_unit_test(test_path_model),
