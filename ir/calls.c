@@ -678,6 +678,168 @@ static int keys_from_value(struct lift *L, LLVMValueRef v, bool integer, int nbi
     return n;
 }
 
+/* ---- Splitting on a condition ----------------------------------------------------
+ * "if (src < dst) key = {src, dst} else key = {dst, src}" (a direction-free
+ * flow key) writes the key on two paths, or (at -O2) through umin/umax and
+ * selects: merged, its bytes are unknown. When assuming some branch or select
+ * condition true, and then false, describes the key exactly both times, the
+ * access is reported once per outcome: every packet takes one of them. */
+
+#define MAX_CONDITIONS 8
+
+struct key_query {
+    bool memory;
+    LLVMValueRef call, ptr, value;
+    uint32_t size;
+};
+
+static int query_keys(struct lift *L, const struct key_query *q, struct ir_key *keys)
+{
+    return q->memory ? keys_from_memory(L, q->call, q->ptr, q->size, keys)
+                     : keys_from_value(L, q->value, true, 0, keys);
+}
+
+static bool keys_unknown(const struct ir_key *keys, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int p = 0; p < keys[i].count; p++)
+            if (keys[i].parts[p].field.id == IR_FIELD_UNKNOWN)
+                return true;
+    return false;
+}
+
+static bool key_equal(const struct ir_key *a, const struct ir_key *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (int p = 0; p < a->count; p++) {
+        const struct ir_key_part *x = &a->parts[p], *y = &b->parts[p];
+        if (x->field.id != y->field.id || x->field.prefix != y->field.prefix ||
+            x->from_access != y->from_access || x->layer != y->layer ||
+            x->offset != y->offset || x->bits != y->bits || x->constant != y->constant)
+            return false;
+    }
+    return true;
+}
+
+static int query_assuming(struct lift *L, const struct key_query *q, LLVMValueRef cond,
+                          int value, struct ir_key *keys)
+{
+    struct ptrmap saved = L->values;
+    ptrmap_init(&L->values);
+    lift_assume(L, cond, value);
+    int n = query_keys(L, q, keys);
+    lift_assume(L, NULL, 0);
+    for (size_t j = 0; j < L->values.cap; j++)
+        if (L->values.keys[j])
+            free(L->values.vals[j]);
+    ptrmap_free(&L->values);
+    L->values = saved;
+    return n;
+}
+
+/* Is block b on a cycle (a loop)? A condition computed in a loop takes
+ * different values per iteration, so assuming one value is not sound. */
+static bool in_cycle(struct lift *L, int b)
+{
+    bool *seen = calloc((size_t)L->n_blocks, sizeof *seen);
+    int *stack = malloc((size_t)L->n_blocks * sizeof *stack);
+    int top = 0;
+    bool cycle = false;
+    stack[top++] = b;
+    while (top > 0 && !cycle) {
+        int x = stack[--top];
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(L->blocks[x]);
+        unsigned n = term ? LLVMGetNumSuccessors(term) : 0;
+        for (unsigned i = 0; i < n; i++) {
+            int to = (int)(intptr_t)ptrmap_get(&L->block_index,
+                                               LLVMBasicBlockAsValue(LLVMGetSuccessor(term, i)),
+                                               NULL) - 1;
+            if (to == b) {
+                cycle = true;
+                break;
+            }
+            if (to >= 0 && !seen[to]) {
+                seen[to] = true;
+                stack[top++] = to;
+            }
+        }
+    }
+    free(seen);
+    free(stack);
+    return cycle;
+}
+
+static int block_index_of(struct lift *L, LLVMValueRef inst)
+{
+    return (int)(intptr_t)ptrmap_get(&L->block_index,
+                                     LLVMBasicBlockAsValue(LLVMGetInstructionParent(inst)),
+                                     NULL) - 1;
+}
+
+static int keys_by_condition(struct lift *L, const struct key_query *q, struct ir_key *keys)
+{
+    int n = query_keys(L, q, keys);
+    if (!keys_unknown(keys, n))
+        return n;
+    /* Candidates: conditions of branches and selects, first ones first. */
+    LLVMValueRef conds[MAX_CONDITIONS];
+    int n_conds = 0;
+    for (int b = 0; b < L->n_blocks && n_conds < MAX_CONDITIONS; b++)
+        for (LLVMValueRef in = LLVMGetFirstInstruction(L->blocks[b]);
+             in && n_conds < MAX_CONDITIONS; in = LLVMGetNextInstruction(in)) {
+            LLVMValueRef c = NULL;
+            if (LLVMIsABranchInst(in) && LLVMIsConditional(in))
+                c = LLVMGetCondition(in);
+            else if (LLVMIsASelectInst(in))
+                c = LLVMGetOperand(in, 0);
+            if (!c || LLVMIsAConstant(c) || !LLVMIsAICmpInst(c))
+                continue;
+            int cb = block_index_of(L, c);
+            if (cb < 0 || in_cycle(L, cb))
+                continue;
+            bool dup = false;
+            for (int i = 0; i < n_conds; i++)
+                dup |= conds[i] == c;
+            if (!dup)
+                conds[n_conds++] = c;
+        }
+    struct ir_key *yes = calloc(MAX_KEYS, sizeof *yes), *no = calloc(MAX_KEYS, sizeof *no);
+    int call_block = block_index_of(L, q->call);
+    for (int c = 0; c < n_conds; c++) {
+        /* An outcome under which the call cannot be reached adds no key. */
+        int ny = 0, nn = 0;
+        lift_assume(L, conds[c], 1);
+        bool reach_yes = L->reachable && call_block >= 0 && L->reachable[call_block];
+        lift_assume(L, conds[c], 0);
+        bool reach_no = L->reachable && call_block >= 0 && L->reachable[call_block];
+        lift_assume(L, NULL, 0);
+        if (!reach_yes && !reach_no)
+            continue;
+        if (reach_yes)
+            ny = query_assuming(L, q, conds[c], 1, yes);
+        if (reach_no)
+            nn = query_assuming(L, q, conds[c], 0, no);
+        if (keys_unknown(yes, ny) || keys_unknown(no, nn) || ny + nn > MAX_KEYS ||
+            ny + nn == 0)
+            continue;
+        n = 0;
+        for (int i = 0; i < ny; i++)
+            keys[n++] = yes[i];
+        for (int i = 0; i < nn; i++) {
+            bool dup = false;
+            for (int j = 0; j < n; j++)
+                dup |= key_equal(&keys[j], &no[i]);
+            if (!dup)
+                keys[n++] = no[i];
+        }
+        break;
+    }
+    free(yes);
+    free(no);
+    return n;
+}
+
 /* Access k gets keys[0]; each further key becomes a copy of the access. */
 static void set_access_keys(struct ir_nf *nf, int k, const struct ir_key *keys, int n)
 {
@@ -730,9 +892,11 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
             int64_t s;
             size = lift_const_int(LLVMGetOperand(call, 2), &s) && s > 0 ? (uint32_t)s : 0;
         }
-        n = keys_from_memory(L, call, LLVMGetOperand(call, 1), size, keys);
+        struct key_query q = {true, call, LLVMGetOperand(call, 1), NULL, size};
+        n = keys_by_condition(L, &q, keys);
     } else if (ae->key == KEY_INDEX) {
-        n = keys_from_value(L, LLVMGetOperand(call, 1), true, 0, keys);
+        struct key_query q = {false, call, NULL, LLVMGetOperand(call, 1), 0};
+        n = keys_by_condition(L, &q, keys);
         int64_t addend = index_addend(LLVMGetOperand(call, 1));
         for (int i = 0; i < n && addend != 0; i++)
             for (int p = 0; p < keys[i].count; p++)

@@ -183,6 +183,49 @@ static void merge_byte(struct abit acc[8], const struct abit one[8], bool *first
     }
 }
 
+/* May control flow go from block `from` to block `to` under the assumption? */
+static bool edge_allowed(struct lift *L, int from, int to)
+{
+    if (!L->assume_cond)
+        return true;
+    LLVMValueRef term = LLVMGetBasicBlockTerminator(L->blocks[from]);
+    if (!term || !LLVMIsABranchInst(term) || !LLVMIsConditional(term) ||
+        LLVMGetCondition(term) != L->assume_cond)
+        return true;
+    return LLVMGetSuccessor(term, L->assume_value ? 0 : 1) == L->blocks[to];
+}
+
+void lift_assume(struct lift *L, LLVMValueRef cond, int value)
+{
+    free(L->reachable);
+    L->reachable = NULL;
+    L->assume_cond = cond;
+    L->assume_value = value;
+    if (!cond || L->n_blocks == 0)
+        return;
+    /* Blocks reachable from the entry along edges the assumption allows. */
+    L->reachable = calloc((size_t)L->n_blocks, sizeof *L->reachable);
+    int *stack = malloc((size_t)L->n_blocks * sizeof *stack);
+    int top = 0;
+    L->reachable[0] = true;
+    stack[top++] = 0;
+    while (top > 0) {
+        int b = stack[--top];
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(L->blocks[b]);
+        unsigned n = term ? LLVMGetNumSuccessors(term) : 0;
+        for (unsigned i = 0; i < n; i++) {
+            int to = (int)(intptr_t)ptrmap_get(&L->block_index,
+                                               LLVMBasicBlockAsValue(LLVMGetSuccessor(term, i)),
+                                               NULL) - 1;
+            if (to < 0 || L->reachable[to] || !edge_allowed(L, b, to))
+                continue;
+            L->reachable[to] = true;
+            stack[top++] = to;
+        }
+    }
+    free(stack);
+}
+
 static int block_of(struct lift *L, LLVMValueRef inst)
 {
     LLVMBasicBlockRef bb = LLVMGetInstructionParent(inst);
@@ -218,7 +261,8 @@ static void slot_byte(struct lift *L, LLVMValueRef at, LLVMValueRef slot, int64_
         }
     if (!found)
         for (int p = L->pred_start[start]; p < L->pred_start[start + 1]; p++)
-            if (!visited[L->preds[p]]) {
+            if (!visited[L->preds[p]] && edge_allowed(L, L->preds[p], start) &&
+                (!L->reachable || L->reachable[L->preds[p]])) {
                 visited[L->preds[p]] = true;
                 stack[top++] = L->preds[p];
             }
@@ -235,7 +279,8 @@ static void slot_byte(struct lift *L, LLVMValueRef at, LLVMValueRef slot, int64_
         if (found)
             continue;
         for (int p = L->pred_start[b]; p < L->pred_start[b + 1]; p++)
-            if (!visited[L->preds[p]]) {
+            if (!visited[L->preds[p]] && edge_allowed(L, L->preds[p], b) &&
+                (!L->reachable || L->reachable[L->preds[p]])) {
                 visited[L->preds[p]] = true;
                 stack[top++] = L->preds[p];
             }

@@ -110,6 +110,12 @@ struct lift {
     struct ptrmap values;   /* value -> struct aval * (cache) */
     struct ptrmap inprogress;
     struct ptrmap block_index;  /* basic block (as value) -> index + 1 */
+    /* While describing a key "assuming condition C is true/false": selects on C
+     * pick one arm, min/max over C's operands pick one, and stack reads follow
+     * only the branch edges C allows. NULL = no assumption. */
+    LLVMValueRef assume_cond;
+    int assume_value;
+    bool *reachable;        /* per block, under the assumption (NULL: all) */
     int n_blocks;
     LLVMBasicBlockRef *blocks;
     int *pred_start, *preds;    /* predecessors of block i: preds[pred_start[i]..pred_start[i+1]) */
@@ -144,6 +150,9 @@ void lift_bits_to_key(const struct abit *bits, int nbits, bool integer, struct i
 /* Like lift_bits_to_key, but a bit that may come from either of two state
  * accesses gives two keys, one per access. Returns 1 or 2. */
 struct abit lift_merge_bit(struct abit a, struct abit b);
+/* Sets (cond != NULL) or clears the assumption "cond == value" and the blocks
+ * reachable under it. */
+void lift_assume(struct lift *L, LLVMValueRef cond, int value);
 int lift_bits_to_keys(const struct abit *bits, int nbits, bool integer, struct ir_key keys[2]);
 enum ir_field_id lift_header_field(int layer, int byte, int *field_start);
 

@@ -382,6 +382,8 @@ static struct aptr resolve(struct lift *L, LLVMValueRef p, int depth)
         }
         return r;
     }
+    if (LLVMIsASelectInst(p) && L->assume_cond && LLVMGetOperand(p, 0) == L->assume_cond)
+        return resolve(L, LLVMGetOperand(p, L->assume_value ? 1 : 2), depth + 1);
     if (LLVMIsAPHINode(p) || LLVMIsASelectInst(p)) {
         /* A pointer phi reached again (a loop stepping through memory) is
          * PB_CYCLE: the merge below turns it into "same base, offset varies". */
@@ -611,6 +613,39 @@ static void merge_into(struct aval *acc, const struct aval *one, bool *first)
     }
 }
 
+/* llvm.[us]{min,max}(a, b) while assuming an icmp over a and b: which
+ * operand (0 or 1) it returns, or -1 when the assumption does not say. */
+static int minmax_under_assumption(struct lift *L, LLVMValueRef call, const char *name)
+{
+    LLVMValueRef c = L->assume_cond;
+    if (!c || !LLVMIsAICmpInst(c) || strlen(name) < 9)
+        return -1;
+    bool is_min = strncmp(name + 6, "min.", 4) == 0, is_max = strncmp(name + 6, "max.", 4) == 0;
+    bool sign = name[5] == 's';
+    if (strncmp(name, "llvm.", 5) != 0 || (name[5] != 'u' && name[5] != 's') || (!is_min && !is_max))
+        return -1;
+    LLVMValueRef a = LLVMGetOperand(call, 0), b = LLVMGetOperand(call, 1);
+    LLVMValueRef p = LLVMGetOperand(c, 0), q = LLVMGetOperand(c, 1);
+    bool same = p == a && q == b, swapped = p == b && q == a;
+    if (!same && !swapped)
+        return -1;
+    /* Normalise the assumption to "p < q" or "p > q" (ties pick either). */
+    bool less;
+    switch (LLVMGetICmpPredicate(c)) {
+    case LLVMIntULT: case LLVMIntULE: if (sign) return -1; less = true; break;
+    case LLVMIntUGT: case LLVMIntUGE: if (sign) return -1; less = false; break;
+    case LLVMIntSLT: case LLVMIntSLE: if (!sign) return -1; less = true; break;
+    case LLVMIntSGT: case LLVMIntSGE: if (!sign) return -1; less = false; break;
+    default: return -1;
+    }
+    if (!L->assume_value)
+        less = !less;       /* not (p < q): p >= q */
+    /* smaller operand of the call: p when less, else q */
+    LLVMValueRef smaller = less ? p : q;
+    int small_index = smaller == a ? 0 : 1;
+    return is_min ? small_index : 1 - small_index;
+}
+
 static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int width)
 {
     const char *name = lift_callee_name(call);
@@ -666,6 +701,11 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
                 out->b[base + i] = src < ew ? lo->b[base + src] : hi->b[base + src - ew];
             }
         }
+        return;
+    }
+    int pick = minmax_under_assumption(L, call, name);
+    if (pick >= 0) {
+        *out = *lift_eval(L, LLVMGetOperand(call, (unsigned)pick));
         return;
     }
     if (strncmp(name, "llvm.", 5) == 0) {
@@ -775,6 +815,10 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
     }
     case LLVMSelect:
     case LLVMPHI: {
+        if (op == LLVMSelect && L->assume_cond && LLVMGetOperand(v, 0) == L->assume_cond) {
+            *out = *lift_eval(L, LLVMGetOperand(v, L->assume_value ? 1 : 2));
+            return;
+        }
         ptrmap_put(&L->inprogress, v, (void *)1);
         bool first = true;
         unsigned n = op == LLVMPHI ? LLVMCountIncoming(v) : 2;

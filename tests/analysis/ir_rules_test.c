@@ -356,6 +356,30 @@ static void test_not_guard(void **state)
     each_level("not_guard", check_not_guard);
 }
 
+static void check_symmetric_key(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        /* One access per outcome of `src < dst`, each with an exact key. */
+        assert_int_equal(ir_test_count(&nf, "flows", IR_API_MAP_GET, port), 2);
+        char keys[2][256];
+        int n = 0;
+        for (int i = 0; i < nf.n_accesses; i++)
+            if (nf.accesses[i].port == port && nf.accesses[i].api == IR_API_MAP_GET)
+                ir_test_key(&nf.accesses[i].key, keys[n++], sizeof keys[0]);
+        bool forward = strcmp(keys[0], "ipv4.src,ipv4.dst,l4.sport,l4.dport") == 0 ||
+                       strcmp(keys[1], "ipv4.src,ipv4.dst,l4.sport,l4.dport") == 0;
+        bool reverse = strcmp(keys[0], "ipv4.dst,ipv4.src,l4.dport,l4.sport") == 0 ||
+                       strcmp(keys[1], "ipv4.dst,ipv4.src,l4.dport,l4.sport") == 0;
+        assert_true(forward && reverse);
+    }
+}
+
+static void test_symmetric_key(void **state)
+{
+    (void)state;
+    each_level("symmetric_key", check_symmetric_key);
+}
+
 static void test_ports_option(void **state)
 {
     (void)state;
@@ -520,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_json_dump),
         cmocka_unit_test(test_other_levels),
         cmocka_unit_test(test_not_guard),
+        cmocka_unit_test(test_symmetric_key),
         cmocka_unit_test(test_ports_option),
         cmocka_unit_test(test_wrapper_magic),
         cmocka_unit_test(test_error_text_file),
