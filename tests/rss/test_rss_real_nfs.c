@@ -22,6 +22,29 @@
 static const char *const nfs[] = {"nop", "sbridge", "dbridge", "policer", "fw",
                                   "nat", "cl", "psd", "lb", "hhh"};
 
+/* The real firewall plan: (s,d,sp,dp) on port 0 and (d,s,dp,sp) on port 1
+ * meet on one core. */
+static void check_fw_symmetry(const struct rss_plan *plan)
+{
+    uint64_t x = 0x1234567;
+    for (int i = 0; i < 200000; i++) {
+        struct trace_tuple a = {.ip_version = 4, .proto = 6, .has_ports = true}, b;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        memcpy(a.src, &x, 4);
+        memcpy(a.dst, (uint8_t *)&x + 4, 4);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        a.sport = (uint16_t)x;
+        a.dport = (uint16_t)(x >> 16);
+        a.proto = (x >> 40) & 1 ? 6 : 17;
+        b = a;
+        memcpy(b.src, a.dst, 4);
+        memcpy(b.dst, a.src, 4);
+        b.sport = a.dport;
+        b.dport = a.sport;
+        assert_int_equal(rss_core_of(&plan->ports[0], &a), rss_core_of(&plan->ports[1], &b));
+    }
+}
+
 static void test_pipeline(void **state)
 {
     (void)state;
@@ -54,6 +77,8 @@ static void test_pipeline(void **state)
                 if (analysis.objects[ob].decision == DEPS_SHARDED &&
                     plan.deps.objects[ob].decision != DEPS_SHARDED)
                     assert_true(strlen(plan.deps.objects[ob].reason) > 0);
+            if (!strcmp(nfs[i], "fw"))
+                check_fw_symmetry(&plan);
             if (k == 0) {
                 char out[] = "/tmp/rsskey-real-XXXXXX";
                 int fd = mkstemp(out);
