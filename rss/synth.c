@@ -225,6 +225,7 @@ struct build {
     uint64_t hf[DEPS_MAX_PORTS];
     struct port_layouts layouts[DEPS_MAX_PORTS];
     const int8_t *ocap;         /* per object: -1 full spread, 1 "moves the index" */
+    uint64_t seed;
 };
 
 static void zero_index_window(struct build *b, int port, int input_bit, int owner)
@@ -448,6 +449,13 @@ static int solve(struct build *b, int n_objects, const bool *active,
     z->solver = Z3_mk_solver(z->ctx);
     Z3_solver_inc_ref(z->ctx, z->solver);
     Z3_context ctx = z->ctx;
+    /* The seed also steers which spreading patterns Z3 picks. */
+    Z3_params params = Z3_mk_params(ctx);
+    Z3_params_inc_ref(ctx, params);
+    Z3_params_set_uint(ctx, params, Z3_mk_string_symbol(ctx, "random_seed"),
+                       (unsigned)(b->seed ^ (b->seed >> 32)));
+    Z3_solver_set_params(ctx, z->solver, params);
+    Z3_params_dec_ref(ctx, params);
 
     for (int i = 0; i < b->sys.n_cons; i++) {
         const struct bit_constraint *c = &b->sys.cons[i];
@@ -837,6 +845,7 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
     }
     memset(ocap, -1, (size_t)n_obj + 1);
     b->ocap = ocap;
+    b->seed = o->seed;
     b->nic = nic;
     b->n_ports = n_ports;
     b->m = rss_index_bits(nic->reta_size);
