@@ -1588,7 +1588,7 @@ static void fill_objects(struct builder *b, const struct colset *final_cols,
 
 /* Sharded reasons are written last, from the final keys. */
 static void explain_sharded(struct builder *b, int gi, const struct deps_plan *out,
-                            const char *why)
+                            const struct colset *final_cols, const char *why)
 {
     struct group *g = &b->groups[gi];
     const struct ir_nf *nf = b->nf;
@@ -1634,6 +1634,21 @@ static void explain_sharded(struct builder *b, int gi, const struct deps_plan *o
              sketch ? " A per-core sketch over-counts only from collisions on its own core: "
                       "estimates may be lower than sequentially, never below the true count."
                     : "");
+    /* Say when the NF-wide check made the key coarser than the group's own. */
+    for (int j = 0; j < g->n_columns; j++) {
+        int at = covering_column(final_cols, &g->columns[j], b->n_ports);
+        if (at < 0 || final_cols->cols[at].prefix == g->columns[j].prefix)
+            continue;
+        for (int p = 0; p < b->n_ports; p++) {
+            if (!g->columns[j].has[p])
+                continue;
+            struct ir_field own = {g->columns[j].id[p], g->columns[j].prefix};
+            append(g->reason, sizeof g->reason, " Its own key has %s; coarsened to agree with "
+                   "the other sharded state.", field_text(own, f, sizeof f));
+            break;
+        }
+        break;
+    }
 }
 
 static void prefix_warnings(struct builder *b, const struct deps_plan *out)
@@ -1775,7 +1790,7 @@ int deps_plan_build(const struct ir_nf *nf, const struct deps_options *opts,
     fill_accesses(&b, out);
     fill_objects(&b, final_cols, out);
     for (int gi = 0; gi < b.n_groups; gi++) {
-        explain_sharded(&b, gi, out, why[gi]);
+        explain_sharded(&b, gi, out, final_cols, why[gi]);
         for (int o = 0; o < nf->n_objects; o++)
             if (b.group_of[o] == gi)
                 set_text(out->objects[o].reason, sizeof out->objects[o].reason, "%s",
