@@ -22,6 +22,16 @@
 #define LINE 64
 #define REGION_ALIGN 4096
 
+/* One part of a key: `len` bytes of the tuple at `offset` (masked: /prefix),
+ * or the packet's flow identity; `need` are the HAS_* bits the packet must
+ * have, else the access is skipped. */
+enum { HAS_V4 = 1, HAS_V6 = 2, HAS_IP = 4, HAS_PORTS = 8 };
+struct key_op {
+    uint8_t offset, len, need;
+    bool flow;
+    uint64_t mask;              /* applied to the little-endian load */
+};
+
 struct access_rt {
     int object;
     enum deps_op op;
@@ -30,6 +40,10 @@ struct access_rt {
                                    (unless opts.writes_every_packet) */
     bool flow_keyed;            /* no key fields: an index from state, per flow */
     struct deps_key key;
+    /* The key compiled to loads from struct trace_tuple (engine_init). */
+    int n_ops;
+    struct key_op ops[2 * DEPS_MAX_KEY_FIELDS + 1];
+    uint64_t seed;              /* the object's seed with constant parts mixed in */
 };
 
 struct object_rt {
@@ -41,7 +55,6 @@ struct object_rt {
     uint32_t rows;              /* sketch rows, else 1 */
     uint64_t base;              /* byte address; per-core: core 0's region */
     uint64_t stride;            /* bytes between per-core regions */
-    uint64_t seed;
 };
 
 struct lock_rt {
@@ -251,6 +264,73 @@ static void object_size(const struct sim_costs *c, const struct deps_object *d,
     }
 }
 
+/* A byte mask keeping the first `prefix` bits of a `len`-byte network-order
+ * field, as it reads from a little-endian load (0 = whole field). */
+static uint64_t prefix_mask(int len, int prefix)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < len; i++) {
+        int keep = prefix == 0 ? 8 : prefix < 0 ? 0 : prefix - 8 * i;
+        uint64_t b = keep >= 8 ? 0xff : keep <= 0 ? 0 : (0xff << (8 - keep)) & 0xff;
+        m |= b << (8 * i);
+    }
+    return m;
+}
+
+static void add_op(struct access_rt *ar, size_t offset, int len, int need, int prefix)
+{
+    struct key_op *op = &ar->ops[ar->n_ops++];
+    op->offset = (uint8_t)offset;
+    op->len = (uint8_t)len;
+    op->need = (uint8_t)need;
+    op->flow = false;
+    op->mask = prefix_mask(len, prefix);
+}
+
+/* Compiles an access's key fields into loads. Constant parts (the input
+ * port, constants, time, other header bytes) are folded into the seed. */
+static void compile_key(struct access_rt *ar, uint64_t object_seed, int port)
+{
+    ar->n_ops = 0;
+    ar->seed = object_seed;
+    if (ar->flow_keyed)
+        ar->ops[ar->n_ops++] = (struct key_op){.flow = true};
+    for (int i = 0; i < ar->key.count; i++) {
+        struct ir_field f = ar->key.fields[i];
+        int pre = f.prefix;
+        switch (f.id) {
+        case IR_FIELD_ETH_SRC: add_op(ar, offsetof(struct trace_tuple, src_mac), 6, 0, pre); break;
+        case IR_FIELD_ETH_DST: add_op(ar, offsetof(struct trace_tuple, dst_mac), 6, 0, pre); break;
+        case IR_FIELD_IPV4_SRC: add_op(ar, offsetof(struct trace_tuple, src), 4, HAS_V4, pre); break;
+        case IR_FIELD_IPV4_DST: add_op(ar, offsetof(struct trace_tuple, dst), 4, HAS_V4, pre); break;
+        case IR_FIELD_IPV6_SRC:
+        case IR_FIELD_IPV6_DST: {
+            size_t off = f.id == IR_FIELD_IPV6_SRC ? offsetof(struct trace_tuple, src)
+                                                   : offsetof(struct trace_tuple, dst);
+            add_op(ar, off, 8, HAS_V6, pre > 64 ? 0 : pre);
+            add_op(ar, off + 8, 8, HAS_V6, pre == 0 ? 0 : pre > 64 ? pre - 64 : -1);
+            break;
+        }
+        case IR_FIELD_IP_PROTO: add_op(ar, offsetof(struct trace_tuple, proto), 1, HAS_IP, 0); break;
+        case IR_FIELD_L4_SPORT:
+            add_op(ar, offsetof(struct trace_tuple, sport), 2, HAS_PORTS, pre);
+            break;
+        case IR_FIELD_L4_DPORT:
+            add_op(ar, offsetof(struct trace_tuple, dport), 2, HAS_PORTS, pre);
+            break;
+        case IR_FIELD_STATE:
+        case IR_FIELD_UNKNOWN:
+            ar->ops[ar->n_ops++] = (struct key_op){.flow = true};
+            break;
+        case IR_FIELD_INPUT_PORT:
+            ar->seed = mix64(ar->seed ^ (uint64_t)(port + 1));
+            break;
+        default:
+            break;              /* constants, time, other header bytes */
+        }
+    }
+}
+
 static bool key_has_header_field(const struct deps_key *k)
 {
     for (int i = 0; i < k->count; i++)
@@ -368,7 +448,9 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
             ar->key = da->key;
             if (ar->key.count > DEPS_MAX_KEY_FIELDS)
                 ar->key.count = DEPS_MAX_KEY_FIELDS;
-            classify_access(ar, plan->deps.objects[da->object].kind, o->writes_every_packet);
+            const struct deps_object *dob = &plan->deps.objects[da->object];
+            classify_access(ar, dob->kind, o->writes_every_packet);
+            compile_key(ar, sim_hash_bytes(dob->name, strlen(dob->name), 0x0b1ec7), pc->port);
         }
     }
     int max_accesses = 0;
@@ -393,7 +475,6 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         ob->kind = d->kind;
         ob->per_core = d->decision != DEPS_SHARED;
         ob->lock = -1;
-        ob->seed = sim_hash_bytes(d->name, strlen(d->name), 0x0b1ec7);
         object_size(c, d, &ob->capacity, &ob->entry_bytes, &ob->rows);
         if (ob->per_core)
             continue;
@@ -546,79 +627,45 @@ static double touch(struct engine *e, int k, uint64_t line, bool write,
 
 /* ---- Keys ------------------------------------------------------------------------- */
 
-/* A header field as a big-endian number (len <= 8), keeping its first
- * `prefix` bits (0 = all). */
-static uint64_t field_value(const uint8_t *p, int len, int prefix)
+/* The HAS_* bits of a tuple. */
+static unsigned tuple_has(const struct trace_tuple *t)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < len; i++)
-        v = v << 8 | p[i];
-    if (prefix > 0 && prefix < len * 8)
-        v &= ~0ull << (len * 8 - prefix);
-    return v;
+    return (t->ip_version == 4 ? HAS_V4 | HAS_IP : 0) |
+           (t->ip_version == 6 ? HAS_V6 | HAS_IP : 0) | (t->has_ports ? HAS_PORTS : 0);
 }
 
-/* Mixes one key field of the packet into h; false when the packet lacks it.
- * Constants, time and other header bytes are fixed parts of the key. */
-static bool key_combine(struct ir_field f, const struct trace_tuple *t, uint64_t flow,
-                        uint16_t port, uint64_t *h)
+static uint64_t load_field(const uint8_t *p, int len)
 {
-    uint64_t v;
-    int pre = f.prefix;
-    switch (f.id) {
-    case IR_FIELD_ETH_SRC: v = field_value(t->src_mac, 6, pre); break;
-    case IR_FIELD_ETH_DST: v = field_value(t->dst_mac, 6, pre); break;
-    case IR_FIELD_IPV4_SRC:
-        if (t->ip_version != 4) return false;
-        v = field_value(t->src, 4, pre);
-        break;
-    case IR_FIELD_IPV4_DST:
-        if (t->ip_version != 4) return false;
-        v = field_value(t->dst, 4, pre);
-        break;
-    case IR_FIELD_IPV6_SRC:
-    case IR_FIELD_IPV6_DST: {
-        if (t->ip_version != 6) return false;
-        const uint8_t *a = f.id == IR_FIELD_IPV6_SRC ? t->src : t->dst;
-        uint64_t hi = field_value(a, 8, pre > 64 || pre == 0 ? 0 : pre);
-        uint64_t lo = pre && pre <= 64 ? 0 : field_value(a + 8, 8, pre ? pre - 64 : 0);
-        *h = combine(*h, hi);
-        v = lo;
-        break;
+    uint64_t v = 0;
+    switch (len) {
+    case 1: v = p[0]; break;
+    case 2: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
+    case 4: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
+    case 6: { uint32_t x; uint16_t y; memcpy(&x, p, 4); memcpy(&y, p + 4, 2);
+              v = x | (uint64_t)y << 32; break; }
+    default: memcpy(&v, p, 8); break;
     }
-    case IR_FIELD_IP_PROTO:
-        if (!t->ip_version) return false;
-        v = t->proto;
-        break;
-    case IR_FIELD_L4_SPORT:
-        if (!t->has_ports) return false;
-        v = field_value((const uint8_t *)&t->sport, 2, pre);
-        break;
-    case IR_FIELD_L4_DPORT:
-        if (!t->has_ports) return false;
-        v = field_value((const uint8_t *)&t->dport, 2, pre);
-        break;
-    case IR_FIELD_INPUT_PORT: v = port; break;
-    case IR_FIELD_STATE:
-    case IR_FIELD_UNKNOWN: v = flow; break;    /* stands for "this flow's entry" */
-    default: return true;
-    }
-    *h = combine(*h, v + (uint64_t)f.id);
-    return true;
+    return v;
 }
 
 /* The hash of access a's key for this packet, or NO_KEY when the packet
  * lacks one of the key's fields. */
-static uint64_t access_hash(const struct engine *e, const struct port_rt *p, int a,
-                            const struct trace_tuple *t, uint64_t flow)
+static uint64_t access_hash(const struct port_rt *p, int a, const struct trace_tuple *t,
+                            unsigned has, uint64_t flow)
 {
     const struct access_rt *ac = &p->accesses[a];
-    uint64_t x = e->objects[ac->object].seed;
-    if (ac->flow_keyed)
-        x = combine(x, flow);
-    for (int f = 0; f < ac->key.count; f++)
-        if (!key_combine(ac->key.fields[f], t, flow, (uint16_t)p->port, &x))
+    const uint8_t *base = (const uint8_t *)t;
+    uint64_t x = ac->seed;
+    for (int i = 0; i < ac->n_ops; i++) {
+        const struct key_op *op = &ac->ops[i];
+        if (op->flow) {
+            x = combine(x, flow);
+            continue;
+        }
+        if (op->need & ~has)
             return NO_KEY;
+        x = combine(x, load_field(base + op->offset, op->len) & op->mask);
+    }
     x = mix64(x);
     return x == NO_KEY ? 1 : x;
 }
@@ -649,8 +696,9 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
     int k = pk->core;
     if (e->flows.cap)
         __builtin_prefetch(&e->flows.slots[mix64(flow_key(pk->flow, k)) & (e->flows.cap - 1)]);
+    unsigned has = tuple_has(t);
     for (int a = 0; a < p->n_accesses; a++) {
-        pk->hash[a] = access_hash(e, p, a, t, pk->flow);
+        pk->hash[a] = access_hash(p, a, t, has, pk->flow);
         if (pk->hash[a] == NO_KEY)
             continue;
         const struct object_rt *ob = &e->objects[p->accesses[a].object];

@@ -510,6 +510,36 @@ static void test_path_model(void **state)
     fixture_plan_free(&p);
 }
 
+/* Keys with a /prefix: sources in one /24 share an entry; the exported
+ * address stream shows it. */
+static void test_prefix_keys(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 1, 1);
+    int nets = fixture_object(&p, "nets", DEPS_KIND_VECTOR, DEPS_SHARDED);
+    fixture_access(&p, nets, DEPS_OP_READ, 0, (const int[]){IR_FIELD_IPV4_SRC, -1});
+    p.deps.accesses[0].key.fields[0].prefix = 24;
+    struct sim_costs c;
+    sim_costs_default(&c);
+    struct trace_packet pk[3];
+    memset(pk, 0, sizeof pk);
+    ipv4(&pk[0].tuple, "10.1.2.3", "1.1.1.1", 1, 2);
+    ipv4(&pk[1].tuple, "10.1.2.200", "2.2.2.2", 3, 4);
+    ipv4(&pk[2].tuple, "10.1.3.3", "1.1.1.1", 1, 2);
+    struct sim_source src;
+    struct sim_array_source arr;
+    sim_array_source_init(&src, &arr, pk, 3);
+    struct sim_trace_sink sink = {0};
+    struct util_error err;
+    assert_int_equal(sim_export_stream(&p, &c, &src, &sink, &err), 0);
+    assert_int_equal(sink.count, 3);
+    assert_true(sink.addrs[0] == sink.addrs[1]);
+    assert_true(sink.addrs[0] != sink.addrs[2]);
+    sim_trace_sink_free(&sink);
+    fixture_plan_free(&p);
+}
+
 static void test_bad_plan(void **state)
 {
     (void)state;
@@ -555,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_reta_fold),
         cmocka_unit_test(test_lock_wait),
         cmocka_unit_test(test_path_model),
+        cmocka_unit_test(test_prefix_keys),
         cmocka_unit_test(test_bad_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
