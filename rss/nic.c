@@ -5,8 +5,8 @@
  *
  * Sources: the datasheets' RSS sections (82599 7.1.2.8, X550, X710 7.1.10,
  * E810 hash/LUT) and DPDK 22.11's drivers (dev_info hash_key_size, reta_size,
- * flow_type_rss_offloads). Where a driver's support for the *_ONLY selectors
- * on the port-level rss_hf is uncertain it is left out (see docs/rss.md).
+ * flow_type_rss_offloads, which rte_eth_dev_configure checks rss_hf against:
+ * only mlx5 lists the *_ONLY selectors there). See docs/rss.md.
  */
 #include "rss/rss.h"
 
@@ -20,6 +20,9 @@
                      RSS_HF_IPV6 | RSS_HF_NONFRAG_IPV6_TCP | RSS_HF_NONFRAG_IPV6_UDP)
 #define HF_PCTYPES (HF_IP_TYPES | RSS_HF_FRAG_IPV4 | RSS_HF_NONFRAG_IPV4_OTHER | \
                     RSS_HF_FRAG_IPV6 | RSS_HF_NONFRAG_IPV6_OTHER)
+/* i40e's I40E_RSS_OFFLOAD_ALL has no plain IPV4/IPV6: L3 hashing is asked for
+ * per packet type (fragments, "other"). */
+#define HF_I40E (HF_PCTYPES & ~(RSS_HF_IPV4 | RSS_HF_IPV6))
 #define HF_SELECTORS (RSS_HF_L3_SRC_ONLY | RSS_HF_L3_DST_ONLY | RSS_HF_L4_SRC_ONLY | \
                       RSS_HF_L4_DST_ONLY)
 
@@ -30,12 +33,14 @@ static const struct rss_nic builtin[] = {
      "X540 datasheet (same RSS block as 82599); DPDK ixgbe"},
     {"x550", "Intel X550", "ixgbe", 40, 512, HF_IP_TYPES, true,
      "X550 datasheet (512-entry RETA+ERETA); DPDK ixgbe reta_size 512"},
-    {"x710", "Intel X710/XL710", "i40e", 52, 512, HF_PCTYPES, false,
-     "X710 datasheet 7.1.10 (52 B key, 512 LUT); DPDK i40e: flow types are PCTYPEs"},
-    {"e810", "Intel E810", "ice", 52, 512, HF_PCTYPES | HF_SELECTORS, false,
-     "E810 datasheet; DPDK ice: 52 B key, reta_size 512 (LUT 2048 not exposed), *_ONLY"},
+    {"x710", "Intel X710/XL710", "i40e", 52, 512, HF_I40E, false,
+     "X710 datasheet 7.1.10 (52 B key, 512 LUT); DPDK i40e I40E_RSS_OFFLOAD_ALL (PCTYPEs)"},
+    {"e810", "Intel E810", "ice", 52, 512, HF_PCTYPES, false,
+     "E810 datasheet; DPDK ice: 52 B key, reta_size 512 (LUT 2048 not exposed), "
+     "ICE_RSS_OFFLOAD_ALL"},
     {"cx5", "NVIDIA ConnectX-5", "mlx5", 40, 512, HF_PCTYPES | HF_SELECTORS, true,
-     "DPDK mlx5: 40 B key, RETA up to 512 (power of two), *_ONLY selectors"},
+     "DPDK mlx5: 40 B key, RETA up to 512 (power of two), offloads ~MLX5_RSS_HF_MASK "
+     "(incl. *_ONLY)"},
     {"cx6", "NVIDIA ConnectX-6", "mlx5", 40, 512, HF_PCTYPES | HF_SELECTORS, true,
      "DPDK mlx5: as ConnectX-5"},
     {"virtio", "virtio-net", "virtio", 40, 128, HF_IP_TYPES, true,

@@ -155,14 +155,18 @@ static uint64_t choose_hf(const struct rss_nic *nic, bool constrained, int allow
 {
     uint64_t hf = 0;
     if (!constrained) {
-        hf = RSS_HF_IPV4 | l4_types(4) | RSS_HF_IPV6 | l4_types(6);
+        hf = RSS_HF_IPV4 | RSS_HF_FRAG_IPV4 | RSS_HF_NONFRAG_IPV4_OTHER | l4_types(4) |
+             RSS_HF_IPV6 | RSS_HF_FRAG_IPV6 | RSS_HF_NONFRAG_IPV6_OTHER | l4_types(6);
         return hf & nic->hf_supported;
     }
     bool l4 = allowed & (F_SPORT | F_DPORT);
     for (int v = 4; v <= 6; v += 2) {
         if (!(versions & (v == 4 ? 1 : 2)))
             continue;
-        hf |= v == 4 ? RSS_HF_IPV4 : RSS_HF_IPV6;
+        /* L3 hashing for what has no ports: plain IPV4 where the driver takes it,
+         * the fragment and "other" types where it thinks in packet types. */
+        hf |= v == 4 ? RSS_HF_IPV4 | RSS_HF_FRAG_IPV4 | RSS_HF_NONFRAG_IPV4_OTHER
+                     : RSS_HF_IPV6 | RSS_HF_FRAG_IPV6 | RSS_HF_NONFRAG_IPV6_OTHER;
         if (l4 || !nic->l3_hashes_l4)
             hf |= l4_types(v);
     }
