@@ -1,10 +1,10 @@
 /*
- * calls.c - the NF API as the analysis sees it: which call is what, the
- * objects nf_init creates (name, sizes, the global holding the handle), and
- * per port the state accesses of nf_process with their keys, related
- * objects and guards, the header writes, and the issues (unknown, indirect
- * and asm calls, global writes, writes through read-only state pointers,
- * handles that cannot be traced).
+ * calls.c - the NF API as the analysis sees it (which call is what) and the
+ * per-port lifting of nf_process: state accesses with their keys and related
+ * objects, header writes, guards, and the issues (unknown, indirect and asm
+ * calls, global writes, writes through read-only state pointers, handles that
+ * cannot be traced). Objects come from objects.c, key alternatives from
+ * split.c.
  */
 #include "ir/lift.h"
 
@@ -43,18 +43,6 @@ static const struct api_entry api_table[] = {
     {"nf_counter_read", IR_API_COUNTER_READ, IR_OBJ_COUNTER, KEY_NONE, 1},
 };
 
-struct create_entry {
-    const char *name;
-    enum ir_object_kind kind;
-    unsigned args;
-};
-
-static const struct create_entry create_table[] = {
-    {"nf_map_create", IR_OBJ_MAP, 3}, {"nf_vector_create", IR_OBJ_VECTOR, 3},
-    {"nf_alloc_create", IR_OBJ_ALLOC, 2}, {"nf_sketch_create", IR_OBJ_SKETCH, 4},
-    {"nf_chash_create", IR_OBJ_CHASH, 3}, {"nf_counter_create", IR_OBJ_COUNTER, 1},
-};
-
 static const char *const accessor_names[] = {
     "nf_eth", "nf_ipv4", "nf_ipv6", "nf_l4", "nf_tcp", "nf_udp",
 };
@@ -73,14 +61,6 @@ static const struct api_entry *api_lookup(const char *name)
     for (size_t i = 0; name && i < COUNT(api_table); i++)
         if (strcmp(name, api_table[i].name) == 0)
             return &api_table[i];
-    return NULL;
-}
-
-static const struct create_entry *create_lookup(const char *name)
-{
-    for (size_t i = 0; name && i < COUNT(create_table); i++)
-        if (strcmp(name, create_table[i].name) == 0)
-            return &create_table[i];
     return NULL;
 }
 
@@ -121,7 +101,7 @@ enum call_class lift_call_class(LLVMValueRef call)
         return CALL_INTRINSIC;
     if (api_lookup(name))
         return CALL_STATE;
-    if (create_lookup(name))
+    if (lift_is_create(name))
         return CALL_CREATE;
     if (in_list(name, accessor_names, COUNT(accessor_names)))
         return CALL_ACCESSOR;
@@ -145,7 +125,7 @@ void lift_location(LLVMValueRef inst, struct ir_location *loc)
     snprintf(loc->function, sizeof loc->function, "%s", LLVMGetValueName2(fn, &n));
 }
 
-static const char *where_text(const struct ir_location *loc, char *buf, size_t len)
+const char *lift_where_text(const struct ir_location *loc, char *buf, size_t len)
 {
     if (loc->file[0])
         snprintf(buf, len, "%s:%d (in %s)", loc->file, loc->line, loc->function);
@@ -156,7 +136,7 @@ static const char *where_text(const struct ir_location *loc, char *buf, size_t l
 
 /* ---- Growable output arrays ------------------------------------------------------ */
 
-static void *grow(void *array, int count, size_t size)
+void *lift_grow(void *array, int count, size_t size)
 {
     /* Capacity doubles at powers of two. */
     if (count == 0 || (count & (count - 1)) == 0) {
@@ -170,7 +150,7 @@ static struct ir_issue *add_issue(struct lift *L, enum ir_issue_kind kind, int o
                                   LLVMValueRef inst, const char *fmt, const char *arg)
 {
     struct ir_nf *nf = L->nf;
-    nf->issues = grow(nf->issues, nf->n_issues, sizeof *nf->issues);
+    nf->issues = lift_grow(nf->issues, nf->n_issues, sizeof *nf->issues);
     struct ir_issue *is = &nf->issues[nf->n_issues++];
     memset(is, 0, sizeof *is);
     is->kind = kind;
@@ -179,259 +159,6 @@ static struct ir_issue *add_issue(struct lift *L, enum ir_issue_kind kind, int o
     snprintf(is->detail, sizeof is->detail, fmt, arg ? arg : "");
     lift_location(inst, &is->where);
     return is;
-}
-
-/* ---- Objects (nf_init) ------------------------------------------------------------------ */
-
-/* A global (by name) plus constant offset, through constant GEPs. */
-static bool global_slot(LLVMTargetDataRef td, LLVMValueRef p, char *name, size_t len,
-                        int64_t *offset)
-{
-    int64_t total = 0;
-    for (int depth = 0; depth < 16; depth++) {
-        if (LLVMIsAGlobalVariable(p)) {
-            size_t n;
-            snprintf(name, len, "%s", LLVMGetValueName2(p, &n));
-            *offset = total;
-            return true;
-        }
-        bool gep = LLVMIsAGetElementPtrInst(p) ||
-                   (LLVMIsAConstantExpr(p) && LLVMGetConstOpcode(p) == LLVMGetElementPtr);
-        int64_t off;
-        if (!gep || !lift_gep_const_offset(td, p, &off))
-            return false;
-        total += off;
-        p = LLVMGetOperand(p, 0);
-    }
-    return false;
-}
-
-/* The constant string a name argument points to, or NULL. */
-static const char *constant_string(LLVMValueRef v, size_t *len)
-{
-    for (int depth = 0; depth < 4 && v; depth++) {
-        if (LLVMIsAGlobalVariable(v)) {
-            LLVMValueRef init = LLVMGetInitializer(v);
-            if (!LLVMIsGlobalConstant(v) || !init || !LLVMIsConstantString(init))
-                return NULL;
-            const char *s = LLVMGetAsString(init, len);
-            while (*len > 0 && s[*len - 1] == '\0')
-                (*len)--;
-            return s;
-        }
-        if (LLVMIsAConstantExpr(v) && LLVMGetConstOpcode(v) == LLVMGetElementPtr) {
-            v = LLVMGetOperand(v, 0);
-            continue;
-        }
-        return NULL;
-    }
-    return NULL;
-}
-
-/* A size argument in nf_init: constants, nf_config defaults, simple arithmetic
- * over them. Returns false when it cannot tell. */
-static bool init_value(LLVMTargetDataRef td, LLVMValueRef v, uint64_t *out, int depth)
-{
-    int64_t c;
-    if (depth > 16)
-        return false;
-    if (lift_const_int(v, &c)) {
-        *out = (uint64_t)c;
-        return true;
-    }
-    if (LLVMIsACallInst(v)) {
-        const char *name = lift_callee_name(v);
-        if (name && strcmp(name, "nf_config") == 0 && LLVMGetNumArgOperands(v) == 2)
-            return init_value(td, LLVMGetOperand(v, 1), out, depth + 1);
-        return false;
-    }
-    if (!LLVMIsAInstruction(v))
-        return false;
-    uint64_t a, b;
-    switch (LLVMGetInstructionOpcode(v)) {
-    case LLVMTrunc: {
-        if (!init_value(td, LLVMGetOperand(v, 0), &a, depth + 1))
-            return false;
-        unsigned w = LLVMGetIntTypeWidth(LLVMTypeOf(v));
-        *out = w >= 64 ? a : a & ((1ULL << w) - 1);
-        return true;
-    }
-    case LLVMZExt:
-    case LLVMSExt:
-    case LLVMFreeze:
-        return init_value(td, LLVMGetOperand(v, 0), out, depth + 1);
-    case LLVMAdd: case LLVMSub: case LLVMMul: case LLVMShl: case LLVMLShr: case LLVMUDiv:
-        if (!init_value(td, LLVMGetOperand(v, 0), &a, depth + 1) ||
-            !init_value(td, LLVMGetOperand(v, 1), &b, depth + 1))
-            return false;
-        switch (LLVMGetInstructionOpcode(v)) {
-        case LLVMAdd: *out = a + b; break;
-        case LLVMSub: *out = a - b; break;
-        case LLVMMul: *out = a * b; break;
-        case LLVMShl: *out = b < 64 ? a << b : 0; break;
-        case LLVMLShr: *out = b < 64 ? a >> b : 0; break;
-        default: if (b == 0) return false; *out = a / b; break;
-        }
-        return true;
-    case LLVMLoad: {
-        /* A global nf_init stores exactly once (e.g. `capacity = nf_config(...)`),
-         * else its initializer. */
-        LLVMValueRef g = LLVMGetOperand(v, 0);
-        if (!LLVMIsAGlobalVariable(g))
-            return false;
-        LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInstructionParent(v));
-        LLVMValueRef stored = NULL;
-        int n_stores = 0;
-        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
-            for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in))
-                if (LLVMIsAStoreInst(in) && LLVMGetOperand(in, 1) == g) {
-                    stored = LLVMGetOperand(in, 0);
-                    n_stores++;
-                }
-        if (n_stores == 1)
-            return init_value(td, stored, out, depth + 1);
-        if (n_stores == 0 && LLVMGetInitializer(g))
-            return init_value(td, LLVMGetInitializer(g), out, depth + 1);
-        return false;
-    }
-    default:
-        return false;
-    }
-}
-
-static uint32_t size_arg(LLVMTargetDataRef td, LLVMValueRef call, unsigned i)
-{
-    uint64_t v;
-    if (i >= LLVMGetNumArgOperands(call) || !init_value(td, LLVMGetOperand(call, i), &v, 0))
-        return 0;
-    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-}
-
-int lift_config_ports(LLVMValueRef init_fn)
-{
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(init_fn); bb; bb = LLVMGetNextBasicBlock(bb))
-        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
-            if (!LLVMIsACallInst(in))
-                continue;
-            const char *name = lift_callee_name(in);
-            if (!name || strcmp(name, "nf_config") != 0 || LLVMGetNumArgOperands(in) != 2)
-                continue;
-            size_t len;
-            const char *key = constant_string(LLVMGetOperand(in, 0), &len);
-            int64_t def;
-            if (key && len == 5 && memcmp(key, "ports", 5) == 0 &&
-                lift_const_int(LLVMGetOperand(in, 1), &def))
-                return (int)def;
-        }
-    return 0;
-}
-
-static int add_object(struct lift *L, LLVMValueRef call, const struct create_entry *ce,
-                      struct util_error *err)
-{
-    struct ir_nf *nf = L->nf;
-    char where[256];
-    struct ir_object obj;
-    memset(&obj, 0, sizeof obj);
-    obj.kind = ce->kind;
-    lift_location(call, &obj.created);
-    if (LLVMGetNumArgOperands(call) != ce->args) {
-        util_error_set(err, "%s: %s: API misuse: %s called with %u arguments, nf.h declares %u; "
-                       "include rsskey/nf.h instead of declaring the API yourself", nf->path,
-                       where_text(&obj.created, where, sizeof where), ce->name,
-                       LLVMGetNumArgOperands(call), ce->args);
-        return UTIL_EXIT_INPUT;
-    }
-    size_t len;
-    const char *name = constant_string(LLVMGetOperand(call, 0), &len);
-    if (!name) {
-        util_error_set(err, "%s: %s: API misuse: the name given to %s is not a string "
-                       "literal; name every state object with a constant string",
-                       nf->path, where_text(&obj.created, where, sizeof where), ce->name);
-        return UTIL_EXIT_INPUT;
-    }
-    snprintf(obj.name, sizeof obj.name, "%.*s", (int)len, name);
-    for (int i = 0; i < nf->n_objects; i++)
-        if (strcmp(nf->objects[i].name, obj.name) == 0) {
-            util_error_set(err, "%s: %s: API misuse: two state objects are named \"%s\"; "
-                           "give each object its own name", nf->path,
-                           where_text(&obj.created, where, sizeof where), obj.name);
-            return UTIL_EXIT_INPUT;
-        }
-    switch (ce->kind) {
-    case IR_OBJ_MAP:
-        obj.key_size = size_arg(L->td, call, 1);
-        obj.capacity = size_arg(L->td, call, 2);
-        break;
-    case IR_OBJ_VECTOR:
-        obj.record_size = size_arg(L->td, call, 1);
-        obj.capacity = size_arg(L->td, call, 2);
-        break;
-    case IR_OBJ_ALLOC:
-        obj.capacity = size_arg(L->td, call, 1);
-        break;
-    case IR_OBJ_SKETCH:
-        obj.key_size = size_arg(L->td, call, 1);
-        break;
-    case IR_OBJ_CHASH:
-        obj.capacity = size_arg(L->td, call, 1);
-        break;
-    case IR_OBJ_COUNTER:
-        break;
-    }
-    int index = nf->n_objects;
-    nf->objects = grow(nf->objects, nf->n_objects, sizeof *nf->objects);
-    nf->objects[nf->n_objects++] = obj;
-
-    /* Where the handle goes: stores of the call's result into globals. */
-    bool used = false, stored = false;
-    /* The handle itself, or freeze/bitcast copies of it (clang -O2 emits freeze). */
-    LLVMValueRef copies[8] = {call};
-    int n_copies = 1;
-    for (int c = 0; c < n_copies; c++)
-        for (LLVMUseRef u = LLVMGetFirstUse(copies[c]); u; u = LLVMGetNextUse(u)) {
-            LLVMValueRef user = LLVMGetUser(u);
-            if ((LLVMIsAFreezeInst(user) || LLVMIsABitCastInst(user)) && n_copies < 8)
-                copies[n_copies++] = user;
-        }
-    for (int c = 0; c < n_copies; c++)
-    for (LLVMUseRef u = LLVMGetFirstUse(copies[c]); u; u = LLVMGetNextUse(u)) {
-        LLVMValueRef user = LLVMGetUser(u);
-        if (LLVMIsAFreezeInst(user) || LLVMIsABitCastInst(user))
-            continue;
-        used = true;
-        if (!LLVMIsAStoreInst(user) || LLVMGetOperand(user, 0) != copies[c])
-            continue;
-        struct handle_slot slot;
-        if (!global_slot(L->td, LLVMGetOperand(user, 1), slot.global, sizeof slot.global,
-                         &slot.offset))
-            continue;
-        slot.object = index;
-        L->slots = grow(L->slots, L->n_slots, sizeof *L->slots);
-        L->slots[L->n_slots++] = slot;
-        stored = true;
-    }
-    if (used && !stored) {
-        util_error_set(err, "%s: %s: API misuse: the handle of \"%s\" is not stored in a "
-                       "global at a fixed place; keep each handle in its own global "
-                       "(e.g. `static struct nf_map *table;`) so nf_process can be traced",
-                       nf->path, where_text(&obj.created, where, sizeof where), obj.name);
-        return UTIL_EXIT_INPUT;
-    }
-    return 0;
-}
-
-int lift_objects(struct lift *L, LLVMValueRef init_fn, struct util_error *err)
-{
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(init_fn); bb; bb = LLVMGetNextBasicBlock(bb))
-        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
-            if (!LLVMIsACallInst(in) || lift_call_class(in) != CALL_CREATE)
-                continue;
-            int rc = add_object(L, in, create_lookup(lift_callee_name(in)), err);
-            if (rc)
-                return rc;
-        }
-    return 0;
 }
 
 /* ---- nf_process, per port ------------------------------------------------------------------ */
@@ -471,7 +198,7 @@ static bool collect_handles(struct lift *L, LLVMValueRef v, bool is_address, int
     }
     char name[128];
     int64_t off;
-    if (!global_slot(L->td, v, name, sizeof name, &off))
+    if (!lift_global_slot(L->td, v, name, sizeof name, &off))
         return false;
     int obj = slot_object(L, name, off);
     if (obj < 0)
@@ -521,7 +248,7 @@ static void register_call(struct lift *L, LLVMValueRef call)
                      "an object of that kind", name, nf->objects[obj].name);
             continue;
         }
-        nf->accesses = grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
+        nf->accesses = lift_grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
         struct ir_access *a = &nf->accesses[nf->n_accesses];
         memset(a, 0, sizeof *a);
         a->object = obj;
@@ -544,308 +271,12 @@ static int related_object(struct lift *L, LLVMValueRef handle)
     return object_of_handle(L, handle);
 }
 
-/* ---- Splitting on a phi ----------------------------------------------------------
- * "index = found ? stored_index : new_index" merges two state reads into
- * unknown bits. When some phi (or select) under a value has incomings that
- * are each precisely known, the value is described once per incoming
- * instead: the access (or write) is reported once per alternative, which is
- * exact and sound. */
-
-#define MAX_ALTERNATIVES 4
-
-static bool has_unknown(const struct aval *a)
-{
-    for (int i = 0; i < a->width; i++)
-        if (a->b[i].kind == AB_UNKNOWN)
-            return true;
-    return false;
-}
-
-static int incomings(LLVMValueRef v, LLVMValueRef *out)
-{
-    if (LLVMIsASelectInst(v)) {
-        out[0] = LLVMGetOperand(v, 1);
-        out[1] = LLVMGetOperand(v, 2);
-        return 2;
-    }
-    int n = 0;
-    unsigned count = LLVMCountIncoming(v);
-    for (unsigned i = 0; i < count; i++) {
-        LLVMValueRef in = LLVMGetIncomingValue(v, i);
-        bool dup = false;
-        for (int j = 0; j < n; j++)
-            dup |= out[j] == in;
-        if (dup)
-            continue;
-        if (n == MAX_ALTERNATIVES)
-            return -1;
-        out[n++] = in;
-    }
-    return n;
-}
-
-static LLVMValueRef find_split(struct lift *L, LLVMValueRef v, int depth)
-{
-    if (depth > 10 || !LLVMIsAInstruction(v) || LLVMIsALoadInst(v) || LLVMIsACallInst(v) ||
-        !has_unknown(lift_eval(L, v)))
-        return NULL;
-    if (LLVMIsAPHINode(v) || LLVMIsASelectInst(v)) {
-        LLVMValueRef in[MAX_ALTERNATIVES];
-        int n = incomings(v, in);
-        bool ok = n > 1;
-        for (int i = 0; ok && i < n; i++)
-            ok = in[i] != v && !has_unknown(lift_eval(L, in[i]));
-        if (ok)
-            return v;
-        if (LLVMIsAPHINode(v))
-            return NULL;
-    }
-    int n = LLVMGetNumOperands(v);
-    for (int i = 0; i < n; i++) {
-        LLVMValueRef op = LLVMGetOperand(v, (unsigned)i);
-        if (LLVMIsASelectInst(v) && i == 0)
-            continue;
-        LLVMValueRef found = find_split(L, op, depth + 1);
-        if (found)
-            return found;
-    }
-    return NULL;
-}
-
-/* Evaluates v into alts[] once per incoming of a split phi (or once, plain).
- * Returns how many. */
-static int eval_alternatives(struct lift *L, LLVMValueRef v, struct aval *alts)
-{
-    LLVMValueRef phi = find_split(L, v, 0);
-    LLVMValueRef in[MAX_ALTERNATIVES];
-    int n = phi ? incomings(phi, in) : 0;
-    if (n <= 1) {
-        alts[0] = *lift_eval(L, v);
-        return 1;
-    }
-    for (int i = 0; i < n; i++) {
-        struct aval *fixed = malloc(sizeof *fixed);
-        *fixed = *lift_eval(L, in[i]);
-        struct ptrmap saved = L->values;
-        ptrmap_init(&L->values);
-        ptrmap_put(&L->values, phi, fixed);
-        alts[i] = *lift_eval(L, v);
-        for (size_t j = 0; j < L->values.cap; j++)
-            if (L->values.keys[j])
-                free(L->values.vals[j]);
-        ptrmap_free(&L->values);
-        L->values = saved;
-    }
-    return n;
-}
-
-/* Up to MAX_KEYS descriptions of one key (alternatives of merged paths). */
-#define MAX_KEYS (2 * MAX_ALTERNATIVES)
-
-static int keys_from_memory(struct lift *L, LLVMValueRef call, LLVMValueRef ptr, uint32_t size,
-                            struct ir_key *keys)
-{
-    if (size == 0 || size > 1024) {
-        memset(&keys[0], 0, sizeof keys[0]);
-        keys[0].count = 1;
-        keys[0].parts[0] = (struct ir_key_part){{IR_FIELD_UNKNOWN, 0}, -1, 0, 0, 0, 0};
-        return 1;
-    }
-    struct abit *bits = calloc((size_t)size * 8, sizeof *bits);
-    lift_ptr_bytes(L, call, ptr, (int)size, bits);
-    int n = lift_bits_to_keys(bits, (int)size * 8, false, keys);
-    free(bits);
-    return n;
-}
-
-/* A value's key(s): one per split-phi alternative and state alternative. */
-static int keys_from_value(struct lift *L, LLVMValueRef v, bool integer, int nbits,
-                           struct ir_key *keys)
-{
-    struct aval *alts = malloc(MAX_ALTERNATIVES * sizeof *alts);
-    int n_alts = eval_alternatives(L, v, alts);
-    int n = 0;
-    for (int i = 0; i < n_alts; i++) {
-        struct aval *a = &alts[i];
-        if (nbits > 0) {
-            for (int b = a->width; b < nbits && b < AVAL_MAX_BITS; b++)
-                a->b[b] = (struct abit){AB_ZERO, 0, 0, -1, 0};
-            a->width = nbits < AVAL_MAX_BITS ? nbits : AVAL_MAX_BITS;
-        }
-        n += lift_bits_to_keys(a->b, a->width, integer, &keys[n]);
-    }
-    free(alts);
-    return n;
-}
-
-/* ---- Splitting on a condition ----------------------------------------------------
- * "if (src < dst) key = {src, dst} else key = {dst, src}" (a direction-free
- * flow key) writes the key on two paths, or (at -O2) through umin/umax and
- * selects: merged, its bytes are unknown. When assuming some branch or select
- * condition true, and then false, describes the key exactly both times, the
- * access is reported once per outcome: every packet takes one of them. */
-
-#define MAX_CONDITIONS 8
-
-struct key_query {
-    bool memory;
-    LLVMValueRef call, ptr, value;
-    uint32_t size;
-};
-
-static int query_keys(struct lift *L, const struct key_query *q, struct ir_key *keys)
-{
-    return q->memory ? keys_from_memory(L, q->call, q->ptr, q->size, keys)
-                     : keys_from_value(L, q->value, true, 0, keys);
-}
-
-static bool keys_unknown(const struct ir_key *keys, int n)
-{
-    for (int i = 0; i < n; i++)
-        for (int p = 0; p < keys[i].count; p++)
-            if (keys[i].parts[p].field.id == IR_FIELD_UNKNOWN)
-                return true;
-    return false;
-}
-
-static bool key_equal(const struct ir_key *a, const struct ir_key *b)
-{
-    if (a->count != b->count)
-        return false;
-    for (int p = 0; p < a->count; p++) {
-        const struct ir_key_part *x = &a->parts[p], *y = &b->parts[p];
-        if (x->field.id != y->field.id || x->field.prefix != y->field.prefix ||
-            x->from_access != y->from_access || x->layer != y->layer ||
-            x->offset != y->offset || x->bits != y->bits || x->constant != y->constant)
-            return false;
-    }
-    return true;
-}
-
-static int query_assuming(struct lift *L, const struct key_query *q, LLVMValueRef cond,
-                          int value, struct ir_key *keys)
-{
-    struct ptrmap saved = L->values;
-    ptrmap_init(&L->values);
-    lift_assume(L, cond, value);
-    int n = query_keys(L, q, keys);
-    lift_assume(L, NULL, 0);
-    for (size_t j = 0; j < L->values.cap; j++)
-        if (L->values.keys[j])
-            free(L->values.vals[j]);
-    ptrmap_free(&L->values);
-    L->values = saved;
-    return n;
-}
-
-/* Is block b on a cycle (a loop)? A condition computed in a loop takes
- * different values per iteration, so assuming one value is not sound. */
-static bool in_cycle(struct lift *L, int b)
-{
-    bool *seen = calloc((size_t)L->n_blocks, sizeof *seen);
-    int *stack = malloc((size_t)L->n_blocks * sizeof *stack);
-    int top = 0;
-    bool cycle = false;
-    stack[top++] = b;
-    while (top > 0 && !cycle) {
-        int x = stack[--top];
-        LLVMValueRef term = LLVMGetBasicBlockTerminator(L->blocks[x]);
-        unsigned n = term ? LLVMGetNumSuccessors(term) : 0;
-        for (unsigned i = 0; i < n; i++) {
-            int to = (int)(intptr_t)ptrmap_get(&L->block_index,
-                                               LLVMBasicBlockAsValue(LLVMGetSuccessor(term, i)),
-                                               NULL) - 1;
-            if (to == b) {
-                cycle = true;
-                break;
-            }
-            if (to >= 0 && !seen[to]) {
-                seen[to] = true;
-                stack[top++] = to;
-            }
-        }
-    }
-    free(seen);
-    free(stack);
-    return cycle;
-}
-
-static int block_index_of(struct lift *L, LLVMValueRef inst)
-{
-    return (int)(intptr_t)ptrmap_get(&L->block_index,
-                                     LLVMBasicBlockAsValue(LLVMGetInstructionParent(inst)),
-                                     NULL) - 1;
-}
-
-static int keys_by_condition(struct lift *L, const struct key_query *q, struct ir_key *keys)
-{
-    int n = query_keys(L, q, keys);
-    if (!keys_unknown(keys, n))
-        return n;
-    /* Candidates: conditions of branches and selects, first ones first. */
-    LLVMValueRef conds[MAX_CONDITIONS];
-    int n_conds = 0;
-    for (int b = 0; b < L->n_blocks && n_conds < MAX_CONDITIONS; b++)
-        for (LLVMValueRef in = LLVMGetFirstInstruction(L->blocks[b]);
-             in && n_conds < MAX_CONDITIONS; in = LLVMGetNextInstruction(in)) {
-            LLVMValueRef c = NULL;
-            if (LLVMIsABranchInst(in) && LLVMIsConditional(in))
-                c = LLVMGetCondition(in);
-            else if (LLVMIsASelectInst(in))
-                c = LLVMGetOperand(in, 0);
-            if (!c || LLVMIsAConstant(c) || !LLVMIsAICmpInst(c))
-                continue;
-            int cb = block_index_of(L, c);
-            if (cb < 0 || in_cycle(L, cb))
-                continue;
-            bool dup = false;
-            for (int i = 0; i < n_conds; i++)
-                dup |= conds[i] == c;
-            if (!dup)
-                conds[n_conds++] = c;
-        }
-    struct ir_key *yes = calloc(MAX_KEYS, sizeof *yes), *no = calloc(MAX_KEYS, sizeof *no);
-    int call_block = block_index_of(L, q->call);
-    for (int c = 0; c < n_conds; c++) {
-        /* An outcome under which the call cannot be reached adds no key. */
-        int ny = 0, nn = 0;
-        lift_assume(L, conds[c], 1);
-        bool reach_yes = L->reachable && call_block >= 0 && L->reachable[call_block];
-        lift_assume(L, conds[c], 0);
-        bool reach_no = L->reachable && call_block >= 0 && L->reachable[call_block];
-        lift_assume(L, NULL, 0);
-        if (!reach_yes && !reach_no)
-            continue;
-        if (reach_yes)
-            ny = query_assuming(L, q, conds[c], 1, yes);
-        if (reach_no)
-            nn = query_assuming(L, q, conds[c], 0, no);
-        if (keys_unknown(yes, ny) || keys_unknown(no, nn) || ny + nn > MAX_KEYS ||
-            ny + nn == 0)
-            continue;
-        n = 0;
-        for (int i = 0; i < ny; i++)
-            keys[n++] = yes[i];
-        for (int i = 0; i < nn; i++) {
-            bool dup = false;
-            for (int j = 0; j < n; j++)
-                dup |= key_equal(&keys[j], &no[i]);
-            if (!dup)
-                keys[n++] = no[i];
-        }
-        break;
-    }
-    free(yes);
-    free(no);
-    return n;
-}
-
 /* Access k gets keys[0]; each further key becomes a copy of the access. */
 static void set_access_keys(struct ir_nf *nf, int k, const struct ir_key *keys, int n)
 {
     nf->accesses[k].key = keys[0];
     for (int i = 1; i < n; i++) {
-        nf->accesses = grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
+        nf->accesses = lift_grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
         struct ir_access *more = &nf->accesses[nf->n_accesses++];
         *more = nf->accesses[k];
         more->key = keys[i];
@@ -892,11 +323,9 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
             int64_t s;
             size = lift_const_int(LLVMGetOperand(call, 2), &s) && s > 0 ? (uint32_t)s : 0;
         }
-        struct key_query q = {true, call, LLVMGetOperand(call, 1), NULL, size};
-        n = keys_by_condition(L, &q, keys);
+        n = lift_access_keys(L, true, call, LLVMGetOperand(call, 1), size, NULL, keys);
     } else if (ae->key == KEY_INDEX) {
-        struct key_query q = {false, call, NULL, LLVMGetOperand(call, 1), 0};
-        n = keys_by_condition(L, &q, keys);
+        n = lift_access_keys(L, false, call, NULL, 0, LLVMGetOperand(call, 1), keys);
         int64_t addend = index_addend(LLVMGetOperand(call, 1));
         for (int i = 0; i < n && addend != 0; i++)
             for (int p = 0; p < keys[i].count; p++)
@@ -941,7 +370,7 @@ static void add_header_write(struct lift *L, LLVMValueRef inst, struct aptr p, i
                              const struct abit *bits)
 {
     struct ir_nf *nf = L->nf;
-    nf->writes = grow(nf->writes, nf->n_writes, sizeof *nf->writes);
+    nf->writes = lift_grow(nf->writes, nf->n_writes, sizeof *nf->writes);
     struct ir_header_write *w = &nf->writes[nf->n_writes++];
     memset(w, 0, sizeof *w);
     w->port = L->port;
@@ -957,7 +386,7 @@ static void add_header_write(struct lift *L, LLVMValueRef inst, struct aptr p, i
     if (n == 2) {
         struct ir_header_write copy = *w;
         copy.value = keys[1];
-        nf->writes = grow(nf->writes, nf->n_writes, sizeof *nf->writes);
+        nf->writes = lift_grow(nf->writes, nf->n_writes, sizeof *nf->writes);
         nf->writes[nf->n_writes++] = copy;
     }
 }
@@ -1001,7 +430,7 @@ static void scan_writes(struct lift *L, LLVMValueRef in)
         struct aptr p = lift_resolve_ptr(L, LLVMGetOperand(in, 1));
         if (p.kind == PB_HDR && nbytes <= AVAL_MAX_BITS / 8) {
             struct aval *alts = malloc(MAX_ALTERNATIVES * sizeof *alts);
-            int n = eval_alternatives(L, val, alts);
+            int n = lift_value_alternatives(L, val, alts);
             struct abit *bits = calloc((size_t)nbytes * 8, sizeof *bits);
             for (int a = 0; a < n; a++) {
                 for (int i = 0; i < nbytes * 8; i++)

@@ -5,8 +5,9 @@
  * Files: load.c (read + check + normalise the bitcode), specialise.c (one
  * clone of nf_process per input port), value.c (the abstract domain: bits of
  * SSA values, pointer bases), keymem.c (reaching stores over stack memory,
- * bits -> ir_key), calls.c (objects, state calls, writes, issues, guards),
- * ir.c (ir_analyze_file and friends).
+ * bits -> ir_key), objects.c (nf_init's objects), split.c (keys from one of
+ * several sources), calls.c (state calls, writes, issues, guards), ir.c
+ * (ir_analyze_file, the child process), print.c (text and JSON).
  */
 #ifndef RSSKEY_IR_LIFT_H
 #define RSSKEY_IR_LIFT_H
@@ -156,7 +157,22 @@ void lift_assume(struct lift *L, LLVMValueRef cond, int value);
 int lift_bits_to_keys(const struct abit *bits, int nbits, bool integer, struct ir_key keys[2]);
 enum ir_field_id lift_header_field(int layer, int byte, int *field_start);
 
+/* objects.c */
+bool lift_is_create(const char *name);
+bool lift_global_slot(LLVMTargetDataRef td, LLVMValueRef p, char *name, size_t len,
+                      int64_t *offset);
+
+/* split.c: alternatives of a value (split phis) and of a key (split
+ * conditions). alts[] holds MAX_ALTERNATIVES, keys[] MAX_KEYS. */
+#define MAX_ALTERNATIVES 4
+#define MAX_KEYS (2 * MAX_ALTERNATIVES)
+int lift_value_alternatives(struct lift *L, LLVMValueRef v, struct aval *alts);
+int lift_access_keys(struct lift *L, bool memory, LLVMValueRef call, LLVMValueRef ptr,
+                     uint32_t size, LLVMValueRef value, struct ir_key *keys);
+
 /* calls.c */
+void *lift_grow(void *array, int count, size_t size);   /* doubles at powers of two */
+const char *lift_where_text(const struct ir_location *loc, char *buf, size_t len);
 enum call_class {
     CALL_STATE,         /* a state API call (nf_map_get, ...) */
     CALL_CREATE,        /* nf_*_create */
