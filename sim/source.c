@@ -5,6 +5,7 @@
  * instead of holding it in memory.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "sim/sim_internal.h"
 
@@ -48,8 +49,14 @@ int sim_file_source_open(struct sim_source *src, const struct trace_source_optio
     f->opts = *opts;
     f->src = trace_source_open(&f->opts, err);
     if (!f->src) {
+        /* A file that cannot be read is an I/O error; one that reads but is
+         * not a capture is bad input. */
+        int rc = UTIL_EXIT_INPUT;
+        for (size_t i = 0; i < opts->n_inputs; i++)
+            if (access(opts->inputs[i].path, R_OK) != 0)
+                rc = UTIL_EXIT_IO;
         free(f);
-        return UTIL_EXIT_INPUT;
+        return rc;
     }
     src->ctx = f;
     src->next = file_next;

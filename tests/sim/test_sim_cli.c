@@ -128,6 +128,10 @@ static void test_usage_and_errors(void **state)
     assert_int_equal(run(args), UTIL_EXIT_INPUT);                   /* not a plan */
     snprintf(args, sizeof args, "--plan %s --costs %s %s", plan_path, plan_path, trace_path);
     assert_int_equal(run(args), UTIL_EXIT_INPUT);                   /* not a costs file */
+    snprintf(args, sizeof args, "--plan %s %s/missing.pcap", plan_path, dir);
+    assert_int_equal(run(args), UTIL_EXIT_IO);                      /* no such trace */
+    snprintf(args, sizeof args, "--plan %s %s", plan_path, plan_path);
+    assert_int_equal(run(args), UTIL_EXIT_INPUT);                   /* not a capture */
     /* Port 1 packets with a plan of two ports work; port 5 does not exist. */
     snprintf(args, sizeof args, "--plan %s --port 5=%s", plan_path, trace_path);
     assert_int_equal(run(args), UTIL_EXIT_INPUT);
