@@ -30,7 +30,7 @@ static void usage(FILE *out)
         "  --cores N             simulate N cores (default: the plan's); the RETA is\n"
         "                        folded (entry -> plan core %% N) unless --fold rr\n"
         "  --fold plan|rr        RETA for other core counts: the plan's folded, or\n"
-        "                        round-robin (entry %% N)\n"
+        "                        round-robin (entry %% N, also used above the plan's)\n"
         "  --pps R | --gbps G | --speedup X\n"
         "                        offered load: R packets/s evenly spaced, G Gbit/s of\n"
         "                        wire bytes back to back, or the trace's own timestamps\n"

@@ -123,6 +123,7 @@ struct engine {
     struct sim_trace_sink *sink;
     struct sim_result *res;
     size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
+    bool reta_round_robin;      /* the RETA was re-derived round-robin */
 };
 
 static struct pending *ring_slot(const struct engine *e, const struct core_rt *cr,
@@ -414,8 +415,12 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         }
         p->reta_mask = pc->reta_size - 1;
         bool same = plan->cores == e->cores;
+        /* Folding cannot reach more cores than the plan has: round-robin then
+         * (one table for every port, as the plan's, so still sound). */
+        bool rr = o->fold == SIM_FOLD_ROUND_ROBIN || e->cores > plan->cores;
+        e->reta_round_robin = rr;
         for (uint32_t k = 0; k < pc->reta_size; k++) {
-            uint32_t core = o->fold == SIM_FOLD_ROUND_ROBIN ? k % e->cores
+            uint32_t core = rr ? k % e->cores
                           : same ? pc->reta[k] : pc->reta[k] % e->cores;
             if (core >= (uint32_t)e->cores) {
                 util_error_set(err, "port %d: RETA entry %u names core %u, but the plan "
@@ -837,6 +842,7 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
     const struct sim_costs *c = e->c;
     double hz = c->ghz * 1e9;
     r->cores = e->cores;
+    r->reta_round_robin = e->reta_round_robin;
     uint64_t maxp = 0;
     double max_busy = -1;
     for (int k = 0; k < e->cores; k++) {

@@ -65,6 +65,8 @@ void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_co
             "imbalance %.2f (max/mean)\n", (unsigned long long)r->offered,
             (unsigned long long)r->processed, (unsigned long long)r->drops,
             r->offered ? 100.0 * r->drops / r->offered : 0.0, r->imbalance);
+    if (r->reta_round_robin)
+        fprintf(out, "  RETA re-derived round-robin (entry %% %d cores)\n", r->cores);
     if (r->no_hash)
         fprintf(out, "  %llu packets not hashed by the NIC (non-IP or flow type off): "
                 "RETA[0]'s core\n", (unsigned long long)r->no_hash);
@@ -140,6 +142,8 @@ void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c
     util_json_key(w, "totals");
     util_json_object_begin(w);
     json_uint(w, "offered", r->offered);
+    util_json_key(w, "reta_round_robin");
+    util_json_bool(w, r->reta_round_robin);
     json_uint(w, "processed", r->processed);
     json_uint(w, "drops", r->drops);
     json_uint(w, "not_hashed", r->no_hash);

@@ -107,7 +107,8 @@ enum sim_pacing {
 };
 
 enum sim_reta_fold {
-    SIM_FOLD_PLAN,              /* entry -> plan core % k */
+    SIM_FOLD_PLAN,              /* entry -> plan core % k (k <= plan cores;
+                                   round-robin above) */
     SIM_FOLD_ROUND_ROBIN        /* entry -> entry % k */
 };
 
@@ -143,6 +144,8 @@ struct sim_core_stats {
 
 struct sim_result {
     int cores;
+    bool reta_round_robin;      /* RETA re-derived as entry % cores (--fold rr,
+                                   or more cores than the plan's) */
     uint64_t offered;           /* packets the NIC received */
     uint64_t processed;
     uint64_t drops;

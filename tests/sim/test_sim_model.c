@@ -444,8 +444,15 @@ static void test_reta_fold(void **state)
     static struct sim_result r;
     run_ok(&p, &c, &o, pk, n, &r);
     assert_int_equal(r.cores, 3);
+    assert_false(r.reta_round_robin);
     for (int k = 0; k < 3; k++)
         assert_int_equal(r.core[k].packets, expect[k]);
+    /* More cores than the plan's: round-robin, every core gets packets. */
+    o.cores = 8;
+    run_ok(&p, &c, &o, pk, n, &r);
+    assert_true(r.reta_round_robin);
+    for (int k = 0; k < 8; k++)
+        assert_true(r.core[k].packets > 0);
     free(pk);
     fixture_plan_free(&p);
 }
