@@ -771,6 +771,7 @@ static void warn_weak_keys(struct deps_plan *plan, int m, uint32_t reta_size)
             if (done[o] || obj->decision != DEPS_SHARDED || k->count == 0)
                 continue;
             int best = 0, width = 0;
+            bool whole_field = false;
             char name[48] = "";
             for (int i = 0; i < k->count; i++) {
                 if (!field_class(k->fields[i].id))
@@ -780,10 +781,14 @@ static void warn_weak_keys(struct deps_plan *plan, int m, uint32_t reta_size)
                 if (kept < rss_field_width(k->fields[i].id)) {
                     width = rss_field_width(k->fields[i].id);
                     rss_field_name(k->fields[i], name, sizeof name);
+                } else {
+                    whole_field = true;
                 }
             }
-            if (!width || best >= m)
+            /* Only prefixes: the low bits of the addresses never move the index. */
+            if (!width || whole_field)
                 continue;
+            uint32_t reachable = best >= m ? reta_size : 1u << best;
             int same = 0;
             for (int q = o + 1; q < plan->n_objects; q++) {
                 const struct deps_key *kq = &plan->objects[q].ports[p];
@@ -802,7 +807,7 @@ static void warn_weak_keys(struct deps_plan *plan, int m, uint32_t reta_size)
                           "can move the RETA index, so at most %u of %u buckets are used and "
                           "packets that differ only in the low %d bits of the field all land "
                           "on one core; consider a finer key or a shared plan",
-                          obj->name, others, name, p, best, 1u << best, reta_size, width - best);
+                          obj->name, others, name, p, best, reachable, reta_size, width - best);
         }
         free(done);
     }
