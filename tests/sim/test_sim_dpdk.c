@@ -199,12 +199,67 @@ static void test_same_as_rss_hash_tuple(void **state)
     assert_true(compared > 10000);
 }
 
+/* sim's single-file fast path yields exactly what traces/' merged source
+ * does: same packets, tuples, ports (LAN policy and fixed), timestamps. */
+static void test_source_matches_trace_source(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/traces/%s", RSSKEY_SHARED_DIR, "real-mix-104k.pcap");
+    if (access(path, R_OK) != 0)
+        skip();
+    struct util_error err;
+    char spec[1100];
+    snprintf(spec, sizeof spec, "1=%s", path);
+    for (int variant = 0; variant < 3; variant++) {
+        struct trace_source_options so = {0};
+        if (variant == 2)
+            assert_int_equal(trace_options_add_port_file(&so, spec, &err), 0);
+        else
+            assert_int_equal(trace_options_add_file(&so, path, &err), 0);
+        if (variant == 1)
+            assert_int_equal(trace_options_add_lan(&so, "10.0.0.0/8,192.168.0.0/16,fd00::/8",
+                                                   &err), 0);
+        struct trace_source *ref = trace_source_open(&so, &err);
+        assert_non_null(ref);
+        struct sim_source src;
+        assert_int_equal(sim_file_source_open(&src, &so, &err), 0);
+        struct trace_packet a, b;
+        uint64_t n = 0, port1 = 0;
+        int ra, rb;
+        while ((ra = trace_source_next(ref, &a, &err)) == 1) {
+            rb = src.next(src.ctx, &b, &err);
+            assert_int_equal(rb, 1);
+            assert_int_equal(a.port, b.port);
+            assert_true(a.time_ns == b.time_ns && a.wire_len == b.wire_len);
+            assert_true(a.tuple.ip_version == b.tuple.ip_version &&
+                        a.tuple.proto == b.tuple.proto &&
+                        a.tuple.has_ports == b.tuple.has_ports &&
+                        a.tuple.is_fragment == b.tuple.is_fragment &&
+                        a.tuple.sport == b.tuple.sport && a.tuple.dport == b.tuple.dport);
+            assert_memory_equal(a.tuple.src, b.tuple.src, 16);
+            assert_memory_equal(a.tuple.dst, b.tuple.dst, 16);
+            assert_memory_equal(a.tuple.src_mac, b.tuple.src_mac, 6);
+            port1 += b.port == 1;
+            n++;
+        }
+        assert_int_equal(ra, 0);
+        assert_int_equal(src.next(src.ctx, &b, &err), 0);
+        assert_true(n > 100000);
+        if (variant == 1)
+            assert_true(port1 > 0 && port1 < n);
+        trace_source_close(ref);
+        sim_file_source_close(&src);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_trace),
         cmocka_unit_test(test_real_traces),
         cmocka_unit_test(test_same_as_rss_hash_tuple),
+        cmocka_unit_test(test_source_matches_trace_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
