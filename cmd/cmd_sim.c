@@ -477,6 +477,15 @@ int cmd_sim(int argc, char **argv)
         util_json_array_end(w);
         util_json_key(w, "offered_load");
         util_json_string(w, pacing_text(&a.opts, pace, sizeof pace));
+        util_json_key(w, "pacing");
+        util_json_string(w, a.opts.pacing == SIM_PACE_PPS ? "pps"
+                            : a.opts.pacing == SIM_PACE_GBPS ? "gbps" : "speedup");
+        util_json_key(w, "rate");
+        util_json_double(w, a.opts.rate);
+        util_json_key(w, "writes");
+        util_json_string(w, a.opts.writes_every_packet ? "all" : "first");
+        util_json_key(w, "costs");
+        util_json_string(w, a.costs_path ? a.costs_path : "built-in defaults");
         util_json_key(w, "rss_only");
         util_json_bool(w, a.opts.rss_only);
         sim_result_write_json(&res[0], &costs, w);
