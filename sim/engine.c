@@ -1096,6 +1096,15 @@ void sim_trace_sink_free(struct sim_trace_sink *s)
 
 /* ---- MLFFR -------------------------------------------------------------------------------- */
 
+/* Loss-free in steady state: no RX ring overflowed during the replay, and no
+ * core was asked for more than it can do at this rate. The second condition
+ * matters for traces shorter than the rings: 4 cores with 1024 descriptors
+ * each absorb a 2,500-packet trace at any rate, hiding an overloaded core. */
+static bool loss_free(const struct sim_result *r, double rate)
+{
+    return r->drops == 0 && rate <= r->core_limit_pps;
+}
+
 int sim_mlffr(const struct rss_plan *plan, const struct sim_costs *costs,
               const struct sim_options *opts, struct sim_source *src,
               double *mlffr_pps, struct sim_result *at, struct util_error *err)
@@ -1124,7 +1133,7 @@ int sim_mlffr(const struct rss_plan *plan, const struct sim_costs *costs,
     o.rate = hi;
     if ((rc = src->rewind(src->ctx, err)) || (rc = run(plan, costs, &o, src, r, NULL, err)))
         goto out;
-    if (r->drops == 0) {           /* the machine around the cores limits */
+    if (loss_free(r, hi)) {        /* the machine around the cores limits */
         *mlffr_pps = hi;
         *at = *r;
         goto out;
@@ -1136,7 +1145,7 @@ int sim_mlffr(const struct rss_plan *plan, const struct sim_costs *costs,
         if ((rc = src->rewind(src->ctx, err)) ||
             (rc = run(plan, costs, &o, src, r, NULL, err)))
             goto out;
-        if (r->drops == 0) {
+        if (loss_free(r, mid)) {
             lo = mid;
             *at = *r;
         } else {
