@@ -70,7 +70,8 @@ void rss_toeplitz_init(struct rss_toeplitz *t, const uint8_t *key, size_t key_le
 /* One hash through the lookup tables (the reference beyond max_len). */
 uint32_t rss_toeplitz_hash(const struct rss_toeplitz *t, const uint8_t *input, size_t len);
 /* n inputs of len bytes each, stored back to back; out[i] = hash of input i.
- * Uses GFNI when available, the tables otherwise. */
+ * Uses whichever of the two paths below bench_toeplitz found faster for the
+ * length (tables for IPv4 inputs, GFNI when available for IPv6 ones). */
 void rss_toeplitz_bulk(const struct rss_toeplitz *t, const uint8_t *inputs, size_t len,
                        size_t n, uint32_t *out);
 /* The two bulk implementations, for tests and benchmarks; the GFNI one may

@@ -93,6 +93,11 @@ static void run(size_t len, const uint8_t *key, int key_len, struct row *rows, i
     rows[r++] = (struct row){"rsskey tables, bulk", mps(util_now_seconds() - t, N)};
     acc ^= out[N / 3];
 
+    t = util_now_seconds();
+    rss_toeplitz_bulk(&tz, in, len, N, out);
+    rows[r++] = (struct row){"rsskey bulk (dispatch)", mps(util_now_seconds() - t, N)};
+    acc ^= out[N / 4];
+
     if (tz.gfni) {
         t = util_now_seconds();
         rss_toeplitz_bulk_gfni(&tz, in, len, N, out);
@@ -125,18 +130,20 @@ int main(void)
         key[i] = (uint8_t)(i * 37 + 11);
     printf("bench_toeplitz: %u random tuples per path, GFNI+AVX-512 %s\n", N,
            rss_cpu_has_gfni() ? "available" : "NOT available (GFNI rows skipped)");
-    struct row rows[8];
+    struct row rows[9];
     int n;
     double init_us;
     run(12, key, 52, rows, &n, &init_us);
     print_table("\nIPv4 L4 (12-byte input, 52-byte key)", rows, n);
     printf("table and matrix set-up per key: %.1f us\n", init_us);
     double scalar = rows[4].mps / rows[1].mps;
-    double bulk_best = rows[5].mps > (n > 6 ? rows[6].mps : 0) ? rows[5].mps : rows[6].mps;
+    double bulk = rows[6].mps;      /* rss_toeplitz_bulk, the dispatching entry point */
     printf("goal scalar >= 5x rte_softrss_be: %.2fx %s\n", scalar, scalar >= 5 ? "MET" : "NOT MET");
-    printf("goal bulk >= rte_thash_gfni_bulk: %.2fx %s\n", bulk_best / rows[2].mps,
-           bulk_best >= rows[2].mps ? "MET" : "NOT MET");
+    printf("goal bulk >= rte_thash_gfni_bulk: %.2fx %s\n", bulk / rows[2].mps,
+           bulk >= rows[2].mps ? "MET" : "NOT MET");
     run(36, key, 40, rows, &n, &init_us);
     print_table("\nIPv6 L4 (36-byte input, 40-byte key)", rows, n);
+    printf("goal bulk >= rte_thash_gfni_bulk: %.2fx %s\n", rows[6].mps / rows[2].mps,
+           rows[6].mps >= rows[2].mps ? "MET" : "NOT MET");
     return 0;
 }
