@@ -123,6 +123,13 @@ static void test_synth_writes_plan(void **state)
     char *out = slurp("out.txt");
     assert_non_null(strstr(out, "wrote p.json"));
     assert_non_null(strstr(out, "cx5"));
+    /* The summary fits a terminal. */
+    for (char *line = out, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        assert_true(nl - line <= 100);
+    }
     free(out);
     struct rss_plan plan;
     struct util_error err;
