@@ -944,13 +944,34 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
         }
         char why[DEPS_REASON_MAX], key[256];
         describe_key(&plan->objects[victim], n_ports, key, sizeof key);
+        /* A port where the core's objects share no hashable field is the
+         * usual story; say which. */
+        char detail[128] = "";
+        for (int p = 0; p < n_ports && !detail[0]; p++) {
+            int common = F_SRC | F_DST | F_SPORT | F_DPORT, present = 0;
+            for (int i = 0; i < n_obj; i++) {
+                const struct deps_key *k = &plan->objects[i].ports[p];
+                if (!core[i] || k->count == 0)
+                    continue;
+                int mask = 0;
+                for (int f = 0; f < k->count; f++)
+                    mask |= field_class(k->fields[f].id);
+                common &= mask;
+                present++;
+            }
+            if (present >= 2 && !common)
+                snprintf(detail, sizeof detail, " (on port %d their keys share no field RSS "
+                         "can hash)", p);
+        }
         if (n_core == 1)
-            snprintf(why, sizeof why, "no key lets the RETA index depend only on its key "
-                     "(%s) and still spread every one of those fields", key);
+            snprintf(why, sizeof why, "no RSS key lets the RETA index depend only on its key "
+                     "(%s) and still move with it (a key field with no hashable counterpart "
+                     "on another port, for instance)", key);
         else
             snprintf(why, sizeof why, "its key (%s) conflicts with the other objects of the "
-                     "unsat core (%s): one RSS key per port cannot make the RETA index depend "
-                     "only on each object's fields and still spread them all", key, names);
+                     "unsat core (%s)%s: one RSS key per port cannot make the RETA index "
+                     "depend only on each object's fields and still move with each of them",
+                     key, names, detail);
         demote(plan, victim, why);
         active[victim] = false;
     }

@@ -262,6 +262,8 @@ static void test_conflict_falls_back(void **state)
                                            ? &out.deps.objects[1] : &out.deps.objects[0];
     assert_non_null(strstr(victim->reason, "by_src"));
     assert_non_null(strstr(victim->reason, "by_dst"));
+    assert_non_null(strstr(victim->reason, "on port 0 their keys share no field"));
+    print_message("fallback reason: %s\n", victim->reason);
     assert_true(out.deps.n_warnings >= 1);
     assert_true(out.quality.solver_rounds >= 2);
     assert_int_equal(rss_plan_check(&out, 1, 5000, &err), 0);
