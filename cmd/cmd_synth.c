@@ -147,13 +147,13 @@ static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic
                 printf("\n              ");
             printf("%02x", c->key[i]);
         }
-        printf("\n          spread (rank of 16 low bits -> %d index bits):",
+        printf("\n          spread (rank of 16/8 low bits -> %d index bits):",
                plan->quality.ports[p].n_fields ? plan->quality.ports[p].fields[0].best : 0);
         for (int i = 0; i < plan->quality.ports[p].n_fields; i++) {
             const struct rss_field_quality *f = &plan->quality.ports[p].fields[i];
             char name[48];
-            printf("%s %s %d", i == 4 ? "\n           " : "",
-                   ir_field_format(f->field, name, sizeof name), f->rank);
+            printf("%s %s %d/%d", i % 4 == 0 ? "\n           " : "",
+                   ir_field_format(f->field, name, sizeof name), f->rank, f->rank_low8);
         }
         printf("\n");
     }

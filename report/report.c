@@ -189,20 +189,21 @@ static void section_quality(struct text *t, const struct rss_plan *p, int sound,
             "pairs per object and port pair, no Z3): **%s**%s%s\n", packets,
          sound ? "the plan keeps packets that share state on one core" : "FAILED",
          sound ? "" : ": ", sound ? "" : check_error);
-    addf(t, "- Spread: rank over GF(2) of the map from each hashed field's 16 low bits to "
-            "the RETA index bits (full rank = traffic varying only that field still reaches "
-            "every bucket):\n\n");
-    addf(t, "| port | field | rank | best possible |\n| --- | --- | --- | --- |\n");
+    addf(t, "- Spread: rank over GF(2) of the map from each hashed field's 16 low bits, and "
+            "from its 8 lowest bits alone, to the RETA index bits (full rank = traffic varying "
+            "only those bits still reaches every bucket it can):\n\n");
+    addf(t, "| port | field | rank (16 low bits) | best | rank (8 low bits) | best |\n"
+            "| --- | --- | --- | --- | --- | --- |\n");
     for (int i = 0; i < p->n_ports; i++) {
         const struct rss_port_quality *pq = &q->ports[i];
         for (int f = 0; f < pq->n_fields; f++) {
             char buf[48];
             int v = pq->fields[f].version;
-            addf(t, "| %d | %s%s | %d | %d%s |\n", p->ports[i].port,
-                 ir_field_format(pq->fields[f].field, buf, sizeof buf),
+            const struct rss_field_quality *fq = &pq->fields[f];
+            addf(t, "| %d | %s%s | %d | %d | %d | %d |\n", p->ports[i].port,
+                 ir_field_format(fq->field, buf, sizeof buf),
                  v == 4 ? " (IPv4 packets)" : v == 6 ? " (IPv6 packets)" : "",
-                 pq->fields[f].rank, pq->fields[f].best,
-                 pq->fields[f].rank < pq->fields[f].best ? " (below: see warnings)" : "");
+                 fq->rank, fq->best, fq->rank_low8, fq->best_low8);
         }
     }
     addf(t, "\n");

@@ -351,8 +351,12 @@ void rss_plan_measure(struct rss_plan *plan)
                 fq->field.id = f->id;
                 fq->field.prefix = 0;
                 fq->version = v;
-                fq->rank = gf2_rank(rows, 16);
+                uint32_t low8[8];           /* rows 8..15: the 8 lowest bits */
+                memcpy(low8, rows + 8, sizeof low8);
+                fq->rank = gf2_rank(rows, 16);      /* reduces rows in place */
                 fq->best = m < 16 ? m : 16;
+                fq->rank_low8 = gf2_rank(low8, 8);
+                fq->best_low8 = m < 8 ? m : 8;
             }
         }
     }

@@ -41,6 +41,11 @@ static void write_quality(const struct rss_plan *plan, struct util_json *w)
             util_json_int(w, f->rank);
             util_json_key(w, "best_rank");
             util_json_int(w, f->best);
+            /* The field's 8 lowest bits alone (e.g. the last octet of an address). */
+            util_json_key(w, "rank_low8");
+            util_json_int(w, f->rank_low8);
+            util_json_key(w, "best_rank_low8");
+            util_json_int(w, f->best_low8);
             /* Sweeping the field's 16 low bits reaches 2^rank buckets evenly. */
             util_json_key(w, "bucket_coverage");
             util_json_double(w, ldexp(1.0, f->rank) / plan->ports[p].reta_size);
@@ -111,7 +116,7 @@ void rss_plan_write_json(const struct rss_plan *plan, struct util_json *w)
         util_json_key(w, "reta_size");
         util_json_uint(w, c->reta_size);
         util_json_key(w, "reta");
-        util_json_array_begin(w);
+        util_json_array_begin_compact(w);
         for (uint32_t i = 0; i < c->reta_size; i++)
             util_json_int(w, c->reta[i]);
         util_json_array_end(w);
@@ -247,6 +252,10 @@ static void read_quality(const struct util_jvalue *root, struct rss_plan *plan)
             fq->version = rss_field_version(fq->field.id);
             fq->rank = (int)rank->number;
             fq->best = (int)best->number;
+            const struct util_jvalue *rank8 = util_jobject_get(f, "rank_low8");
+            const struct util_jvalue *best8 = util_jobject_get(f, "best_rank_low8");
+            fq->rank_low8 = rank8 && rank8->type == UTIL_JNUMBER ? (int)rank8->number : 0;
+            fq->best_low8 = best8 && best8->type == UTIL_JNUMBER ? (int)best8->number : 0;
             pq->n_fields++;
         }
     }

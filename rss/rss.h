@@ -161,6 +161,8 @@ struct rss_field_quality {
     int version;                /* layout the field was measured in: 4 or 6 */
     int rank;
     int best;                   /* min(index bits, kept bits, 16) */
+    int rank_low8;              /* the same for the field's 8 lowest bits alone */
+    int best_low8;              /* min(index bits, 8) */
 };
 
 #define RSS_MAX_QUALITY_FIELDS 8

@@ -238,14 +238,16 @@ static void zero_index_window(struct build *b, int port, int input_bit, int owne
         add_cons(&b->sys, var_of(port, input_bit + j), -1, owner);
 }
 
+/* Requires the map from the field's `rows_max` lowest kept bits to the index
+ * bits to have full rank (capped at cap when cap >= 0). */
 static void spread_field_capped(struct build *b, int port, const struct rss_input_field *f,
-                                int kept, int owner, int group, int cap)
+                                int kept, int rows_max, int owner, int group, int cap)
 {
     struct spread_req r = {0};
     r.port = port;
     r.owner = owner;
     r.group = group;
-    r.rows = kept < 16 ? kept : 16;
+    r.rows = kept < rows_max ? kept : rows_max;
     r.m = b->m;
     r.d = r.rows < r.m ? r.rows : r.m;
     if (cap >= 0 && r.d > cap)
@@ -276,7 +278,7 @@ static void object_on_port(struct build *b, int o, int p, const struct deps_key 
         for (int i = 0; i < k->count; i++) {
             const struct rss_input_field *f = layout_field(l, k->fields[i].id);
             if (f)
-                spread_field_capped(b, p, f, rss_field_kept(k->fields[i]), o,
+                spread_field_capped(b, p, f, rss_field_kept(k->fields[i]), 16, o,
                                     o * DEPS_MAX_PORTS + p, b->ocap[o]);
         }
     }
@@ -376,8 +378,14 @@ static void build_system(struct build *b, const struct deps_plan *plan, const bo
                         kept = in_key;
                 }
                 int key = qkey(p, b->layouts[p].l[li].version, f->id);
-                if (kept > 0 && qcap[key] != 0)
-                    spread_field_capped(b, p, f, kept, OWNER_QUALITY - key, -1, qcap[key]);
+                /* The low 16 bits, and within them the low 8 on their own: a
+                 * block of the low 16 can come from the third octet alone,
+                 * leaving hosts that differ only in the last octet (or ports
+                 * in their low byte) on one or two buckets. */
+                if (kept > 0 && qcap[key] != 0) {
+                    spread_field_capped(b, p, f, kept, 16, OWNER_QUALITY - key, -1, qcap[key]);
+                    spread_field_capped(b, p, f, kept, 8, OWNER_QUALITY - key, -1, qcap[key]);
+                }
             }
     }
     for (int o = 0; o < plan->n_objects; o++) {

@@ -184,6 +184,50 @@ static void test_spread_low_bits(void **state)
         }
 }
 
+/* Hosts that differ only in the last octet of the sharding address (a /24 of
+ * clients or servers): all 256 must reach distinct RETA entries, up to the
+ * table's size. Full rank over the low 16 bits alone does not give this: a
+ * key can take all its rank from the third octet. */
+static void test_spread_last_octet(void **state)
+{
+    (void)state;
+    static const struct { const char *nf; int port; enum ir_field_id field; } cases[] = {
+        {"policer", 1, IR_FIELD_IPV4_DST}, {"psd", 0, IR_FIELD_IPV4_SRC},
+        {"nat", 0, IR_FIELD_IPV4_DST},     {"nat", 1, IR_FIELD_IPV4_SRC},
+        {"cl", 0, IR_FIELD_IPV4_SRC},      {"cl", 0, IR_FIELD_IPV4_DST},
+        {"fw", 0, IR_FIELD_IPV4_SRC},      {"fw", 1, IR_FIELD_IPV4_DST},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int k = 0; k < rss_nic_count(); k++) {
+            struct rss_plan plan;
+            assert_int_equal(synth(cases[i].nf, rss_nic_at(k)->name, 16, 9, &plan), 0);
+            const struct rss_port_config *c = &plan.ports[cases[i].port];
+            uint8_t *seen = calloc(c->reta_size, 1);
+            struct trace_tuple t;
+            random_tcp(&t);
+            t.proto = 6;
+            uint32_t distinct = 0;
+            for (int octet = 0; octet < 256; octet++) {
+                (cases[i].field == IR_FIELD_IPV4_SRC ? t.src : t.dst)[3] = (uint8_t)octet;
+                uint32_t index = dpdk_index(c, &t);
+                distinct += !seen[index];
+                seen[index] = 1;
+            }
+            uint32_t want = c->reta_size < 256 ? c->reta_size : 256;
+            if (distinct != want)
+                print_error("%s port %d on %s: last octet reaches %u of %u entries\n",
+                            cases[i].nf, cases[i].port, rss_nic_at(k)->name, distinct, want);
+            assert_int_equal(distinct, want);
+            /* The plan says so too. */
+            const struct rss_port_quality *q = &plan.quality.ports[cases[i].port];
+            for (int f = 0; f < q->n_fields; f++)
+                if (q->fields[f].field.id == cases[i].field)
+                    assert_int_equal(q->fields[f].rank_low8, q->fields[f].best_low8);
+            free(seen);
+            rss_plan_free(&plan);
+        }
+}
+
 /* Maestro's shipped keys, measured the same way (printed, not asserted: they
  * are the baseline to beat). */
 static void test_maestro_keys_measured(void **state)
@@ -496,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_seed_reproducible),
         cmocka_unit_test(test_plan_json_round_trip),
         cmocka_unit_test(test_spread_low_bits),
+        cmocka_unit_test(test_spread_last_octet),
         cmocka_unit_test(test_maestro_keys_measured),
         cmocka_unit_test(test_fw_symmetry),
         cmocka_unit_test(test_zipf_reta),
