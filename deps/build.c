@@ -776,48 +776,200 @@ static void link_by_keyspace(const struct builder *b, int group, int r, int q,
     }
 }
 
-/* The guard rule (the NAT's WAN side): port q reaches the group's entries by
- * something that is not the reference port's key, but an access on q checks
- * a stored value from this group against packet fields before using it. The
- * stored value was written from the reference port's packet: its fields are
- * the guard's `stored` parts when ir names them, else the mirror image of the
- * packet fields (the reply of a flow swaps source and destination). Returns
- * the number of links found and sets *guard_access. */
-static int link_by_guard(const struct builder *b, int group, int q, struct port_map *m,
-                         int *guard_access, bool *mirrored)
+/* Where the bytes [offset, offset + bits/8) of vector `vec`'s records come
+ * from, checked against every record write ir reports: they must all be
+ * written on port `ref` from one and the same whole header field (a guard's
+ * stored part then holds that field of the port-`ref` packet that wrote the
+ * record). Returns the field, or IR_FIELD_UNKNOWN with `why` saying which
+ * write breaks it (file:line); *write_at is a write that stores the field. */
+static enum ir_field_id record_source(const struct builder *b, int vec, int ref, int offset,
+                                      int bits, uint8_t prefix, int *write_at, char *why,
+                                      size_t why_size)
 {
     const struct ir_nf *nf = b->nf;
+    const char *name = nf->objects[vec].name;
+    char loc[160], part[64];
+    enum ir_field_id found = IR_FIELD_UNKNOWN;
+    *write_at = -1;
+    for (int w = 0; w < nf->n_record_writes; w++) {
+        const struct ir_record_write *rw = &nf->record_writes[w];
+        if (rw->object != vec)
+            continue;
+        where_text(&rw->where, loc, sizeof loc);
+        if (rw->offset_unknown) {
+            set_text(why, why_size, "%s is written at an offset or length ir cannot tell (%s), "
+                     "which may overwrite the stored bytes", name, loc);
+            return IR_FIELD_UNKNOWN;
+        }
+        if (rw->offset + rw->bits / 8 <= offset || offset + bits / 8 <= rw->offset)
+            continue;
+        if (rw->port != ref) {
+            set_text(why, why_size, "%s[%d..%d] is also written on port %d (%s), not only "
+                     "from the port-%d packet that creates the entry", name, offset,
+                     offset + bits / 8 - 1, rw->port, loc, ref);
+            return IR_FIELD_UNKNOWN;
+        }
+        /* the part of the written value that starts at `offset` */
+        const struct ir_key_part *p = NULL;
+        int at = rw->offset * 8;
+        for (int k = 0; k < rw->value.count && at <= offset * 8; k++) {
+            if (at == offset * 8)
+                p = &rw->value.parts[k];
+            at += rw->value.parts[k].bits;
+        }
+        if (rw->transformed) {
+            set_text(why, why_size, "%s[%d..%d] is written from a value computed from header "
+                     "fields (%s), not a copy of one", name, offset, offset + bits / 8 - 1, loc);
+            return IR_FIELD_UNKNOWN;
+        }
+        if (!p || p->bits != bits || !ir_field_hashable(p->field.id) ||
+            normal_prefix(p->field) != prefix) {
+            if (p)
+                ir_key_part_format(p, part, sizeof part);
+            set_text(why, why_size, "%s[%d..%d] is written from %s (%s), not from the whole "
+                     "header field the guard compares it with", name, offset,
+                     offset + bits / 8 - 1, p ? part : "bytes that straddle the stored value",
+                     loc);
+            return IR_FIELD_UNKNOWN;
+        }
+        if (found != IR_FIELD_UNKNOWN && found != p->field.id) {
+            set_text(why, why_size, "%s[%d..%d] is written from different fields (%s is one)",
+                     name, offset, offset + bits / 8 - 1, loc);
+            return IR_FIELD_UNKNOWN;
+        }
+        found = p->field.id;
+        if (*write_at < 0)
+            *write_at = w;
+    }
+    if (found == IR_FIELD_UNKNOWN)
+        set_text(why, why_size, "ir reports no write to %s[%d..%d] on port %d, so nothing says "
+                 "what it holds", name, offset, offset + bits / 8 - 1, ref);
+    return found;
+}
+
+/* The guard rule (the NAT's WAN side): port q reaches the group's entries by
+ * something that is not the reference port's key, but an access on q checks
+ * a stored value from this group against packet fields before using it. A
+ * guard column "stored record bytes == packet field f" links f on port q to
+ * the header field the record bytes were written from on the reference port
+ * (ir's record writes); a column whose stored bytes cannot be traced to one
+ * field of the port-`ref` packet is not used, and the first such column is
+ * explained in `why_not` (with file:line). Only the first access whose guard
+ * links a column contributes (port q's writes must be under that guard).
+ * Returns the number of links found
+ * and sets *guard_access (the access carrying the guard) and *write_at (a
+ * record write that stores a linked field, -1 if none). */
+static int link_by_guard(const struct builder *b, int group, int ref, int q, struct port_map *m,
+                         int *guard_access, int *write_at, char *why_not, size_t why_size)
+{
+    const struct ir_nf *nf = b->nf;
+    char loc[160], f1[48];
     m->count = 0;
     *guard_access = -1;
-    *mirrored = false;
+    *write_at = -1;
+    why_not[0] = '\0';
     for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
         int i = b->group_accesses[xi];
         const struct ir_access *a = &nf->accesses[i];
-        if (a->port != q || group_of_access(b, i) != group)
+        /* columns from one guarded access only: the dominance check is made
+         * against that access's guard */
+        if (a->port != q || group_of_access(b, i) != group ||
+            (*guard_access >= 0 && i != *guard_access))
             continue;
         for (int gi = 0; gi < a->n_guards && gi < IR_MAX_GUARDS; gi++) {
             const struct ir_guard *gd = &a->guards[gi];
             if (!valid_access(nf, gd->from_access) ||
                 group_of_access(b, gd->from_access) != group)
                 continue;
+            const struct ir_access *rd = &nf->accesses[gd->from_access];
             for (int k = 0; k < gd->packet.count && k < IR_KEY_MAX_PARTS; k++) {
-                struct ir_field pf = gd->packet.parts[k].field;
-                if (!ir_field_hashable(pf.id))
+                const struct ir_key_part *pp = &gd->packet.parts[k];
+                if (!ir_field_hashable(pp->field.id))
                     continue;
-                enum ir_field_id from;
-                if (k < gd->stored.count && ir_field_hashable(gd->stored.parts[k].field.id)) {
-                    from = gd->stored.parts[k].field.id;
+                char why[400] = "";
+                int w = -1;
+                enum ir_field_id from = IR_FIELD_UNKNOWN;
+                const struct ir_key_part *sp = k < gd->stored.count ? &gd->stored.parts[k] : NULL;
+                if (gd->transformed) {
+                    set_text(why, sizeof why, "the guard compares values computed from the "
+                             "fields (arithmetic), not the fields themselves");
+                } else if (!sp || sp->field.id != IR_FIELD_STATE ||
+                           sp->from_access != gd->from_access || rd->api != IR_API_VECTOR_READ) {
+                    set_text(why, sizeof why, "the value compared with packet %s is not bytes "
+                             "of a vector record", field_text(pp->field, f1, sizeof f1));
+                } else if (sp->bits != pp->bits) {
+                    set_text(why, sizeof why, "the stored value compared with packet %s is %u "
+                             "bits wide, the packet part %u", field_text(pp->field, f1, sizeof f1),
+                             sp->bits, pp->bits);
                 } else {
-                    from = mirror_field(pf.id);
-                    *mirrored = true;
+                    from = record_source(b, rd->object, ref, sp->offset, sp->bits,
+                                         normal_prefix(pp->field), &w, why, sizeof why);
                 }
-                map_add(m, from, pf.id, normal_prefix(pf));
+                if (from == IR_FIELD_UNKNOWN) {
+                    if (!why_not[0]) {
+                        where_text(&a->where, loc, sizeof loc);
+                        set_text(why_not, why_size, "the guard at %s compares packet %s with "
+                                 "a stored value that does not correspond to a field of the "
+                                 "port-%d packet: %s", loc, field_text(pp->field, f1, sizeof f1),
+                                 ref, why);
+                    }
+                    continue;
+                }
+                map_add(m, from, pp->field.id, normal_prefix(pp->field));
                 if (*guard_access < 0)
                     *guard_access = i;
+                if (*write_at < 0)
+                    *write_at = w;
             }
         }
     }
     return m->count;
+}
+
+/* With port q sharded through the guard carried by access `guard_access`:
+ * every port-q access to the group that writes and picks an entry (refresh,
+ * vector write, free, map put/erase; not expire, not alloc_new, which choose
+ * no entry by the packet) and every port-q header write made from the
+ * group's state must run only when that guard holds (ir's guarded_by).
+ * Returns true, or false with `why` naming the first one that need not. */
+static bool writes_under_guard(const struct builder *b, int group, int q, int guard_access,
+                               char *why, size_t why_size)
+{
+    const struct ir_nf *nf = b->nf;
+    char loc[160], gloc[160], f1[48];
+    where_text(&nf->accesses[guard_access].where, gloc, sizeof gloc);
+    for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
+        int i = b->group_accesses[xi];
+        const struct ir_access *a = &nf->accesses[i];
+        if (i == guard_access || a->port != q || group_of_access(b, i) != group ||
+            !api_writes(a->api) || a->api == IR_API_ALLOC_EXPIRE || a->api == IR_API_ALLOC_NEW)
+            continue;
+        if (a->guarded_by == guard_access)
+            continue;
+        where_text(&a->where, loc, sizeof loc);
+        set_text(why, why_size, "port %d's %s on %s at %s can run before the guard at %s holds "
+                 "(ir finds no path to it that always passes the guard's comparisons), so a "
+                 "packet that fails the guard still changes the entry, on whichever core it "
+                 "lands", q, api_name(a->api), nf->objects[a->object].name, loc, gloc);
+        return false;
+    }
+    for (int w = 0; w < nf->n_writes; w++) {
+        const struct ir_header_write *hw = &nf->writes[w];
+        if (hw->port != q || hw->guarded_by == guard_access)
+            continue;
+        for (int k = 0; k < hw->value.count && k < IR_KEY_MAX_PARTS; k++) {
+            const struct ir_key_part *p = &hw->value.parts[k];
+            if (p->field.id != IR_FIELD_STATE || !valid_access(nf, p->from_access) ||
+                group_of_access(b, p->from_access) != group)
+                continue;
+            where_text(&hw->where, loc, sizeof loc);
+            set_text(why, why_size, "port %d rewrites %s from the group's state at %s before "
+                     "the guard at %s holds (ir finds no path to it that always passes the "
+                     "guard's comparisons)", q, field_text(hw->field, f1, sizeof f1), loc, gloc);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* True when access i indexes a vector or allocator straight from packet
@@ -1083,7 +1235,9 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
         if (!g->keyed_on[q] || q == ref)
             continue;
         struct port_map m;
-        bool by_guard = false, mirrored = false;
+        bool by_guard = false;
+        char unmatched[700] = "";
+        int write_at = -1;
         bool raw = raw_first[q] >= 0;
         /* the guard's fields must also be in the port's other keys */
         bool need_in_q = keyed_for_real[q];
@@ -1092,7 +1246,8 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
         int kept = 0;
         for (int pass = raw ? 1 : 0; pass < 2 && kept == 0; pass++) {
             if (pass == 1) {
-                if (link_by_guard(b, gi, q, &m, &guard_access, &mirrored) == 0)
+                if (link_by_guard(b, gi, ref, q, &m, &guard_access, &write_at, unmatched,
+                                  sizeof unmatched) == 0)
                     break;
                 by_guard = true;
             }
@@ -1108,9 +1263,11 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
         }
         if (kept == 0) {
             /* Say which guard is missing, or why the one there cannot be used. */
-            char guard_text[320];
+            char guard_text[760];
             int ga = first_guarded_access(b, gi, q);
-            if (ga >= 0) {
+            if (unmatched[0]) {
+                set_text(guard_text, sizeof guard_text, "%s", unmatched);
+            } else if (ga >= 0) {
                 char gloc[160];
                 access_where(b, ga, gloc, sizeof gloc);
                 set_text(guard_text, sizeof guard_text,
@@ -1163,6 +1320,14 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
         }
         g->n_columns = n;
         if (by_guard) {
+            char why[600];
+            if (!writes_under_guard(b, gi, q, guard_access, why, sizeof why)) {
+                set_text(g->reason, sizeof g->reason, "port %d would be sharded through its "
+                         "guard, but %s; shared under the lock", q, why);
+                return false;
+            }
+        }
+        if (by_guard) {
             int key_access = -1;
             int w = find_own_value_key(b, gi, q, &key_access);
             char pairs[256] = "", f2[48];
@@ -1173,6 +1338,9 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
                        field_text(a, f1, sizeof f1), field_text(z, f2, sizeof f2));
             }
             access_where(b, guard_access, loc, sizeof loc);
+            char loc3[160] = "an unknown line";
+            if (write_at >= 0)
+                where_text(&nf->record_writes[write_at].where, loc3, sizeof loc3);
             if (w >= 0) {
                 char kt[128];
                 key_list_text(&b->keys[key_access], kt, sizeof kt);
@@ -1187,12 +1355,15 @@ static bool group_columns(struct builder *b, int gi, char *why_sharded, size_t w
             }
             append(why_sharded, why_size,
                    "no hash maps that to the core that allocated it, so port %d is sharded by "
-                   "the remote host checked in the guard at %s (%s%s). This relies on "
+                   "the packet fields checked in the guard at %s (%s; the stored values are "
+                   "written from those port-%d fields, first at %s; and port %d's writes to this "
+                   "state run only after the guard holds). This relies on "
                    "per-core allocators with disjoint index ranges (allocated values stay "
                    "globally unique) and on a port-%d packet whose guard fails being dropped "
                    "on any core.",
-                   q, loc, pairs, mirrored ? "; stored fields assumed to be the reply's "
-                                             "reverse" : "", q);
+                   q, loc, pairs, ref, loc3, q, q);
+            if (unmatched[0])
+                append(why_sharded, why_size, " Not used: %s.", unmatched);
         }
     }
     return true;

@@ -3,8 +3,8 @@
  * per-port lifting of nf_process: state accesses with their keys and related
  * objects, header writes, guards, and the issues (unknown, indirect and asm
  * calls, global writes, writes through read-only state pointers, handles that
- * cannot be traced). Objects come from objects.c, key alternatives from
- * split.c.
+ * cannot be traced), writes into vector records. Objects come from
+ * objects.c, key alternatives from split.c, guard dominance from guards.c.
  */
 #include "ir/lift.h"
 
@@ -146,6 +146,13 @@ void *lift_grow(void *array, int count, size_t size)
     return array;
 }
 
+/* Remembers which instruction made output `index` (for guard dominance). */
+static void note_placed(struct lift *L, enum placed_kind kind, int index, LLVMValueRef inst)
+{
+    L->placed = lift_grow(L->placed, L->n_placed, sizeof *L->placed);
+    L->placed[L->n_placed++] = (struct placed){kind, index, inst};
+}
+
 static struct ir_issue *add_issue(struct lift *L, enum ir_issue_kind kind, int object,
                                   LLVMValueRef inst, const char *fmt, const char *arg)
 {
@@ -255,7 +262,9 @@ static void register_call(struct lift *L, LLVMValueRef call)
         a->api = ae->api;
         a->port = L->port;
         a->related[0] = a->related[1] = -1;
+        a->guarded_by = -1;
         lift_location(call, &a->where);
+        note_placed(L, PLACED_ACCESS, nf->n_accesses, call);
         if (!ptrmap_get(&L->calls, call, NULL))
             ptrmap_put(&L->calls, call, (void *)(intptr_t)(nf->n_accesses + 1));
         intptr_t made = (intptr_t)ptrmap_get(&L->call_objects, call, NULL);
@@ -272,11 +281,14 @@ static int related_object(struct lift *L, LLVMValueRef handle)
 }
 
 /* Access k gets keys[0]; each further key becomes a copy of the access. */
-static void set_access_keys(struct ir_nf *nf, int k, const struct ir_key *keys, int n)
+static void set_access_keys(struct lift *L, LLVMValueRef call, int k, const struct ir_key *keys,
+                            int n)
 {
+    struct ir_nf *nf = L->nf;
     nf->accesses[k].key = keys[0];
     for (int i = 1; i < n; i++) {
         nf->accesses = lift_grow(nf->accesses, nf->n_accesses, sizeof *nf->accesses);
+        note_placed(L, PLACED_ACCESS, nf->n_accesses, call);
         struct ir_access *more = &nf->accesses[nf->n_accesses++];
         *more = nf->accesses[k];
         more->key = keys[i];
@@ -335,7 +347,7 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
                 }
     }
     if (n > 0)
-        set_access_keys(nf, k, keys, n);
+        set_access_keys(L, call, k, keys, n);
     free(keys);
     a = &nf->accesses[k];
     if (a->api == IR_API_MAP_GET || a->api == IR_API_ALLOC_NEW) {
@@ -371,9 +383,11 @@ static void add_header_write(struct lift *L, LLVMValueRef inst, struct aptr p, i
 {
     struct ir_nf *nf = L->nf;
     nf->writes = lift_grow(nf->writes, nf->n_writes, sizeof *nf->writes);
+    note_placed(L, PLACED_HEADER_WRITE, nf->n_writes, inst);
     struct ir_header_write *w = &nf->writes[nf->n_writes++];
     memset(w, 0, sizeof *w);
     w->port = L->port;
+    w->guarded_by = -1;
     w->layer = (uint8_t)(p.layer == LAYER_V6 ? 3 : p.layer);
     w->offset = p.var_offset ? 0 : (uint16_t)p.offset;
     w->bits = (uint16_t)(nbytes * 8);
@@ -387,7 +401,45 @@ static void add_header_write(struct lift *L, LLVMValueRef inst, struct aptr p, i
         struct ir_header_write copy = *w;
         copy.value = keys[1];
         nf->writes = lift_grow(nf->writes, nf->n_writes, sizeof *nf->writes);
+        note_placed(L, PLACED_HEADER_WRITE, nf->n_writes, inst);
         nf->writes[nf->n_writes++] = copy;
+    }
+}
+
+/* nbytes (0: not known) stored into the record a vector write returned;
+ * bits NULL when the value is not known. */
+static void add_record_write(struct lift *L, LLVMValueRef inst, struct aptr p, int nbytes,
+                             const struct abit *bits)
+{
+    struct ir_nf *nf = L->nf;
+    struct ir_record_write rw;
+    memset(&rw, 0, sizeof rw);
+    rw.object = nf->accesses[p.access].object;
+    rw.port = L->port;
+    rw.access = p.access;
+    rw.index = nf->accesses[p.access].key;
+    rw.guarded_by = -1;
+    rw.offset_unknown = p.var_offset || p.offset < 0 || p.offset > UINT16_MAX || nbytes <= 0 ||
+                        nbytes > UINT16_MAX / 8;
+    rw.offset = rw.offset_unknown ? 0 : (uint16_t)p.offset;
+    rw.bits = rw.offset_unknown ? 0 : (uint16_t)(nbytes * 8);
+    lift_location(inst, &rw.where);
+    struct ir_key keys[2];
+    int n = 1;
+    if (bits && !rw.offset_unknown) {
+        n = lift_bits_to_keys(bits, nbytes * 8, false, keys);
+    } else {
+        memset(&keys[0], 0, sizeof keys[0]);
+        keys[0].count = 1;
+        keys[0].parts[0] = (struct ir_key_part){.field = {IR_FIELD_UNKNOWN, 0},
+                                                .from_access = -1, .bits = rw.bits};
+    }
+    for (int i = 0; i < n; i++) {
+        nf->record_writes = lift_grow(nf->record_writes, nf->n_record_writes,
+                                      sizeof *nf->record_writes);
+        note_placed(L, PLACED_RECORD_WRITE, nf->n_record_writes, inst);
+        rw.value = keys[i];
+        nf->record_writes[nf->n_record_writes++] = rw;
     }
 }
 
@@ -412,6 +464,8 @@ static void check_write(struct lift *L, LLVMValueRef inst, LLVMValueRef ptr, int
             add_issue(L, IR_ISSUE_BORROW_WRITE, L->nf->accesses[p.access].object, inst,
                       "%s", "a write through the read-only pointer nf_vector_read returned "
                       "(use nf_vector_write)");
+        else if (L->nf->accesses[p.access].api == IR_API_VECTOR_WRITE)
+            add_record_write(L, inst, p, nbytes, bits);
         break;
     case PB_UNKNOWN:
         add_issue(L, IR_ISSUE_GLOBAL_WRITE, -1, inst, "%s",
@@ -422,21 +476,59 @@ static void check_write(struct lift *L, LLVMValueRef inst, LLVMValueRef ptr, int
     }
 }
 
+/* False when v may be a non-identity function of the bits the abstract
+ * domain names: it keeps a field's bits through add/sub/mul by constants and
+ * xor with constants (enough for keys, which need only be injective), but a
+ * value compared for equality must be the field itself. Follows SSA operands
+ * (not memory) up to a small depth. */
+static bool copies_bits(LLVMValueRef v, int depth)
+{
+    if (!LLVMIsAInstruction(v))
+        return true;
+    if (depth > 10)
+        return false;
+    switch (LLVMGetInstructionOpcode(v)) {
+    case LLVMAdd: case LLVMSub: case LLVMMul: case LLVMXor: case LLVMUDiv: case LLVMSDiv:
+    case LLVMURem: case LLVMSRem:
+        return false;
+    case LLVMLoad: case LLVMAlloca:
+        return true;
+    case LLVMCall:
+        if (lift_call_class(v) != CALL_INTRINSIC)
+            return true;        /* a state call or an unknown value: described as such */
+        break;
+    default:
+        break;
+    }
+    int n = LLVMGetNumOperands(v);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef op = LLVMGetOperand(v, i);
+        if (op != v && LLVMIsAInstruction(op) && !copies_bits(op, depth + 1))
+            return false;
+    }
+    return true;
+}
+
 static void scan_writes(struct lift *L, LLVMValueRef in)
 {
     if (LLVMIsAStoreInst(in)) {
         LLVMValueRef val = LLVMGetOperand(in, 0);
         int nbytes = (int)LLVMStoreSizeOfType(L->td, LLVMTypeOf(val));
         struct aptr p = lift_resolve_ptr(L, LLVMGetOperand(in, 1));
-        if (p.kind == PB_HDR && nbytes <= AVAL_MAX_BITS / 8) {
+        bool described = p.kind == PB_HDR || (p.kind == PB_STATE && p.writable);
+        if (described && nbytes <= AVAL_MAX_BITS / 8) {
             struct aval *alts = malloc(MAX_ALTERNATIVES * sizeof *alts);
             int n = lift_value_alternatives(L, val, alts);
             struct abit *bits = calloc((size_t)nbytes * 8, sizeof *bits);
+            int before = L->nf->n_record_writes;
             for (int a = 0; a < n; a++) {
                 for (int i = 0; i < nbytes * 8; i++)
                     bits[i] = i < alts[a].width ? alts[a].b[i] : (struct abit){AB_ZERO, 0, 0, -1, 0};
                 check_write(L, in, LLVMGetOperand(in, 1), nbytes, bits);
             }
+            if (L->nf->n_record_writes > before && !copies_bits(val, 0))
+                for (int i = before; i < L->nf->n_record_writes; i++)
+                    L->nf->record_writes[i].transformed = true;
             free(bits);
             free(alts);
             return;
@@ -587,6 +679,10 @@ static void scan_guard(struct lift *L, LLVMValueRef in)
         return;
     append_parts(&g->stored, &sk);
     append_parts(&g->packet, &pk);
+    if (!copies_bits(LLVMGetOperand(in, 0), 0) || !copies_bits(LLVMGetOperand(in, 1), 0))
+        g->transformed = true;
+    L->guard_cmps = lift_grow(L->guard_cmps, L->n_guard_cmps, sizeof *L->guard_cmps);
+    L->guard_cmps[L->n_guard_cmps++] = (struct guard_cmp){in, k};
 }
 
 int lift_port(struct lift *L, struct util_error *err)
@@ -635,5 +731,11 @@ int lift_port(struct lift *L, struct util_error *err)
             scan_writes(L, in);
             scan_guard(L, in);
         }
+    /* Pass 3: what runs only when a guard holds. */
+    lift_guard_dominance(L);
+    free(L->placed);
+    free(L->guard_cmps);
+    L->placed = NULL, L->guard_cmps = NULL;
+    L->n_placed = L->n_guard_cmps = 0;
     return 0;
 }

@@ -102,6 +102,10 @@ struct ir_guard {
     int from_access;        /* the access whose result holds the stored value */
     struct ir_key stored;
     struct ir_key packet;
+    /* Added by ir/: a compared value passes through arithmetic (add, sub, mul,
+     * xor, div, rem). The parts still name the bits it is made of, but the
+     * value need not equal them (src ^ 1 is reported as src). */
+    bool transformed;
 };
 
 struct ir_location {
@@ -128,6 +132,10 @@ struct ir_access {
     int n_guards;
     struct ir_guard guards[IR_MAX_GUARDS];
     struct ir_location where;
+    /* Added by ir/: the index of an access on the same port whose guard holds
+     * whenever this access runs (its block is reached only through the
+     * "equal" outcome of every comparison of that guard), -1 when none. */
+    int guarded_by;
 };
 
 /* A packet byte range nf_process writes, and what the written value is made of
@@ -142,6 +150,29 @@ struct ir_header_write {
     uint8_t layer;          /* 2 = L2, 3 = L3, 4 = L4 */
     uint16_t offset;        /* first byte written, in that header */
     uint16_t bits;          /* bytes written * 8 */
+    int guarded_by;         /* as ir_access.guarded_by; -1 when none */
+};
+
+/* Added by ir/: bytes nf_process stores into a record nf_vector_write
+ * returned (stores, memcpy/memmove, memset through the pointer plus a
+ * constant offset), and what the stored value is made of: the NAT writes
+ * ipv4.dst (port 0) into nat_flows at offset 4. `value` lists the parts in
+ * byte order starting at `offset` (a part of k bits covers k/8 bytes). One
+ * store may give several entries (one per alternative of its value). */
+struct ir_record_write {
+    int object;             /* the vector */
+    int port;
+    int access;             /* the nf_vector_write access that returned the pointer */
+    struct ir_key index;    /* that access's index */
+    uint16_t offset;        /* first byte written in the record */
+    uint16_t bits;          /* bytes written * 8; 0 when not known */
+    bool offset_unknown;    /* the offset (or, with bits 0, the length) is not a
+                               constant: the write may cover any byte */
+    struct ir_key value;
+    bool transformed;       /* as ir_guard.transformed: the stored value is
+                               computed from `value`'s parts, not a copy */
+    struct ir_location where;
+    int guarded_by;         /* as ir_access.guarded_by; -1 when none */
 };
 
 /* Something the analysis does not understand; deps/ makes the touched state
@@ -172,6 +203,9 @@ struct ir_nf {
     struct ir_header_write *writes;
     int n_issues;
     struct ir_issue *issues;
+    /* Added by ir/: writes into vector records. */
+    int n_record_writes;
+    struct ir_record_write *record_writes;
 };
 
 struct ir_options {
@@ -200,8 +234,8 @@ const char *ir_issue_kind_name(enum ir_issue_kind k);
  * header bytes), "state#2+4:32" (access 2, record offset 4), "const(0):24", "unknown:32". */
 const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned len);
 void ir_nf_write_text(const struct ir_nf *nf, FILE *out);
-/* Writes members "ports", "objects", "accesses", "header_writes", "issues"
- * into the JSON object open in w. */
+/* Writes members "ports", "objects", "accesses", "header_writes", "issues",
+ * "record_writes" into the JSON object open in w. */
 void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w);
 
 #endif /* RSSKEY_IR_H */

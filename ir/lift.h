@@ -6,7 +6,8 @@
  * clone of nf_process per input port), value.c (the abstract domain: bits of
  * SSA values, pointer bases), keymem.c (reaching stores over stack memory,
  * bits -> ir_key), objects.c (nf_init's objects), split.c (keys from one of
- * several sources), calls.c (state calls, writes, issues, guards), ir.c
+ * several sources), calls.c (state calls, writes, issues, guards), guards.c
+ * (what runs only when a guard holds), ir.c
  * (ir_analyze_file, the child process), print.c (text and JSON).
  */
 #ifndef RSSKEY_IR_LIFT_H
@@ -120,6 +121,27 @@ struct lift {
     int n_blocks;
     LLVMBasicBlockRef *blocks;
     int *pred_start, *preds;    /* predecessors of block i: preds[pred_start[i]..pred_start[i+1]) */
+    /* Filled by calls.c while lifting one port, for guard dominance
+     * (guards.c): the instruction of every access, header write and record
+     * write made on this port, and the comparisons each guard is made of. */
+    struct placed *placed;
+    int n_placed;
+    struct guard_cmp *guard_cmps;
+    int n_guard_cmps;
+};
+
+/* An output of the lifting and the instruction that made it. */
+enum placed_kind { PLACED_ACCESS, PLACED_HEADER_WRITE, PLACED_RECORD_WRITE };
+struct placed {
+    enum placed_kind kind;
+    int index;              /* into ir_nf.accesses / writes / record_writes */
+    LLVMValueRef inst;
+};
+
+/* One icmp eq/ne that is (part of) the guard on access `access`. */
+struct guard_cmp {
+    LLVMValueRef icmp;
+    int access;
 };
 
 /* load.c */
@@ -191,5 +213,9 @@ int lift_config_ports(LLVMValueRef init_fn);
 int lift_port(struct lift *L, struct util_error *err);
 void lift_location(LLVMValueRef inst, struct ir_location *loc);
 const char *lift_callee_name(LLVMValueRef call);
+
+/* guards.c: sets guarded_by on this port's accesses, header writes and record
+ * writes (from L->placed and L->guard_cmps). */
+void lift_guard_dominance(struct lift *L);
 
 #endif /* RSSKEY_IR_LIFT_H */

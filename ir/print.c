@@ -1,6 +1,7 @@
 /*
  * print.c - a lifted NF as text (for people) and as JSON (for scripts and
- * tests): objects, accesses with keys and guards, header writes, issues.
+ * tests): objects, accesses with keys, guards and the guard each is under,
+ * header writes, record writes, issues.
  */
 #include "ir/ir.h"
 
@@ -91,7 +92,11 @@ void ir_nf_write_text(const struct ir_nf *nf, FILE *out)
             key_text(&a->guards[g].stored, out);
             fprintf(out, "==");
             key_text(&a->guards[g].packet, out);
+            if (a->guards[g].transformed)
+                fprintf(out, " (transformed)");
         }
+        if (a->guarded_by >= 0)
+            fprintf(out, " guarded-by #%d", a->guarded_by);
         fprintf(out, " at ");
         where_text(&a->where, out);
         fputc('\n', out);
@@ -102,8 +107,29 @@ void ir_nf_write_text(const struct ir_nf *nf, FILE *out)
         fprintf(out, "  write port %d %s (L%u[%u]:%u) = ", w->port,
                 ir_field_format(w->field, f, sizeof f), w->layer, w->offset, w->bits);
         key_text(&w->value, out);
+        if (w->guarded_by >= 0)
+            fprintf(out, " guarded-by #%d", w->guarded_by);
         fprintf(out, " at ");
         where_text(&w->where, out);
+        fputc('\n', out);
+    }
+    for (int i = 0; i < nf->n_record_writes; i++) {
+        const struct ir_record_write *rw = &nf->record_writes[i];
+        fprintf(out, "  record port %d %s", rw->port, nf->objects[rw->object].name);
+        if (rw->offset_unknown)
+            fprintf(out, "[?]");
+        else
+            fprintf(out, "[%u]:%u", rw->offset, rw->bits);
+        fprintf(out, " via #%d ", rw->access);
+        key_text(&rw->index, out);
+        fprintf(out, " = ");
+        key_text(&rw->value, out);
+        if (rw->transformed)
+            fprintf(out, " (transformed)");
+        if (rw->guarded_by >= 0)
+            fprintf(out, " guarded-by #%d", rw->guarded_by);
+        fprintf(out, " at ");
+        where_text(&rw->where, out);
         fputc('\n', out);
     }
     for (int i = 0; i < nf->n_issues; i++) {
@@ -177,9 +203,13 @@ void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
             key_json(w, &a->guards[g].stored);
             util_json_key(w, "packet");
             key_json(w, &a->guards[g].packet);
+            util_json_key(w, "transformed");
+            util_json_bool(w, a->guards[g].transformed);
             util_json_object_end(w);
         }
         util_json_array_end(w);
+        util_json_key(w, "guarded_by");
+        util_json_int(w, a->guarded_by);
         where_json(w, &a->where);
         util_json_object_end(w);
     }
@@ -196,6 +226,8 @@ void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
         util_json_string(w, ir_field_format(hw->field, f, sizeof f));
         util_json_key(w, "value");
         key_json(w, &hw->value);
+        util_json_key(w, "guarded_by");
+        util_json_int(w, hw->guarded_by);
         where_json(w, &hw->where);
         util_json_object_end(w);
     }
@@ -212,6 +244,34 @@ void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
         util_json_key(w, "detail");
         util_json_string(w, is->detail);
         where_json(w, &is->where);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+    util_json_key(w, "record_writes");
+    util_json_array_begin(w);
+    for (int i = 0; i < nf->n_record_writes; i++) {
+        const struct ir_record_write *rw = &nf->record_writes[i];
+        util_json_object_begin(w);
+        util_json_key(w, "object");
+        util_json_string(w, nf->objects[rw->object].name);
+        util_json_key(w, "port");
+        util_json_int(w, rw->port);
+        util_json_key(w, "index");
+        key_json(w, &rw->index);
+        util_json_key(w, "offset");
+        if (rw->offset_unknown)
+            util_json_null(w);
+        else
+            util_json_uint(w, rw->offset);
+        util_json_key(w, "bits");
+        util_json_uint(w, rw->bits);
+        util_json_key(w, "value");
+        key_json(w, &rw->value);
+        util_json_key(w, "transformed");
+        util_json_bool(w, rw->transformed);
+        util_json_key(w, "guarded_by");
+        util_json_int(w, rw->guarded_by);
+        where_json(w, &rw->where);
         util_json_object_end(w);
     }
     util_json_array_end(w);

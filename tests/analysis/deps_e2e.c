@@ -6,7 +6,8 @@
  * usage: deps_e2e NF OPT   (e.g. deps_e2e fw O2); deps_e2e cli (options, exit
  * codes, -o, errors on bad bitcode); deps_e2e crafted NF OPT for
  * the crafted NFs of tests/analysis/nfs (issues, per-port keys, prefixes, and
- * deps' own: a NAT without its guard, a mixed plan). RSSKEY_BIN,
+ * deps' own: a NAT without its guard, NAT variants for the guard checks, a
+ * mixed plan). RSSKEY_BIN,
  * NF_BITCODE_DIR and CRAFTED_BITCODE_DIR come from CMake.
  */
 #include <setjmp.h>
@@ -245,6 +246,11 @@ static void test_expected_plan(void **state)
         assert_string_equal(port_key(flows, "1"), "ipv4.src,l4.sport");
         assert_non_null(strstr(str(flows, "reason"), "disjoint index ranges"));
         assert_non_null(strstr(str(flows, "reason"), "guard"));
+        /* both assumptions are checked: the stored remote host is written from
+         * port 0's destination (nat.c:85), the refresh runs after the guard */
+        assert_non_null(strstr(str(flows, "reason"), "written from those port-0 fields, first "
+                                                     "at nat.c:85"));
+        assert_non_null(strstr(str(flows, "reason"), "run only after the guard holds"));
     } else if (strcmp(n, "cl") == 0) {
         expect_all(&a, "sharded", "ipv4.src,ipv4.dst", NULL);
     } else if (strcmp(n, "psd") == 0) {
@@ -297,6 +303,32 @@ static void test_expected_plan(void **state)
         assert_non_null(strstr(why, "no guard"));
         assert_non_null(strstr(why, "l4.dport"));
         assert_non_null(strstr(why, "deps_nat_noguard.c:"));
+    } else if (strcmp(n, "deps_nat_source") == 0) {
+        /* the record keeps port 0's SOURCE: the link follows the record writes
+         * (stored ipv4.src == packet ipv4.src), never the reply's mirror image */
+        expect_all(&a, "sharded", "ipv4.src,l4.sport", "ipv4.src,l4.sport");
+        const char *why = str(object(&a, "ns_flows"), "reason");
+        assert_non_null(strstr(why, "stored ipv4.src == packet ipv4.src"));
+        assert_non_null(strstr(why, "deps_nat_source.c:54"));
+        assert_null(strstr(why, "stored ipv4.dst"));
+    } else if (strcmp(n, "deps_nat_early_refresh") == 0) {
+        expect_all(&a, "shared", "-", "-");
+        const char *why = str(object(&a, "ne_entries"), "reason");
+        assert_non_null(strstr(why, "nf_alloc_refresh on ne_entries at "
+                                    "deps_nat_early_refresh.c:65"));
+        assert_non_null(strstr(why, "before the guard at deps_nat_early_refresh.c:66"));
+    } else if (strcmp(n, "deps_nat_ip_only") == 0) {
+        /* the guard checks the remote ip only (the stored port is a constant):
+         * sharded by the remote host's address alone */
+        expect_all(&a, "sharded", "ipv4.dst", "ipv4.src");
+        assert_non_null(strstr(str(object(&a, "ni_flows"), "reason"),
+                               "stored ipv4.dst == packet ipv4.src;"));
+    } else if (strcmp(n, "deps_nat_xor") == 0) {
+        /* stored remote = dst ^ C: not a copy of the field, so no link */
+        expect_all(&a, "shared", "-", "-");
+        const char *why = str(object(&a, "nx_flows"), "reason");
+        assert_non_null(strstr(why, "does not correspond to a field of the port-0 packet"));
+        assert_non_null(strstr(why, "deps_nat_xor.c:53"));
     } else if (strcmp(n, "deps_mixed") == 0) {
         assert_string_equal(str(object(&a, "mx_by_src"), "decision"), "sharded");
         assert_string_equal(port_key(object(&a, "mx_by_src"), "0"), "ipv4.src");

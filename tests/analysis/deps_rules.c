@@ -27,6 +27,7 @@ struct fake_nf {
     struct ir_access accesses[MAX_ITEMS];
     struct ir_header_write writes[MAX_ITEMS];
     struct ir_issue issues[MAX_ITEMS];
+    struct ir_record_write record_writes[MAX_ITEMS];
 };
 
 static struct fake_nf *fake_new(int ports)
@@ -39,6 +40,7 @@ static struct fake_nf *fake_new(int ports)
     f->nf.accesses = f->accesses;
     f->nf.writes = f->writes;
     f->nf.issues = f->issues;
+    f->nf.record_writes = f->record_writes;
     return f;
 }
 
@@ -103,6 +105,7 @@ static int acc(struct fake_nf *f, int object, enum ir_api api, int port, struct 
     a->port = port;
     a->key = key;
     a->related[0] = a->related[1] = -1;
+    a->guarded_by = -1;
     snprintf(a->where.file, sizeof a->where.file, "/src/nfs/test.c");
     a->where.line = line;
     snprintf(a->where.function, sizeof a->where.function, "nf_process");
@@ -451,8 +454,45 @@ static void test_every_issue_kind_makes_state_shared(void **state)
     }
 }
 
-/* The NAT: port 0 by 5-tuple allocating an index written into l4.sport; port
- * 1 by l4.dport (the index), with or without the guard. */
+/* A record write on port 0 into vector `vec` (through vector write access
+ * `via`) at byte `offset`, of the value `value`. */
+static struct ir_record_write *record_write(struct fake_nf *f, int vec, int via, int offset,
+                                            struct ir_key_part value, int line)
+{
+    struct ir_record_write *rw = &f->record_writes[f->nf.n_record_writes++];
+    rw->object = vec;
+    rw->port = 0;
+    rw->access = via;
+    rw->offset = (uint16_t)offset;
+    rw->bits = value.bits;
+    rw->value = key_of(1, &value);
+    rw->guarded_by = -1;
+    snprintf(rw->where.file, sizeof rw->where.file, "nat.c");
+    rw->where.line = line;
+    return rw;
+}
+
+/* A header-field part of `bits` bits. */
+static struct ir_key_part FB(enum ir_field_id id, uint16_t bits)
+{
+    struct ir_key_part p = F(id);
+    p.bits = bits;
+    return p;
+}
+
+static struct ir_key_part SB(int from_access, uint16_t offset, uint16_t bits)
+{
+    struct ir_key_part p = S(from_access);
+    p.offset = offset;
+    p.bits = bits;
+    return p;
+}
+
+/* The NAT: port 0 by 5-tuple allocating an index written into l4.sport, and
+ * the remote host (ipv4.dst at record offset 4, l4.dport at 10) written into
+ * the values record; port 1 by l4.dport (the index), with or without the guard
+ * (remote ip/port/proto == packet source) on its read, which dominates the
+ * refresh. */
 static struct fake_nf *nat(bool with_guard)
 {
     struct fake_nf *f = fake_new(2);
@@ -472,13 +512,169 @@ static struct fake_nf *nat(bool with_guard)
     acc(f, t.alloc, IR_API_ALLOC_IS_ALLOCATED, 1, KEY(F(IR_FIELD_L4_DPORT), C(1024)), 101);
     int rd = acc(f, t.values, IR_API_VECTOR_READ, 1, KEY(F(IR_FIELD_L4_DPORT), C(1024)), 102);
     int refresh = acc(f, t.alloc, IR_API_ALLOC_REFRESH, 1, KEY(F(IR_FIELD_L4_DPORT)), 104);
+    int vw = -1;
+    for (int i = 0; i < f->nf.n_accesses; i++)
+        if (f->accesses[i].api == IR_API_VECTOR_WRITE && f->accesses[i].object == t.values &&
+            f->accesses[i].key.parts[0].from_access == alloc_new)
+            vw = i;
+    record_write(f, t.values, vw, 0, FB(IR_FIELD_IPV4_SRC, 32), 84);
+    record_write(f, t.values, vw, 4, FB(IR_FIELD_IPV4_DST, 32), 85);
+    record_write(f, t.values, vw, 8, FB(IR_FIELD_L4_SPORT, 16), 86);
+    record_write(f, t.values, vw, 10, FB(IR_FIELD_L4_DPORT, 16), 87);
+    record_write(f, t.values, vw, 12, FB(IR_FIELD_IP_PROTO, 8), 88);
     if (with_guard) {
-        struct ir_guard *g = &f->accesses[refresh].guards[f->accesses[refresh].n_guards++];
+        struct ir_guard *g = &f->accesses[rd].guards[f->accesses[rd].n_guards++];
         g->from_access = rd;
-        g->stored = KEY(S(rd), S(rd), S(rd));
-        g->packet = KEY(F(IR_FIELD_IPV4_SRC), F(IR_FIELD_L4_SPORT), F(IR_FIELD_IP_PROTO));
+        g->stored = KEY(SB(rd, 4, 32), SB(rd, 10, 16), SB(rd, 12, 8));
+        g->packet = KEY(FB(IR_FIELD_IPV4_SRC, 32), FB(IR_FIELD_L4_SPORT, 16),
+                        FB(IR_FIELD_IP_PROTO, 8));
+        f->accesses[refresh].guarded_by = rd;
     }
     return f;
+}
+
+static const struct deps_object *nat_values_of(struct fake_nf *f, struct deps_plan **plan)
+{
+    *plan = plan_of(f);
+    return object_named(*plan, "nat_values");
+}
+
+static int nat_access(struct fake_nf *f, enum ir_api api, int port)
+{
+    for (int i = 0; i < f->nf.n_accesses; i++)
+        if (f->accesses[i].api == api && f->accesses[i].port == port)
+            return i;
+    return -1;
+}
+
+static void test_nat_guard_checks_record_writes(void **state)
+{
+    (void)state;
+    struct deps_plan *plan;
+    /* the stored remote ip is written from port 0's SOURCE: ipv4.src <-> ipv4.src */
+    struct fake_nf *f = nat(true);
+    f->record_writes[1].value.parts[0].field.id = IR_FIELD_IPV4_SRC;
+    f->record_writes[3].value.parts[0].field.id = IR_FIELD_L4_SPORT;
+    const struct deps_object *o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARDED);
+    assert_string_equal(port_key(o, 0), "ipv4.src,l4.sport");
+    assert_string_equal(port_key(o, 1), "ipv4.src,l4.sport");
+    plan_done(plan, f);
+
+    /* written from the protocol (not a field of the same width) -> shared */
+    f = nat(true);
+    f->record_writes[1].value.parts[0] = FB(IR_FIELD_IP_PROTO, 32);
+    f->record_writes[3].value.parts[0] = C(53);
+    f->record_writes[3].value.parts[0].bits = 16;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "does not correspond"));
+    assert_non_null(strstr(o->reason, "nat_values[4..7] is written from ip.proto:32 (nat.c:85)"));
+    plan_done(plan, f);
+
+    /* the port field from a constant only: the ip column is enough */
+    f = nat(true);
+    f->record_writes[3].value.parts[0] = C(53);
+    f->record_writes[3].value.parts[0].bits = 16;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARDED);
+    assert_string_equal(port_key(o, 0), "ipv4.dst");
+    assert_string_equal(port_key(o, 1), "ipv4.src");
+    assert_non_null(strstr(o->reason, "Not used: the guard at test.c:102 compares packet "
+                                      "l4.sport"));
+    plan_done(plan, f);
+
+    /* no record write at all: nothing says what the record holds */
+    f = nat(true);
+    f->nf.n_record_writes = 0;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "ir reports no write to nat_values[4..7]"));
+    plan_done(plan, f);
+
+    /* also written on port 1, or at an offset ir cannot tell, or computed */
+    f = nat(true);
+    f->record_writes[1].port = 1;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARDED);     /* by the port column alone */
+    assert_string_equal(port_key(o, 1), "l4.sport");
+    assert_non_null(strstr(o->reason, "also written on port 1 (nat.c:85)"));
+    plan_done(plan, f);
+    f = nat(true);
+    f->record_writes[1].port = 1;
+    f->record_writes[3].port = 1;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "also written on port 1 (nat.c:85)"));
+    plan_done(plan, f);
+    f = nat(true);
+    f->record_writes[0].offset_unknown = true;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "offset or length ir cannot tell (nat.c:84)"));
+    plan_done(plan, f);
+    f = nat(true);
+    f->record_writes[1].transformed = true;
+    f->record_writes[3].transformed = true;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "computed from header fields (nat.c:85)"));
+    plan_done(plan, f);
+
+    /* a transformed comparison links nothing */
+    f = nat(true);
+    f->accesses[nat_access(f, IR_API_VECTOR_READ, 1)].guards[0].transformed = true;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "computed from the fields"));
+    plan_done(plan, f);
+}
+
+static void test_nat_guard_must_dominate_writes(void **state)
+{
+    (void)state;
+    struct deps_plan *plan;
+    /* the refresh is not under the guard */
+    struct fake_nf *f = nat(true);
+    f->accesses[nat_access(f, IR_API_ALLOC_REFRESH, 1)].guarded_by = -1;
+    const struct deps_object *o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "nf_alloc_refresh on nat_entries at test.c:104 can run "
+                                      "before the guard at test.c:102"));
+    plan_done(plan, f);
+
+    /* the packet rewritten from the record before the guard holds */
+    f = nat(true);
+    struct ir_header_write *w = &f->writes[f->nf.n_writes++];
+    w->port = 1;
+    w->field.id = IR_FIELD_IPV4_DST;
+    w->value = KEY(SB(nat_access(f, IR_API_VECTOR_READ, 1), 0, 32));
+    w->guarded_by = -1;
+    snprintf(w->where.file, sizeof w->where.file, "nat.c");
+    w->where.line = 120;
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARED);
+    assert_non_null(strstr(o->reason, "rewrites ipv4.dst from the group's state at nat.c:120"));
+    plan_done(plan, f);
+    /* ... and after it: fine */
+    f = nat(true);
+    w = &f->writes[f->nf.n_writes++];
+    w->port = 1;
+    w->field.id = IR_FIELD_IPV4_DST;
+    w->value = KEY(SB(nat_access(f, IR_API_VECTOR_READ, 1), 0, 32));
+    w->guarded_by = nat_access(f, IR_API_VECTOR_READ, 1);
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARDED);
+    plan_done(plan, f);
+
+    /* reads before the guard (is_allocated) and the expire need no guard */
+    f = nat(true);
+    assert_int_equal(f->accesses[nat_access(f, IR_API_ALLOC_IS_ALLOCATED, 1)].guarded_by, -1);
+    assert_int_equal(f->accesses[nat_access(f, IR_API_ALLOC_EXPIRE, 1)].guarded_by, -1);
+    o = nat_values_of(f, &plan);
+    assert_int_equal(o->decision, DEPS_SHARDED);
+    assert_non_null(strstr(o->reason, "run only after the guard holds"));
+    plan_done(plan, f);
 }
 
 static void test_nat_guard_shards_by_remote_host(void **state)
@@ -493,6 +689,7 @@ static void test_nat_guard_shards_by_remote_host(void **state)
     assert_non_null(strstr(o->reason, "disjoint index ranges"));
     assert_non_null(strstr(o->reason, "dropped on any core"));
     assert_non_null(strstr(o->reason, "nat.c:96"));
+    assert_non_null(strstr(o->reason, "written from those port-0 fields, first at nat.c:85"));
     for (int i = 0; i < plan->n_objects; i++)
         assert_int_equal(plan->objects[i].decision, DEPS_SHARDED);
     plan_done(plan, f);
@@ -784,6 +981,8 @@ int main(void)
         cmocka_unit_test(test_every_issue_kind_makes_state_shared),
         cmocka_unit_test(test_nat_guard_shards_by_remote_host),
         cmocka_unit_test(test_nat_without_guard_is_shared),
+        cmocka_unit_test(test_nat_guard_checks_record_writes),
+        cmocka_unit_test(test_nat_guard_must_dominate_writes),
         cmocka_unit_test(test_raw_index_into_allocated_entries_is_not_a_key),
         cmocka_unit_test(test_nat_guard_on_unhashable_fields_is_shared),
         cmocka_unit_test(test_prefix_keys_shard_by_coarsest_with_warning),

@@ -98,6 +98,41 @@ static void test_nat_guard_and_writes(void **state)
         assert_int_equal(sport, 2);     /* one per origin of the index */
         assert_int_equal(dst_ip, 1);
         assert_int_equal(dport, 1);
+        /* Record writes: port 0 fills the flow record from its packet (the
+         * remote host is the LAN packet's destination), indexed by the new
+         * index; nothing writes it on port 1. */
+        const struct ir_record_write *rw =
+            ir_test_record_is(&nf, "nat_flows", 0, 4, 32, "ipv4.dst");
+        assert_string_equal(ir_test_key(&rw->index, buf, sizeof buf), "state#3+0:32");
+        assert_false(rw->transformed);
+        assert_int_equal(rw->guarded_by, -1);
+        assert_true(strstr(rw->where.file, "nat.c") != NULL);
+        assert_int_equal(rw->where.line, 85);
+        ir_test_record_is(&nf, "nat_flows", 0, 0, 32, "ipv4.src");
+        ir_test_record_is(&nf, "nat_flows", 0, 8, 16, "l4.sport");
+        ir_test_record_is(&nf, "nat_flows", 0, 10, 16, "l4.dport");
+        ir_test_record_is(&nf, "nat_flows", 0, 12, 8, "ip.proto");
+        ir_test_record_is(&nf, "nat_flow_keys", 0, 0, 128,
+                          "ipv4.src,ipv4.dst,l4.sport,l4.dport,ip.proto,const(0):24");
+        for (int i = 0; i < nf.n_record_writes; i++)
+            assert_int_equal(nf.record_writes[i].port, 0);
+        /* Dominance: the WAN refresh and the rewrite run only when the guard
+         * on the read holds; the is_allocated check and the expire before it,
+         * and the read itself, do not. */
+        int read_at = (int)(read - nf.accesses);
+        assert_int_equal(ir_test_access(&nf, "nat_flow_entries", IR_API_ALLOC_REFRESH, 1)
+                             ->guarded_by, read_at);
+        assert_int_equal(ir_test_access(&nf, "nat_flow_entries", IR_API_ALLOC_IS_ALLOCATED, 1)
+                             ->guarded_by, -1);
+        assert_int_equal(ir_test_access(&nf, "nat_flow_entries", IR_API_ALLOC_EXPIRE, 1)
+                             ->guarded_by, -1);
+        assert_int_equal(read->guarded_by, -1);
+        assert_false(g->transformed);
+        for (int i = 0; i < nf.n_writes; i++)
+            assert_int_equal(nf.writes[i].guarded_by, nf.writes[i].port == 1 ? read_at : -1);
+        for (int i = 0; i < nf.n_accesses; i++)
+            if (nf.accesses[i].port == 0)
+                assert_int_equal(nf.accesses[i].guarded_by, -1);
         ir_nf_free(&nf);
     }
 }

@@ -320,6 +320,9 @@ static void test_json_dump(void **state)
     assert_string_equal(util_jobject_get(&guards->items[0], "packet")->items[0].string,
                         "ipv4.src");
     assert_int_equal((int)util_jobject_get(root, "ports")->number, 2);
+    assert_non_null(util_jobject_get(read, "guarded_by"));
+    assert_non_null(util_jobject_get(&guards->items[0], "transformed"));
+    assert_non_null(util_jobject_get(root, "record_writes"));
     util_jvalue_free(root);
     util_json_free(w);
     ir_nf_free(&nf);
@@ -378,6 +381,94 @@ static void test_symmetric_key(void **state)
 {
     (void)state;
     each_level("symmetric_key", check_symmetric_key);
+}
+
+/* The NAT variants of the guard checks (deps_nat_*.c): what each stores in the
+ * flow record, and which WAN accesses the guard dominates. */
+static const struct ir_access *wan_read(const struct ir_nf *nf, const char *flows)
+{
+    return ir_test_access(nf, flows, IR_API_VECTOR_READ, 1);
+}
+
+static void check_nat_source(struct ir_nf nf)
+{
+    /* the "remote" fields hold the LAN packet's source */
+    ir_test_record_is(&nf, "ns_flows", 0, 4, 32, "ipv4.src");
+    ir_test_record_is(&nf, "ns_flows", 0, 10, 16, "l4.sport");
+    ir_test_record_is(&nf, "ns_flows", 0, 0, 32, "ipv4.src");
+    ir_test_record_is(&nf, "ns_flows", 0, 8, 16, "l4.sport");
+    ir_test_record_is(&nf, "ns_keys", 0, 0, 96, "ipv4.src,ipv4.dst,l4.sport,l4.dport");
+    const struct ir_access *rd = wan_read(&nf, "ns_flows");
+    assert_int_equal(rd->n_guards, 1);
+    assert_int_equal(ir_test_access(&nf, "ns_entries", IR_API_ALLOC_REFRESH, 1)->guarded_by,
+                     (int)(rd - nf.accesses));
+}
+
+static void test_nat_source(void **state)
+{
+    (void)state;
+    each_level("deps_nat_source", check_nat_source);
+}
+
+static void check_nat_early_refresh(struct ir_nf nf)
+{
+    ir_test_record_is(&nf, "ne_flows", 0, 4, 32, "ipv4.dst");
+    ir_test_record_is(&nf, "ne_flows", 0, 10, 16, "l4.dport");
+    const struct ir_access *rd = wan_read(&nf, "ne_flows");
+    int at = (int)(rd - nf.accesses);
+    assert_int_equal(rd->n_guards, 1);
+    /* the refresh comes before the guard: not dominated; the rewrites after it are */
+    assert_int_equal(ir_test_access(&nf, "ne_entries", IR_API_ALLOC_REFRESH, 1)->guarded_by, -1);
+    int rewrites = 0;
+    for (int i = 0; i < nf.n_writes; i++)
+        if (nf.writes[i].port == 1) {
+            assert_int_equal(nf.writes[i].guarded_by, at);
+            rewrites++;
+        }
+    assert_int_equal(rewrites, 2);
+}
+
+static void test_nat_early_refresh(void **state)
+{
+    (void)state;
+    each_level("deps_nat_early_refresh", check_nat_early_refresh);
+}
+
+static void check_nat_ip_only(struct ir_nf nf)
+{
+    ir_test_record_is(&nf, "ni_flows", 0, 4, 32, "ipv4.dst");
+    ir_test_record_is(&nf, "ni_flows", 0, 10, 16, "const(13568):16");   /* htons(53) */
+    const struct ir_access *rd = wan_read(&nf, "ni_flows");
+    char buf[128];
+    assert_int_equal(rd->n_guards, 1);
+    assert_string_equal(ir_test_key(&rd->guards[0].packet, buf, sizeof buf), "ipv4.src");
+    assert_string_equal(ir_test_key(&rd->guards[0].stored, buf, sizeof buf), "state#10+4:32");
+    assert_int_equal(ir_test_access(&nf, "ni_entries", IR_API_ALLOC_REFRESH, 1)->guarded_by,
+                     (int)(rd - nf.accesses));
+}
+
+static void test_nat_ip_only(void **state)
+{
+    (void)state;
+    each_level("deps_nat_ip_only", check_nat_ip_only);
+}
+
+static void check_nat_xor(struct ir_nf nf)
+{
+    /* dst ^ C is described by dst's bits, but marked as not a copy */
+    const struct ir_record_write *ip = ir_test_record_is(&nf, "nx_flows", 0, 4, 32, "ipv4.dst");
+    const struct ir_record_write *port =
+        ir_test_record_is(&nf, "nx_flows", 0, 10, 16, "l4.dport");
+    assert_true(ip->transformed);
+    assert_true(port->transformed);
+    assert_false(ir_test_record_is(&nf, "nx_flows", 0, 0, 32, "ipv4.src")->transformed);
+    assert_false(wan_read(&nf, "nx_flows")->guards[0].transformed);
+}
+
+static void test_nat_xor(void **state)
+{
+    (void)state;
+    each_level("deps_nat_xor", check_nat_xor);
 }
 
 static void test_ports_option(void **state)
@@ -527,6 +618,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_struct_key),
+        cmocka_unit_test(test_nat_source),
+        cmocka_unit_test(test_nat_early_refresh),
+        cmocka_unit_test(test_nat_ip_only),
+        cmocka_unit_test(test_nat_xor),
         cmocka_unit_test(test_packed_key),
         cmocka_unit_test(test_bswap_index),
         cmocka_unit_test(test_prefix_key),

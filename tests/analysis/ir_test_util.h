@@ -1,6 +1,7 @@
 /*
  * ir_test_util.h - helpers shared by the ir/ tests: lift a test NF, render a
- * key as "ipv4.src,l4.dport", find an access by object, API and port.
+ * key as "ipv4.src,l4.dport", find an access by object, API and port, check a
+ * record write.
  */
 #ifndef RSSKEY_IR_TEST_UTIL_H
 #define RSSKEY_IR_TEST_UTIL_H
@@ -89,6 +90,37 @@ static inline void ir_test_key_is(const struct ir_nf *nf, const char *object, en
     if (strcmp(buf, expected) != 0)
         fail_msg("%s: %s on %s port %d: key (%s), expected (%s)", nf->path, ir_api_name(api),
                  object, port, buf, expected);
+}
+
+/* The only record write into `object` at byte `offset` on `port` must be
+ * `bits` wide with the value `value` ("ipv4.dst"); returns it. */
+static inline const struct ir_record_write *ir_test_record_is(const struct ir_nf *nf,
+                                                              const char *object, int port,
+                                                              int offset, int bits,
+                                                              const char *value)
+{
+    const struct ir_record_write *found = NULL;
+    for (int i = 0; i < nf->n_record_writes; i++) {
+        const struct ir_record_write *rw = &nf->record_writes[i];
+        if (strcmp(nf->objects[rw->object].name, object) != 0 || rw->port != port ||
+            rw->offset_unknown || rw->offset != offset)
+            continue;
+        if (found)
+            fail_msg("%s: two record writes to %s[%d] on port %d", nf->path, object, offset,
+                     port);
+        found = rw;
+    }
+    if (!found)
+        fail_msg("%s: no record write to %s[%d] on port %d", nf->path, object, offset, port);
+    char buf[512];
+    ir_test_key(&found->value, buf, sizeof buf);
+    if (found->bits != bits || strcmp(buf, value) != 0)
+        fail_msg("%s: %s[%d] on port %d: %d bits = (%s), expected %d bits = (%s)", nf->path,
+                 object, offset, port, found->bits, buf, bits, value);
+    assert_int_equal(found->object, ir_test_object(nf, object));
+    assert_int_equal(nf->accesses[found->access].api, IR_API_VECTOR_WRITE);
+    assert_int_equal(nf->accesses[found->access].object, found->object);
+    return found;
 }
 
 static inline int ir_test_issues(const struct ir_nf *nf, enum ir_issue_kind kind, int port)
