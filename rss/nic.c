@@ -78,16 +78,6 @@ const struct rss_nic *rss_nic_find(const char *name)
 
 /* ---- Profile files -------------------------------------------------------------- */
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
-
 static int parse_bool(const char *v, bool *out)
 {
     if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
@@ -116,7 +106,7 @@ int rss_nic_read_file(const char *path, struct rss_nic *out, struct util_error *
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
-        char *s = trim(line);
+        char *s = util_trim(line);
         if (!*s)
             continue;
         char *eq = strchr(s, '=');
@@ -126,7 +116,7 @@ int rss_nic_read_file(const char *path, struct rss_nic *out, struct util_error *
             break;
         }
         *eq = '\0';
-        char *name = trim(s), *value = trim(eq + 1);
+        char *name = util_trim(s), *value = util_trim(eq + 1);
         if (!strcmp(name, "name")) {
             snprintf(out->name, sizeof out->name, "%s", value);
         } else if (!strcmp(name, "model")) {

@@ -98,16 +98,6 @@ static const struct param *find_param(const char *name)
     return NULL;
 }
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
-
 /* "object.NAME.capacity" or "object.NAME.entry_bytes". */
 static int set_override(struct sim_costs *c, const char *name, unsigned long long v)
 {
@@ -152,7 +142,7 @@ int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
-        char *s = trim(line);
+        char *s = util_trim(line);
         if (!*s)
             continue;
         char *eq = strchr(s, '=');
@@ -162,7 +152,7 @@ int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err
             break;
         }
         *eq = '\0';
-        char *name = trim(s), *value = trim(eq + 1), *end;
+        char *name = util_trim(s), *value = util_trim(eq + 1), *end;
         errno = 0;
         double v = strtod(value, &end);
         if (end == value || *end || errno || v < 0) {

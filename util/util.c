@@ -3,6 +3,7 @@
  */
 #include "util/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -121,6 +122,16 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
     }
     free(tmp);
     return 0;
+}
+
+char *util_trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
 }
 
 double util_now_seconds(void)

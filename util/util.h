@@ -44,6 +44,10 @@ char *util_read_file(const char *path, size_t *len, struct util_error *err);
 int util_write_file_atomic(const char *path, const void *data, size_t len,
                            struct util_error *err);
 
+/* Strips leading and trailing white space in place; returns the first
+ * non-space character of s (for line-oriented configuration files). */
+char *util_trim(char *s);
+
 /* ---- JSON writer --------------------------------------------------------- */
 
 /* Builds pretty-printed JSON (2-space indent) into a growable buffer. Commas
