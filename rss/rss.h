@@ -115,6 +115,12 @@ size_t rss_tuple_input(uint64_t hf, const struct trace_tuple *t, uint8_t *out);
 struct rss_port_hasher {
     const struct rss_port_config *cfg;
     struct rss_toeplitz tz;
+    /* The four layouts of cfg->rss_hf, worked out once ([IPv6][L4]), as the
+     * byte offsets inside struct trace_tuple that form the hash input. */
+    bool has_layout[2][2];
+    bool ipv4_l4_full;          /* IPv4 L4 layout is src|dst|sport|dport */
+    uint8_t n_bytes[2][2];
+    uint8_t tuple_offset[2][2][RSS_INPUT_MAX];
 };
 void rss_port_hasher_init(struct rss_port_hasher *h, const struct rss_port_config *cfg);
 uint32_t rss_port_hasher_hash(const struct rss_port_hasher *h, const struct trace_tuple *t);

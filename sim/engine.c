@@ -90,7 +90,7 @@ struct core_rt {
 
 struct port_rt {
     int port;
-    struct sim_hasher *hasher;
+    struct rss_port_hasher *hasher; /* rss/'s per-byte Toeplitz tables for this port */
     uint32_t reta_mask;
     uint16_t reta[RSS_RETA_MAX];
     int n_accesses;
@@ -365,7 +365,7 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 static void engine_free(struct engine *e)
 {
     for (int i = 0; i < e->n_ports; i++) {
-        sim_hasher_free(e->ports[i].hasher);
+        free(e->ports[i].hasher);
         free(e->ports[i].accesses);
     }
     for (int i = 0; i < e->cores; i++) {
@@ -429,9 +429,10 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
             }
             p->reta[k] = (uint16_t)core;
         }
-        p->hasher = sim_hasher_new(pc);
+        p->hasher = malloc(sizeof *p->hasher);
         if (!p->hasher)
             goto oom;
+        rss_port_hasher_init(p->hasher, pc);    /* pc lives as long as the run */
         int n = 0;
         for (int a = 0; a < plan->deps.n_accesses; a++)
             n += plan->deps.accesses[a].port == pc->port;
@@ -959,7 +960,7 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                 rc = UTIL_EXIT_INPUT;
                 break;
             }
-            uint32_t h = sim_hasher_hash(e.ports[pi].hasher, &pkt.tuple);
+            uint32_t h = rss_port_hasher_hash(e.ports[pi].hasher, &pkt.tuple);
             if (!h)
                 out->no_hash++;
             int core = e.ports[pi].reta[h & e.ports[pi].reta_mask];

@@ -182,13 +182,6 @@ int sim_mlffr(const struct rss_plan *plan, const struct sim_costs *costs,
 
 /* ---- Pieces exposed for tests and benches ---------------------------------- */
 
-/* The NIC's hash for a tuple under cfg (0 when the flow type is not
- * enabled in cfg->rss_hf), with the same rules as rss_hash_tuple. */
-struct sim_hasher;
-struct sim_hasher *sim_hasher_new(const struct rss_port_config *cfg);
-uint32_t sim_hasher_hash(const struct sim_hasher *h, const struct trace_tuple *t);
-void sim_hasher_free(struct sim_hasher *h);
-
 /* One set-associative LRU cache of 64-byte lines (for the cachegrind check). */
 struct sim_cache;
 struct sim_cache *sim_cache_new(uint64_t bytes, uint32_t ways);

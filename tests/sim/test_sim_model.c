@@ -32,34 +32,6 @@ static void ipv4(struct trace_tuple *t, const char *s, const char *d, int sp, in
     t->dport = htons((uint16_t)dp);
 }
 
-static void test_hash_golden(void **state)
-{
-    (void)state;
-    static const struct { const char *s, *d; int sp, dp; uint32_t l3, l4; } v[] = {
-        {"66.9.149.187", "161.142.100.80", 2794, 1766, 0x323e8fc2, 0x51ccc178},
-        {"199.92.111.2", "65.69.140.83", 14230, 4739, 0xd718262a, 0xc626b0ea},
-        {"24.19.198.95", "12.22.207.184", 12898, 38024, 0xd2d0a5de, 0x5c2b394a},
-        {"38.27.205.30", "209.142.163.6", 48228, 2217, 0x82989176, 0xafc7327f},
-        {"153.39.163.191", "202.188.127.2", 44251, 1303, 0x5d1809c5, 0x10e828a2},
-    };
-    struct rss_plan p;
-    fixture_plan(&p, 1, 1);
-    struct sim_hasher *l4 = sim_hasher_new(&p.ports[0]);
-    p.ports[0].rss_hf = 1ULL << 2;      /* IPv4 L3 only */
-    struct sim_hasher *l3 = sim_hasher_new(&p.ports[0]);
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        struct trace_tuple t;
-        ipv4(&t, v[i].s, v[i].d, v[i].sp, v[i].dp);
-        assert_int_equal(sim_hasher_hash(l4, &t), v[i].l4);
-        assert_int_equal(sim_hasher_hash(l3, &t), v[i].l3);
-    }
-    struct trace_tuple non_ip = {0};
-    assert_int_equal(sim_hasher_hash(l4, &non_ip), 0);
-    sim_hasher_free(l3);
-    sim_hasher_free(l4);
-    fixture_plan_free(&p);
-}
-
 static void test_cache_lru(void **state)
 {
     (void)state;
@@ -217,10 +189,8 @@ static void test_rss_counts(void **state)
     uint64_t n = 20000;
     struct trace_packet *pk = fixture_packets(n, 3000, 7);
     uint64_t expect[4] = {0};
-    struct sim_hasher *h = sim_hasher_new(&p.ports[0]);
     for (uint64_t i = 0; i < n; i++)
-        expect[p.ports[0].reta[sim_hasher_hash(h, &pk[i].tuple) & 127]]++;
-    sim_hasher_free(h);
+        expect[p.ports[0].reta[rss_hash_tuple(&p.ports[0], &pk[i].tuple) & 127]]++;
     struct sim_options o;
     sim_options_default(&o);
     static struct sim_result fast, full;
@@ -433,11 +403,9 @@ static void test_reta_fold(void **state)
     sim_costs_default(&c);
     uint64_t n = 5000;
     struct trace_packet *pk = fixture_packets(n, 800, 13);
-    struct sim_hasher *h = sim_hasher_new(&p.ports[0]);
     uint64_t expect[3] = {0};
     for (uint64_t i = 0; i < n; i++)
-        expect[p.ports[0].reta[sim_hasher_hash(h, &pk[i].tuple) & 127] % 3]++;
-    sim_hasher_free(h);
+        expect[p.ports[0].reta[rss_hash_tuple(&p.ports[0], &pk[i].tuple) & 127] % 3]++;
     struct sim_options o;
     sim_options_default(&o);
     o.cores = 3;
@@ -577,7 +545,6 @@ static void test_bad_plan(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_golden),
         cmocka_unit_test(test_cache_lru),
         cmocka_unit_test(test_cache_vs_reference),
         cmocka_unit_test(test_calibrate),
