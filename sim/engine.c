@@ -44,6 +44,11 @@ struct access_rt {
     int n_ops;
     struct key_op ops[2 * DEPS_MAX_KEY_FIELDS + 1];
     uint64_t seed;              /* the object's seed with constant parts mixed in */
+    /* The same key as the hot loop uses it (share_loads): the HAS_* bits of
+     * every op, and per op the index of its value in the port's loads. */
+    uint8_t need;
+    uint16_t part[2 * DEPS_MAX_KEY_FIELDS + 1];
+    double op_cycles;           /* op_cycles() of op, fixed for the run */
 };
 
 struct object_rt {
@@ -95,11 +100,19 @@ struct port_rt {
     uint16_t reta[RSS_RETA_MAX];
     int n_accesses;
     struct access_rt *accesses;
+    /* The distinct key ops of all accesses of the port: each packet loads
+     * each once (prepare), and every access combines the values it names. */
+    int n_loads;
+    struct key_op *loads;
 };
 
+/* A set of nonzero 64-bit keys (open addressing, linear probing). The keys
+ * are hash outputs already (flow identities, mixed state keys), so a key's
+ * home slot is simply its top bits: no second hash per lookup. */
 struct flow_set {
     uint64_t *slots;
     uint64_t cap, used;
+    unsigned shift;             /* 64 - log2(cap) */
 };
 
 struct engine {
@@ -123,6 +136,10 @@ struct engine {
     struct sim_trace_sink *sink;
     struct sim_result *res;
     size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
+    int max_loads;              /* the most loads of a port */
+    uint64_t *values;           /* prepare's scratch: one packet's loaded values */
+    double ready[SIM_MAX_CORES]; /* when each core can start its ring's head;
+                                   INFINITY while its ring is empty */
     bool reta_round_robin;      /* the RETA was re-derived round-robin */
 };
 
@@ -199,27 +216,41 @@ static uint64_t flow_id(const struct trace_tuple *t)
     return mix64(h);
 }
 
+static uint64_t flow_set_home(const struct flow_set *s, uint64_t key)
+{
+    return key >> s->shift;
+}
+
+/* Grows the set to twice its capacity (4096 slots at first). */
+static int flow_set_grow(struct flow_set *s)
+{
+    uint64_t ncap = s->cap ? s->cap * 2 : 4096;
+    unsigned nshift = 64 - (unsigned)__builtin_ctzll(ncap);
+    uint64_t *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (uint64_t i = 0; i < s->cap; i++) {
+        uint64_t k = s->slots[i];
+        if (!k)
+            continue;
+        uint64_t j = k >> nshift;
+        while (ns[j])
+            j = (j + 1) & (ncap - 1);
+        ns[j] = k;
+    }
+    free(s->slots);
+    s->slots = ns;
+    s->cap = ncap;
+    s->shift = nshift;
+    return 0;
+}
+
+/* Adds key: 1 when it is new, 0 when it was there, -1 out of memory. */
 static int flow_set_add(struct flow_set *s, uint64_t key)
 {
-    if ((s->used + 1) * 2 > s->cap) {
-        uint64_t ncap = s->cap ? s->cap * 2 : 4096;
-        uint64_t *ns = calloc(ncap, sizeof *ns);
-        if (!ns)
-            return -1;
-        for (uint64_t i = 0; i < s->cap; i++) {
-            uint64_t k = s->slots[i];
-            if (!k)
-                continue;
-            uint64_t j = mix64(k) & (ncap - 1);
-            while (ns[j])
-                j = (j + 1) & (ncap - 1);
-            ns[j] = k;
-        }
-        free(s->slots);
-        s->slots = ns;
-        s->cap = ncap;
-    }
-    uint64_t j = mix64(key) & (s->cap - 1);
+    if ((s->used + 1) * 2 > s->cap && flow_set_grow(s))
+        return -1;
+    uint64_t j = flow_set_home(s, key);
     while (s->slots[j]) {
         if (s->slots[j] == key)
             return 0;
@@ -228,6 +259,16 @@ static int flow_set_add(struct flow_set *s, uint64_t key)
     s->slots[j] = key;
     s->used++;
     return 1;
+}
+
+static double op_cycles(const struct sim_costs *c, enum deps_op op)
+{
+    switch (op) {
+    case DEPS_OP_READ: return c->read_cycles;
+    case DEPS_OP_WRITE: return c->write_cycles;
+    case DEPS_OP_EXPIRE: return c->expire_cycles;
+    default: return c->alloc_cycles;
+    }
 }
 
 /* ---- Setup -------------------------------------------------------------------- */
@@ -340,6 +381,43 @@ static bool key_has_header_field(const struct deps_key *k)
     return false;
 }
 
+static bool same_op(const struct key_op *a, const struct key_op *b)
+{
+    return a->flow == b->flow && (a->flow || (a->offset == b->offset && a->len == b->len &&
+                                              a->mask == b->mask));
+}
+
+/* Gives port p its distinct key ops (p->loads) and each access the indexes
+ * of its ops' values there: keys of one port mostly use the same fields (the
+ * 5-tuple), so a packet loads each field once instead of once per access.
+ * Combining the shared values in each key's own order gives the same hashes
+ * as combining fresh loads. Returns false when out of memory. */
+static bool share_loads(struct port_rt *p)
+{
+    int total = 0;
+    for (int a = 0; a < p->n_accesses; a++)
+        total += p->accesses[a].n_ops;
+    p->loads = calloc(total ? total : 1, sizeof *p->loads);
+    if (!p->loads)
+        return false;
+    for (int a = 0; a < p->n_accesses; a++) {
+        struct access_rt *ar = &p->accesses[a];
+        ar->need = 0;
+        for (int i = 0; i < ar->n_ops; i++) {
+            const struct key_op *op = &ar->ops[i];
+            int j = 0;
+            while (j < p->n_loads && !same_op(&p->loads[j], op))
+                j++;
+            if (j == p->n_loads)
+                p->loads[p->n_loads++] = *op;
+            ar->part[i] = (uint16_t)j;
+            if (!op->flow)
+                ar->need |= op->need;
+        }
+    }
+    return true;
+}
+
 /* The path model (docs/simulator.md): the plan lists every access a port can
  * reach, not which path a packet takes. Reads, refreshes, expiry sweeps,
  * sketch and counter updates and writes of header-keyed vector records happen
@@ -367,6 +445,7 @@ static void engine_free(struct engine *e)
     for (int i = 0; i < e->n_ports; i++) {
         free(e->ports[i].hasher);
         free(e->ports[i].accesses);
+        free(e->ports[i].loads);
     }
     for (int i = 0; i < e->cores; i++) {
         sim_cache_free(e->core[i].l1);
@@ -379,6 +458,7 @@ static void engine_free(struct engine *e)
     free(e->held);
     free(e->sharers);
     free(e->owner);
+    free(e->values);
     free(e->flows.slots);
     free(e->seen.slots);
 }
@@ -457,13 +537,23 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
             const struct deps_object *dob = &plan->deps.objects[da->object];
             classify_access(ar, dob->kind, o->writes_every_packet);
             compile_key(ar, sim_hash_bytes(dob->name, strlen(dob->name), 0x0b1ec7), pc->port);
+            ar->op_cycles = op_cycles(c, ar->op);
         }
+        if (!share_loads(p))
+            goto oom;
+        if (p->n_loads > e->max_loads)
+            e->max_loads = p->n_loads;
     }
     int max_accesses = 0;
     for (int i = 0; i < e->n_ports; i++)
         if (e->ports[i].n_accesses > max_accesses)
             max_accesses = e->ports[i].n_accesses;
     e->pending_bytes = sizeof(struct pending) + (size_t)max_accesses * sizeof(uint64_t);
+    e->values = calloc(e->max_loads ? e->max_loads : 1, sizeof *e->values);
+    if (!e->values)
+        goto oom;
+    for (int k = 0; k < e->cores; k++)
+        e->ready[k] = INFINITY;
     if (e->rss_only)
         return 0;
 
@@ -654,24 +744,26 @@ static uint64_t load_field(const uint8_t *p, int len)
     return v;
 }
 
-/* The hash of access a's key for this packet, or NO_KEY when the packet
- * lacks one of the key's fields. */
-static uint64_t access_hash(const struct port_rt *p, int a, const struct trace_tuple *t,
-                            unsigned has, uint64_t flow)
+/* Loads the values of port p's key ops from the packet, each once. */
+static void load_values(const struct port_rt *p, const struct trace_tuple *t, uint64_t flow,
+                        uint64_t *values)
 {
-    const struct access_rt *ac = &p->accesses[a];
     const uint8_t *base = (const uint8_t *)t;
-    uint64_t x = ac->seed;
-    for (int i = 0; i < ac->n_ops; i++) {
-        const struct key_op *op = &ac->ops[i];
-        if (op->flow) {
-            x = combine(x, flow);
-            continue;
-        }
-        if (op->need & ~has)
-            return NO_KEY;
-        x = combine(x, load_field(base + op->offset, op->len) & op->mask);
+    for (int i = 0; i < p->n_loads; i++) {
+        const struct key_op *ld = &p->loads[i];
+        values[i] = ld->flow ? flow : load_field(base + ld->offset, ld->len) & ld->mask;
     }
+}
+
+/* The hash of access ac's key for this packet from its port's loaded values,
+ * or NO_KEY when the packet lacks one of the key's fields. */
+static uint64_t access_hash(const struct access_rt *ac, const uint64_t *values, unsigned has)
+{
+    if (ac->need & ~has)
+        return NO_KEY;
+    uint64_t x = ac->seed;
+    for (int i = 0; i < ac->n_ops; i++)
+        x = combine(x, values[ac->part[i]]);
     x = mix64(x);
     return x == NO_KEY ? 1 : x;
 }
@@ -701,18 +793,19 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
     const struct port_rt *p = &e->ports[pk->port_index];
     int k = pk->core;
     if (e->flows.cap)
-        __builtin_prefetch(&e->flows.slots[mix64(flow_key(pk->flow, k)) & (e->flows.cap - 1)]);
+        __builtin_prefetch(&e->flows.slots[flow_set_home(&e->flows, flow_key(pk->flow, k))]);
     unsigned has = tuple_has(t);
+    load_values(p, t, pk->flow, e->values);
     for (int a = 0; a < p->n_accesses; a++) {
-        pk->hash[a] = access_hash(p, a, t, has, pk->flow);
+        pk->hash[a] = access_hash(&p->accesses[a], e->values, has);
         if (pk->hash[a] == NO_KEY)
             continue;
         const struct object_rt *ob = &e->objects[p->accesses[a].object];
         if (p->accesses[a].once_per_key && e->seen.cap)
-            __builtin_prefetch(&e->seen.slots[mix64(seen_key(ob, k, pk->hash[a])) &
-                                              (e->seen.cap - 1)]);
+            __builtin_prefetch(&e->seen.slots[flow_set_home(&e->seen,
+                                                            seen_key(ob, k, pk->hash[a]))]);
+        /* Not the L1's set: a simulated L1 is a few host KiB, always at hand. */
         uint64_t line = access_line(ob, k, pk->hash[a]);
-        sim_cache_prefetch(e->core[k].l1, line);
         if (e->core[k].l2)
             sim_cache_prefetch(e->core[k].l2, line);
         sim_cache_prefetch(e->llc, line);
@@ -722,16 +815,6 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
 }
 
 /* ---- Processing one packet ----------------------------------------------------------- */
-
-static double op_cycles(const struct sim_costs *c, enum deps_op op)
-{
-    switch (op) {
-    case DEPS_OP_READ: return c->read_cycles;
-    case DEPS_OP_WRITE: return c->write_cycles;
-    case DEPS_OP_EXPIRE: return c->expire_cycles;
-    default: return c->alloc_cycles;
-    }
-}
 
 static double lock_take(struct engine *e, int k, int l, bool write, double now,
                         struct sim_core_stats *st)
@@ -788,8 +871,8 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
         if (ob->lock >= 0 && e->held[ob->lock] < (write ? 2 : 1))
             cycles += lock_take(e, k, ob->lock, write, start + cycles, st);
         st->accesses++;
-        st->cycles_state += op_cycles(c, ac->op);
-        cycles += op_cycles(c, ac->op);
+        st->cycles_state += ac->op_cycles;
+        cycles += ac->op_cycles;
         uint64_t base = ob->base + (ob->per_core ? ob->stride * k : 0);
         uint64_t row_bytes = ob->capacity * ob->entry_bytes;
         for (uint32_t r = 0; r < ob->rows; r++) {
@@ -820,6 +903,20 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
 }
 
 /* ---- The replay loop ------------------------------------------------------------------ */
+
+/* Recomputes when core k can start the head of its ring (after the ring or
+ * the core's free time changed), so picking the next core to run reads one
+ * number per core. */
+static void update_ready(struct engine *e, int k)
+{
+    const struct core_rt *cr = &e->core[k];
+    if (!cr->count) {
+        e->ready[k] = INFINITY;
+        return;
+    }
+    double a = ring_slot(e, cr, cr->head)->arrival;
+    e->ready[k] = cr->free_at > a ? cr->free_at : a;
+}
 
 static int port_index(const struct engine *e, uint16_t port)
 {
@@ -1008,16 +1105,12 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                 break;
             continue;
         }
+        /* The core that starts first (the lowest index on a tie). */
         int best = -1;
         double best_t = INFINITY;
         for (int k = 0; k < e.cores; k++) {
-            struct core_rt *cr = &e.core[k];
-            if (!cr->count)
-                continue;
-            double a = ring_slot(&e, cr, cr->head)->arrival;
-            double t = cr->free_at > a ? cr->free_at : a;
-            if (t < best_t) {
-                best_t = t;
+            if (e.ready[k] < best_t) {
+                best_t = e.ready[k];
                 best = k;
             }
         }
@@ -1032,7 +1125,8 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                 if (tail >= costs->ring_size)
                     tail -= costs->ring_size;
                 memcpy(ring_slot(&e, cr, tail), next, e.pending_bytes);
-                cr->count++;
+                if (cr->count++ == 0)
+                    update_ready(&e, next->core);
             }
             ahead_head = (ahead_head + 1) % LOOKAHEAD;
             ahead_count--;
@@ -1043,6 +1137,7 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                 cr->head = 0;
             cr->count--;
             process(&e, best, pk, best_t);
+            update_ready(&e, best);
         } else {
             break;
         }
