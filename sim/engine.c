@@ -49,6 +49,8 @@ struct access_rt {
     uint8_t need;
     uint16_t part[2 * DEPS_MAX_KEY_FIELDS + 1];
     double op_cycles;           /* op_cycles() of op, fixed for the run */
+    int same_as;                /* an earlier access of the port to the same object
+                                   with the same key (so the same hash), or -1 */
 };
 
 struct object_rt {
@@ -413,6 +415,13 @@ static bool share_loads(struct port_rt *p)
             ar->part[i] = (uint16_t)j;
             if (!op->flow)
                 ar->need |= op->need;
+        }
+        ar->same_as = -1;
+        for (int b = 0; b < a && ar->same_as < 0; b++) {
+            const struct access_rt *br = &p->accesses[b];
+            if (br->object == ar->object && br->seed == ar->seed && br->n_ops == ar->n_ops &&
+                memcmp(br->part, ar->part, (size_t)ar->n_ops * sizeof ar->part[0]) == 0)
+                ar->same_as = b;
         }
     }
     return true;
@@ -797,13 +806,18 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
     unsigned has = tuple_has(t);
     load_values(p, t, pk->flow, e->values);
     for (int a = 0; a < p->n_accesses; a++) {
-        pk->hash[a] = access_hash(&p->accesses[a], e->values, has);
+        const struct access_rt *ac = &p->accesses[a];
+        /* The same object and key as an earlier access: its hash and lines. */
+        bool repeat = ac->same_as >= 0;
+        pk->hash[a] = repeat ? pk->hash[ac->same_as] : access_hash(ac, e->values, has);
         if (pk->hash[a] == NO_KEY)
             continue;
-        const struct object_rt *ob = &e->objects[p->accesses[a].object];
-        if (p->accesses[a].once_per_key && e->seen.cap)
+        const struct object_rt *ob = &e->objects[ac->object];
+        if (ac->once_per_key && e->seen.cap)
             __builtin_prefetch(&e->seen.slots[flow_set_home(&e->seen,
                                                             seen_key(ob, k, pk->hash[a]))]);
+        if (repeat)
+            continue;
         /* Not the L1's set: a simulated L1 is a few host KiB, always at hand. */
         uint64_t line = access_line(ob, k, pk->hash[a]);
         if (e->core[k].l2)
