@@ -32,6 +32,14 @@ struct key_op {
     uint64_t mask;              /* applied to the little-endian load */
 };
 
+/* Where load_values puts the flow identity: after the tuple, 8-aligned; and
+ * its buffer's size, so that an 8-byte load at any field stays inside. */
+#define KEY_FLOW_OFFSET ((sizeof(struct trace_tuple) + 7) / 8 * 8)
+#define KEY_BUFFER_BYTES (KEY_FLOW_OFFSET + 8)
+_Static_assert(offsetof(struct trace_tuple, dport) + 8 <= KEY_BUFFER_BYTES &&
+               offsetof(struct trace_tuple, dst_mac) + 8 <= KEY_BUFFER_BYTES,
+               "the last key fields' 8-byte loads stay inside the key buffer");
+
 struct access_rt {
     int object;
     enum deps_op op;
@@ -410,8 +418,13 @@ static bool share_loads(struct port_rt *p)
             int j = 0;
             while (j < p->n_loads && !same_op(&p->loads[j], op))
                 j++;
-            if (j == p->n_loads)
-                p->loads[p->n_loads++] = *op;
+            if (j == p->n_loads) {
+                struct key_op *ld = &p->loads[p->n_loads++];
+                *ld = *op;
+                if (op->flow)
+                    *ld = (struct key_op){.offset = KEY_FLOW_OFFSET, .len = 8,
+                                          .flow = true, .mask = ~0ull};
+            }
             ar->part[i] = (uint16_t)j;
             if (!op->flow)
                 ar->need |= op->need;
@@ -739,29 +752,18 @@ static unsigned tuple_has(const struct trace_tuple *t)
            (t->ip_version == 6 ? HAS_V6 | HAS_IP : 0) | (t->has_ports ? HAS_PORTS : 0);
 }
 
-static uint64_t load_field(const uint8_t *p, int len)
-{
-    uint64_t v = 0;
-    switch (len) {
-    case 1: v = p[0]; break;
-    case 2: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
-    case 4: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
-    case 6: { uint32_t x; uint16_t y; memcpy(&x, p, 4); memcpy(&y, p + 4, 2);
-              v = x | (uint64_t)y << 32; break; }
-    default: memcpy(&v, p, 8); break;
-    }
-    return v;
-}
-
-/* Loads the values of port p's key ops from the packet, each once. */
+/* Loads the values of port p's key ops from the packet, each once. The
+ * tuple is copied into a zero-padded buffer with the flow identity after it
+ * (at KEY_FLOW_OFFSET), so every value is one 8-byte load and a mask (a
+ * load's mask keeps only its field's len bytes, little-endian). */
 static void load_values(const struct port_rt *p, const struct trace_tuple *t, uint64_t flow,
                         uint64_t *values)
 {
-    const uint8_t *base = (const uint8_t *)t;
-    for (int i = 0; i < p->n_loads; i++) {
-        const struct key_op *ld = &p->loads[i];
-        values[i] = ld->flow ? flow : load_field(base + ld->offset, ld->len) & ld->mask;
-    }
+    uint8_t buf[KEY_BUFFER_BYTES] = {0};
+    memcpy(buf, t, sizeof *t);
+    memcpy(buf + KEY_FLOW_OFFSET, &flow, sizeof flow);
+    for (int i = 0; i < p->n_loads; i++)
+        values[i] = load64(buf + p->loads[i].offset) & p->loads[i].mask;
 }
 
 /* The hash of access ac's key for this packet from its port's loaded values,
