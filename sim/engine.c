@@ -57,6 +57,7 @@ struct access_rt {
     uint8_t need;
     uint16_t part[2 * DEPS_MAX_KEY_FIELDS + 1];
     double op_cycles;           /* op_cycles() of op, fixed for the run */
+    const struct object_rt *ob; /* &engine.objects[object] (after engine_init) */
     int same_as;                /* an earlier access of the port to the same object
                                    with the same key (so the same hash), or -1 */
 };
@@ -69,7 +70,8 @@ struct object_rt {
     uint32_t entry_bytes;
     uint32_t rows;              /* sketch rows, else 1 */
     uint64_t base;              /* byte address; per-core: core 0's region */
-    uint64_t stride;            /* bytes between per-core regions */
+    uint64_t stride;            /* bytes between per-core regions; 0 when shared */
+    uint64_t row_bytes;         /* capacity x entry_bytes */
 };
 
 struct lock_rt {
@@ -594,6 +596,7 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         ob->per_core = d->decision != DEPS_SHARED;
         ob->lock = -1;
         object_size(c, d, &ob->capacity, &ob->entry_bytes, &ob->rows);
+        ob->row_bytes = ob->capacity * ob->entry_bytes;
         if (ob->per_core)
             continue;
         ob->base = addr;
@@ -618,6 +621,9 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         ob->base = addr;
         addr += ob->stride * e->cores;
     }
+    for (int i = 0; i < e->n_ports; i++)
+        for (int a = 0; a < e->ports[i].n_accesses; a++)
+            e->ports[i].accesses[a].ob = &e->objects[e->ports[i].accesses[a].object];
     if (addr / LINE >= UINT32_MAX) {
         util_error_set(err, "the state objects need %llu MiB of simulated memory; the model "
                        "handles up to 256 GiB (lower capacities in the costs file)",
@@ -782,7 +788,7 @@ static uint64_t access_hash(const struct access_rt *ac, const uint64_t *values, 
 /* The first line an access touches on core k. */
 static uint64_t access_line(const struct object_rt *ob, int k, uint64_t h)
 {
-    uint64_t base = ob->base + (ob->per_core ? ob->stride * k : 0);
+    uint64_t base = ob->base + ob->stride * k;
     return (base + reduce(h, ob->capacity) * ob->entry_bytes) / LINE;
 }
 
@@ -814,7 +820,7 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
         pk->hash[a] = repeat ? pk->hash[ac->same_as] : access_hash(ac, e->values, has);
         if (pk->hash[a] == NO_KEY)
             continue;
-        const struct object_rt *ob = &e->objects[ac->object];
+        const struct object_rt *ob = ac->ob;
         if (ac->once_per_key && e->seen.cap)
             __builtin_prefetch(&e->seen.slots[flow_set_home(&e->seen,
                                                             seen_key(ob, k, pk->hash[a]))]);
@@ -872,7 +878,7 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
     uint64_t flow = pk->flow;
     for (int a = 0; a < p->n_accesses; a++) {
         const struct access_rt *ac = &p->accesses[a];
-        const struct object_rt *ob = &e->objects[ac->object];
+        const struct object_rt *ob = ac->ob;
         uint64_t h = pk->hash[a];
         if (h == NO_KEY) {
             e->res->skipped_accesses++;
@@ -889,8 +895,8 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
         st->accesses++;
         st->cycles_state += ac->op_cycles;
         cycles += ac->op_cycles;
-        uint64_t base = ob->base + (ob->per_core ? ob->stride * k : 0);
-        uint64_t row_bytes = ob->capacity * ob->entry_bytes;
+        uint64_t base = ob->base + ob->stride * k;
+        uint64_t row_bytes = ob->row_bytes;
         for (uint32_t r = 0; r < ob->rows; r++) {
             uint64_t idx = reduce(r ? mix64(h + r) : h, ob->capacity);
             uint64_t first = (base + r * row_bytes + idx * ob->entry_bytes) / LINE;
