@@ -1131,10 +1131,12 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
         int best = -1;
         double best_t = INFINITY;
         for (int k = 0; k < e.cores; k++) {
-            if (e.ready[k] < best_t) {
-                best_t = e.ready[k];
-                best = k;
-            }
+            /* Selects without a branch: which core is next is data, not a
+             * pattern the host's branch predictor could learn. */
+            double r = e.ready[k];
+            bool earlier = r < best_t;
+            best = earlier ? k : best;
+            best_t = earlier ? r : best_t;
         }
         struct pending *next = ahead_count
                              ? (struct pending *)(ahead + ahead_head * e.pending_bytes) : NULL;
