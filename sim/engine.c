@@ -32,13 +32,16 @@ struct key_op {
     uint64_t mask;              /* applied to the little-endian load */
 };
 
-/* Where load_values puts the flow identity: after the tuple, 8-aligned; and
- * its buffer's size, so that an 8-byte load at any field stays inside. */
-#define KEY_FLOW_OFFSET ((sizeof(struct trace_tuple) + 7) / 8 * 8)
-#define KEY_BUFFER_BYTES (KEY_FLOW_OFFSET + 8)
-_Static_assert(offsetof(struct trace_tuple, dport) + 8 <= KEY_BUFFER_BYTES &&
-               offsetof(struct trace_tuple, dst_mac) + 8 <= KEY_BUFFER_BYTES,
-               "the last key fields' 8-byte loads stay inside the key buffer");
+/* One key value as load_values reads it from the tuple: the 8 bytes at
+ * `window`, shifted right by `shift` bits, masked. A field near the tuple's
+ * end is read with the window ending where the field ends. */
+struct key_load {
+    uint8_t window, shift;
+    uint64_t mask;
+};
+
+/* Key values are numbered per port: 0 is the flow identity, 1.. the loads. */
+#define FLOW_VALUE 0
 
 struct access_rt {
     int object;
@@ -53,7 +56,8 @@ struct access_rt {
     struct key_op ops[2 * DEPS_MAX_KEY_FIELDS + 1];
     uint64_t seed;              /* the object's seed with constant parts mixed in */
     /* The same key as the hot loop uses it (share_loads): the HAS_* bits of
-     * every op, and per op the index of its value in the port's loads. */
+     * every op, and per op the number of its value (FLOW_VALUE or 1 + the
+     * index of its load in the port's loads). */
     uint8_t need;
     uint16_t part[2 * DEPS_MAX_KEY_FIELDS + 1];
     double op_cycles;           /* op_cycles() of op, fixed for the run */
@@ -115,7 +119,8 @@ struct port_rt {
     /* The distinct key ops of all accesses of the port: each packet loads
      * each once (prepare), and every access combines the values it names. */
     int n_loads;
-    struct key_op *loads;
+    struct key_op *load_ops;    /* the distinct header ops ... */
+    struct key_load *loads;     /* ... and how each is read */
 };
 
 /* A set of nonzero 64-bit keys (open addressing, linear probing). The keys
@@ -395,8 +400,18 @@ static bool key_has_header_field(const struct deps_key *k)
 
 static bool same_op(const struct key_op *a, const struct key_op *b)
 {
-    return a->flow == b->flow && (a->flow || (a->offset == b->offset && a->len == b->len &&
-                                              a->mask == b->mask));
+    return a->offset == b->offset && a->len == b->len && a->mask == b->mask;
+}
+
+/* How a header op's field is read with one 8-byte load inside the tuple. */
+static struct key_load load_of(const struct key_op *op)
+{
+    struct key_load ld = {.window = op->offset, .shift = 0, .mask = op->mask};
+    if ((size_t)op->offset + 8 > sizeof(struct trace_tuple)) {
+        ld.window = (uint8_t)(op->offset + op->len - 8);
+        ld.shift = (uint8_t)(8 * (8 - op->len));
+    }
+    return ld;
 }
 
 /* Gives port p its distinct key ops (p->loads) and each access the indexes
@@ -409,27 +424,29 @@ static bool share_loads(struct port_rt *p)
     int total = 0;
     for (int a = 0; a < p->n_accesses; a++)
         total += p->accesses[a].n_ops;
+    p->load_ops = calloc(total ? total : 1, sizeof *p->load_ops);
     p->loads = calloc(total ? total : 1, sizeof *p->loads);
-    if (!p->loads)
+    if (!p->load_ops || !p->loads)
         return false;
     for (int a = 0; a < p->n_accesses; a++) {
         struct access_rt *ar = &p->accesses[a];
         ar->need = 0;
         for (int i = 0; i < ar->n_ops; i++) {
             const struct key_op *op = &ar->ops[i];
+            if (op->flow) {
+                ar->part[i] = FLOW_VALUE;
+                continue;
+            }
             int j = 0;
-            while (j < p->n_loads && !same_op(&p->loads[j], op))
+            while (j < p->n_loads && !same_op(&p->load_ops[j], op))
                 j++;
             if (j == p->n_loads) {
-                struct key_op *ld = &p->loads[p->n_loads++];
-                *ld = *op;
-                if (op->flow)
-                    *ld = (struct key_op){.offset = KEY_FLOW_OFFSET, .len = 8,
-                                          .flow = true, .mask = ~0ull};
+                p->load_ops[j] = *op;
+                p->loads[j] = load_of(op);
+                p->n_loads++;
             }
-            ar->part[i] = (uint16_t)j;
-            if (!op->flow)
-                ar->need |= op->need;
+            ar->part[i] = (uint16_t)(1 + j);
+            ar->need |= op->need;
         }
         ar->same_as = -1;
         for (int b = 0; b < a && ar->same_as < 0; b++) {
@@ -469,6 +486,7 @@ static void engine_free(struct engine *e)
     for (int i = 0; i < e->n_ports; i++) {
         free(e->ports[i].hasher);
         free(e->ports[i].accesses);
+        free(e->ports[i].load_ops);
         free(e->ports[i].loads);
     }
     for (int i = 0; i < e->cores; i++) {
@@ -573,7 +591,7 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         if (e->ports[i].n_accesses > max_accesses)
             max_accesses = e->ports[i].n_accesses;
     e->pending_bytes = sizeof(struct pending) + (size_t)max_accesses * sizeof(uint64_t);
-    e->values = calloc(e->max_loads ? e->max_loads : 1, sizeof *e->values);
+    e->values = calloc(1 + (size_t)e->max_loads, sizeof *e->values);
     if (!e->values)
         goto oom;
     for (int k = 0; k < e->cores; k++)
@@ -758,18 +776,18 @@ static unsigned tuple_has(const struct trace_tuple *t)
            (t->ip_version == 6 ? HAS_V6 | HAS_IP : 0) | (t->has_ports ? HAS_PORTS : 0);
 }
 
-/* Loads the values of port p's key ops from the packet, each once. The
- * tuple is copied into a zero-padded buffer with the flow identity after it
- * (at KEY_FLOW_OFFSET), so every value is one 8-byte load and a mask (a
- * load's mask keeps only its field's len bytes, little-endian). */
+/* Loads the values of port p's keys from the packet, each once. A load's
+ * mask keeps only its field's bytes: the value is the field read as a
+ * little-endian number, as the key ops define it. */
 static void load_values(const struct port_rt *p, const struct trace_tuple *t, uint64_t flow,
                         uint64_t *values)
 {
-    uint8_t buf[KEY_BUFFER_BYTES] = {0};
-    memcpy(buf, t, sizeof *t);
-    memcpy(buf + KEY_FLOW_OFFSET, &flow, sizeof flow);
-    for (int i = 0; i < p->n_loads; i++)
-        values[i] = load64(buf + p->loads[i].offset) & p->loads[i].mask;
+    const uint8_t *base = (const uint8_t *)t;
+    values[FLOW_VALUE] = flow;
+    for (int i = 0; i < p->n_loads; i++) {
+        const struct key_load *ld = &p->loads[i];
+        values[1 + i] = (load64(base + ld->window) >> ld->shift) & ld->mask;
+    }
 }
 
 /* The hash of access ac's key for this packet from its port's loaded values,
