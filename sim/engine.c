@@ -973,6 +973,22 @@ static double wire_bits(uint32_t wire_len)
     return (frame + 20) * 8.0;
 }
 
+/* The core that can start its ring's head first (the lowest index on a tie),
+ * or -1 when every ring is empty. */
+static void pick_core(const struct engine *e, int *best, double *best_t)
+{
+    *best = -1;
+    *best_t = INFINITY;
+    for (int k = 0; k < e->cores; k++) {
+        /* Without a branch: which core is next is data, not a pattern the
+         * host's branch predictor could learn. */
+        double r = e->ready[k];
+        bool earlier = r < *best_t;
+        *best = earlier ? k : *best;
+        *best_t = earlier ? r : *best_t;
+    }
+}
+
 static void finish(struct engine *e, const struct sim_options *o, double port_bits[],
                    double pcie_bytes)
 {
@@ -1072,6 +1088,12 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
     bool eof = false;
     uint64_t t0_ns = 0, nread = 0;
     double bits_so_far = 0, last_arrival = 0;
+    /* The core that starts its next packet first: kept across arrivals,
+     * which change at most one core's start time; searched again after a
+     * core ran a packet. */
+    int best = -1;
+    double best_t = INFINITY;
+    bool rescan = true;
     for (;;) {
         while (!eof && ahead_count < (e.rss_only ? 1 : LOOKAHEAD)) {
             if (o->limit && nread >= o->limit) {
@@ -1145,16 +1167,9 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                 break;
             continue;
         }
-        /* The core that starts first (the lowest index on a tie). */
-        int best = -1;
-        double best_t = INFINITY;
-        for (int k = 0; k < e.cores; k++) {
-            /* Selects without a branch: which core is next is data, not a
-             * pattern the host's branch predictor could learn. */
-            double r = e.ready[k];
-            bool earlier = r < best_t;
-            best = earlier ? k : best;
-            best_t = earlier ? r : best_t;
+        if (rescan) {
+            pick_core(&e, &best, &best_t);
+            rescan = false;
         }
         struct pending *next = ahead_count
                              ? (struct pending *)(ahead + ahead_head * e.pending_bytes) : NULL;
@@ -1167,8 +1182,16 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                 if (tail >= costs->ring_size)
                     tail -= costs->ring_size;
                 memcpy(ring_slot(&e, cr, tail), next, e.pending_bytes);
-                if (cr->count++ == 0)
-                    update_ready(&e, next->core);
+                if (cr->count++ == 0) {
+                    /* Only this core's start time changed (it was idle):
+                     * it becomes the next core if it starts first. */
+                    int k = next->core;
+                    update_ready(&e, k);
+                    if (e.ready[k] < best_t || (e.ready[k] == best_t && k < best)) {
+                        best = k;
+                        best_t = e.ready[k];
+                    }
+                }
             }
             ahead_head = (ahead_head + 1) % LOOKAHEAD;
             ahead_count--;
@@ -1180,6 +1203,7 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
             cr->count--;
             process(&e, best, pk, best_t);
             update_ready(&e, best);
+            rescan = true;
         } else {
             break;
         }
