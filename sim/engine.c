@@ -913,13 +913,11 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
         st->accesses++;
         st->cycles_state += ac->op_cycles;
         cycles += ac->op_cycles;
-        uint64_t base = ob->base + ob->stride * k;
-        uint64_t row_bytes = ob->row_bytes;
-        for (uint32_t r = 0; r < ob->rows; r++) {
-            uint64_t idx = reduce(r ? mix64(h + r) : h, ob->capacity);
-            uint64_t first = (base + r * row_bytes + idx * ob->entry_bytes) / LINE;
-            uint64_t last = (base + r * row_bytes + (idx + 1) * ob->entry_bytes - 1) / LINE;
-            for (uint64_t line = first; line <= last; line++)
+        uint64_t row = ob->base + ob->stride * k;     /* row r's first byte */
+        for (uint32_t r = 0; r < ob->rows; r++, row += ob->row_bytes) {
+            uint64_t entry = row + reduce(r ? mix64(h + r) : h, ob->capacity) * ob->entry_bytes;
+            uint64_t last = (entry + ob->entry_bytes - 1) / LINE;
+            for (uint64_t line = entry / LINE; line <= last; line++)
                 cycles += touch(e, k, line, write, st);
         }
     }
