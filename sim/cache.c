@@ -23,9 +23,17 @@ struct sim_cache {
     uint32_t sets, ways;
     uint32_t set_mask;
     uint32_t clock;
-    int simd;                   /* 16: AVX-512 path, 8: AVX2 path, 0: scalar */
+    /* The lookup for this geometry and CPU, chosen once (sim_cache_new):
+     * AVX-512 for 16 ways, AVX2 for 8, else scalar. */
+    bool (*lookup)(struct sim_cache *c, uint32_t *tags, uint32_t tag);
     uint32_t *data;             /* per set: ways tags, then ways stamps */
 };
+
+static bool access_scalar(struct sim_cache *c, uint32_t *tags, uint32_t tag);
+#if defined(__x86_64__)
+static bool access16_avx512(struct sim_cache *c, uint32_t *tags, uint32_t tag);
+static bool access8_avx2(struct sim_cache *c, uint32_t *tags, uint32_t tag);
+#endif
 
 struct sim_cache *sim_cache_new(uint64_t bytes, uint32_t ways)
 {
@@ -40,12 +48,13 @@ struct sim_cache *sim_cache_new(uint64_t bytes, uint32_t ways)
     c->sets = (uint32_t)sets;
     c->ways = ways;
     c->set_mask = (uint32_t)sets - 1;
+    c->lookup = access_scalar;
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (ways == 16 && __builtin_cpu_supports("avx512f"))
-        c->simd = 16;
+        c->lookup = access16_avx512;
     else if (ways == 8 && __builtin_cpu_supports("avx2"))
-        c->simd = 8;
+        c->lookup = access8_avx2;
 #endif
     c->data = aligned_alloc(64, (sets * ways * 2 * sizeof *c->data + 63) / 64 * 64);
     if (!c->data) {
@@ -152,14 +161,7 @@ bool sim_cache_access(struct sim_cache *c, uint64_t line)
 {
     if (c->clock == UINT32_MAX)
         restart_clock(c);
-    uint32_t *tags = set_of(c, line);
-#if defined(__x86_64__)
-    if (c->simd == 16)
-        return access16_avx512(c, tags, (uint32_t)line);
-    if (c->simd == 8)
-        return access8_avx2(c, tags, (uint32_t)line);
-#endif
-    return access_scalar(c, tags, (uint32_t)line);
+    return c->lookup(c, set_of(c, line), (uint32_t)line);
 }
 
 bool sim_cache_probe(const struct sim_cache *c, uint64_t line)
