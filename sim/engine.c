@@ -62,6 +62,8 @@ struct access_rt {
     uint16_t part[2 * DEPS_MAX_KEY_FIELDS + 1];
     double op_cycles;           /* op_cycles() of op, fixed for the run */
     const struct object_rt *ob; /* &engine.objects[object] (after engine_init) */
+    bool fixed;                 /* no key ops: every packet's hash is fixed_hash */
+    uint64_t fixed_hash;
     int same_as;                /* an earlier access of the port to the same object
                                    with the same key (so the same hash), or -1 */
 };
@@ -399,6 +401,19 @@ static bool key_has_header_field(const struct deps_key *k)
     return false;
 }
 
+/* The hash of access ac's key for this packet from its port's loaded values,
+ * or NO_KEY when the packet lacks one of the key's fields. */
+static uint64_t access_hash(const struct access_rt *ac, const uint64_t *values, unsigned has)
+{
+    if (ac->need & ~has)
+        return NO_KEY;
+    uint64_t x = ac->seed;
+    for (int i = 0; i < ac->n_ops; i++)
+        x = combine(x, values[ac->part[i]]);
+    x = mix64(x);
+    return x == NO_KEY ? 1 : x;
+}
+
 static bool same_op(const struct key_op *a, const struct key_op *b)
 {
     return a->offset == b->offset && a->len == b->len && a->mask == b->mask;
@@ -449,6 +464,8 @@ static bool share_loads(struct port_rt *p)
             ar->part[i] = (uint16_t)(1 + j);
             ar->need |= op->need;
         }
+        ar->fixed = ar->n_ops == 0;
+        ar->fixed_hash = ar->fixed ? access_hash(ar, NULL, 0) : NO_KEY;
         ar->same_as = -1;
         for (int b = 0; b < a && ar->same_as < 0; b++) {
             const struct access_rt *br = &p->accesses[b];
@@ -791,19 +808,6 @@ static void load_values(const struct port_rt *p, const struct trace_tuple *t, ui
     }
 }
 
-/* The hash of access ac's key for this packet from its port's loaded values,
- * or NO_KEY when the packet lacks one of the key's fields. */
-static uint64_t access_hash(const struct access_rt *ac, const uint64_t *values, unsigned has)
-{
-    if (ac->need & ~has)
-        return NO_KEY;
-    uint64_t x = ac->seed;
-    for (int i = 0; i < ac->n_ops; i++)
-        x = combine(x, values[ac->part[i]]);
-    x = mix64(x);
-    return x == NO_KEY ? 1 : x;
-}
-
 /* The first line an access touches on core k. */
 static uint64_t access_line(const struct object_rt *ob, int k, uint64_t h)
 {
@@ -836,7 +840,8 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
         const struct access_rt *ac = &p->accesses[a];
         /* The same object and key as an earlier access: its hash and lines. */
         bool repeat = ac->same_as >= 0;
-        pk->hash[a] = repeat ? pk->hash[ac->same_as] : access_hash(ac, e->values, has);
+        pk->hash[a] = repeat ? pk->hash[ac->same_as]
+                    : ac->fixed ? ac->fixed_hash : access_hash(ac, e->values, has);
         if (pk->hash[a] == NO_KEY)
             continue;
         const struct object_rt *ob = ac->ob;
