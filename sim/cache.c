@@ -186,10 +186,12 @@ bool sim_cache_invalidate(struct sim_cache *c, uint64_t line)
     return false;
 }
 
-void sim_cache_prefetch(const struct sim_cache *c, uint64_t line)
+void sim_cache_prefetch(const struct sim_cache *c, const uint64_t *lines, int n)
 {
-    const uint32_t *set = set_of(c, line);
-    __builtin_prefetch(set);
-    if (c->ways > 8)
-        __builtin_prefetch(set + c->ways);     /* the stamps' host line */
+    for (int i = 0; i < n; i++) {
+        const uint32_t *set = set_of(c, lines[i]);
+        __builtin_prefetch(set);
+        if (c->ways > 8)
+            __builtin_prefetch(set + c->ways);     /* the stamps' host line */
+    }
 }

@@ -157,6 +157,7 @@ struct engine {
     size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
     int max_loads;              /* the most loads of a port */
     uint64_t *values;           /* prepare's scratch: one packet's loaded values */
+    uint64_t *lines;            /* prepare's scratch: the first lines of its accesses */
     double ready[SIM_MAX_CORES]; /* when each core can start its ring's head;
                                    INFINITY while its ring is empty */
     bool reta_round_robin;      /* the RETA was re-derived round-robin */
@@ -519,6 +520,7 @@ static void engine_free(struct engine *e)
     free(e->sharers);
     free(e->owner);
     free(e->values);
+    free(e->lines);
     free(e->flows.slots);
     free(e->seen.slots);
 }
@@ -610,7 +612,8 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
             max_accesses = e->ports[i].n_accesses;
     e->pending_bytes = sizeof(struct pending) + (size_t)max_accesses * sizeof(uint64_t);
     e->values = calloc(1 + (size_t)e->max_loads, sizeof *e->values);
-    if (!e->values)
+    e->lines = calloc(max_accesses ? max_accesses : 1, sizeof *e->lines);
+    if (!e->values || !e->lines)
         goto oom;
     for (int k = 0; k < e->cores; k++)
         e->ready[k] = INFINITY;
@@ -836,6 +839,7 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
         __builtin_prefetch(&e->flows.slots[flow_set_home(&e->flows, flow_key(pk->flow, k))]);
     unsigned has = tuple_has(t);
     load_values(p, t, pk->flow, e->values);
+    int n_lines = 0;
     for (int a = 0; a < p->n_accesses; a++) {
         const struct access_rt *ac = &p->accesses[a];
         /* The same object and key as an earlier access: its hash and lines. */
@@ -848,16 +852,19 @@ static void prepare(struct engine *e, struct pending *pk, const struct trace_tup
         if (ac->once_per_key && e->seen.cap)
             __builtin_prefetch(&e->seen.slots[flow_set_home(&e->seen,
                                                             seen_key(ob, k, pk->hash[a]))]);
-        if (repeat)
+        /* A fixed key's line is touched by every packet of the core: it stays
+         * in the simulated L1, whose sets need no prefetch. */
+        if (repeat || ac->fixed)
             continue;
-        /* Not the L1's set: a simulated L1 is a few host KiB, always at hand. */
         uint64_t line = access_line(ob, k, pk->hash[a]);
-        if (e->core[k].l2)
-            sim_cache_prefetch(e->core[k].l2, line);
-        sim_cache_prefetch(e->llc, line);
+        e->lines[n_lines++] = line;
         if (e->sharers && line < e->shared_lines)
             __builtin_prefetch(&e->sharers[line]);
     }
+    /* Not the L1's sets: a simulated L1 is a few host KiB, always at hand. */
+    if (e->core[k].l2)
+        sim_cache_prefetch(e->core[k].l2, e->lines, n_lines);
+    sim_cache_prefetch(e->llc, e->lines, n_lines);
 }
 
 /* ---- Processing one packet ----------------------------------------------------------- */

@@ -31,8 +31,9 @@ int sim_rss_input(uint64_t rss_hf, const struct trace_tuple *t, uint8_t *buf);
 
 /* True when line is cached, without touching the LRU order. */
 bool sim_cache_probe(const struct sim_cache *c, uint64_t line);
-/* Asks the host to fetch the set line maps to (a hint; changes nothing). */
-void sim_cache_prefetch(const struct sim_cache *c, uint64_t line);
+/* Asks the host to fetch the sets the n lines map to (a hint; changes
+ * nothing). */
+void sim_cache_prefetch(const struct sim_cache *c, const uint64_t *lines, int n);
 /* Drops line if cached; true when it was. */
 bool sim_cache_invalidate(struct sim_cache *c, uint64_t line);
 
