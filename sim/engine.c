@@ -431,11 +431,12 @@ static struct key_load load_of(const struct key_op *op)
     return ld;
 }
 
-/* Gives port p its distinct key ops (p->loads) and each access the indexes
- * of its ops' values there: keys of one port mostly use the same fields (the
- * 5-tuple), so a packet loads each field once instead of once per access.
- * Combining the shared values in each key's own order gives the same hashes
- * as combining fresh loads. Returns false when out of memory. */
+/* Gives port p its distinct header key ops (p->load_ops, read as p->loads)
+ * and each access the numbers of its ops' values: keys of one port mostly use
+ * the same fields (the 5-tuple), so a packet loads each field once instead of
+ * once per access. Combining the shared values in each key's own order gives
+ * the same hashes as combining fresh loads. Also finds accesses whose hash is
+ * fixed or repeats an earlier one's. Returns false when out of memory. */
 static bool share_loads(struct port_rt *p)
 {
     int total = 0;
