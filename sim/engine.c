@@ -725,7 +725,7 @@ static void sink_record(struct sim_trace_sink *s, uint64_t addr, bool write)
 }
 
 /* One line access by core k; returns the cycles beyond an L1 hit. */
-static double touch(struct engine *e, int k, uint64_t line, bool write,
+static inline double touch(struct engine *e, int k, uint64_t line, bool write,
                     struct sim_core_stats *st)
 {
     const struct sim_costs *c = e->c;
