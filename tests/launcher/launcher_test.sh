@@ -31,6 +31,7 @@ verify)
     cat "$work/run.json"
     grep -q '"mismatches": 0' "$work/run.json" || fail "packets differ from the sequential NF"
     grep -q '"verified": 2500' "$work/run.json" || fail "not every packet was verified"
+    grep -q '"unverified": 0' "$work/run.json" || fail "some packets were not logged"
     grep -q '"plan_violations": 0' "$work/run.json" || fail "plan violations"
     # Load spreads: no core is idle (the demo trace has 200 flows).
     if grep -q '"packets": 0,' "$work/run.json"; then fail "a core received nothing"; fi
