@@ -98,25 +98,12 @@ int rss_nic_read_file(const char *path, struct rss_nic *out, struct util_error *
     memset(out, 0, sizeof *out);
     snprintf(out->source, sizeof out->source, "profile file %s", path);
     out->l3_hashes_l4 = true;
-    int rc = UTIL_EXIT_OK, line_no = 0;
-    char *save = NULL;
+    int rc = UTIL_EXIT_OK, got;
     bool have_key = false, have_reta = false, have_hf = false;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        line_no++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = util_trim(line);
-        if (!*s)
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            util_error_set(err, "%s:%d: expected 'name = value', got '%s'", path, line_no, s);
-            rc = UTIL_EXIT_INPUT;
-            break;
-        }
-        *eq = '\0';
-        char *name = util_trim(s), *value = util_trim(eq + 1);
+    struct util_kv_reader kv;
+    char *name, *value;
+    util_kv_begin(&kv, text);
+    while ((got = util_kv_next(&kv, path, &name, &value, err)) == 1) {
         if (!strcmp(name, "name")) {
             snprintf(out->name, sizeof out->name, "%s", value);
         } else if (!strcmp(name, "model")) {
@@ -128,7 +115,7 @@ int rss_nic_read_file(const char *path, struct rss_nic *out, struct util_error *
             have_key = true;
             if (out->key_len != 40 && out->key_len != 52) {
                 util_error_set(err, "%s:%d: key_len must be 40 or 52 bytes, not '%s'",
-                               path, line_no, value);
+                               path, kv.line, value);
                 rc = UTIL_EXIT_INPUT;
                 break;
             }
@@ -137,7 +124,7 @@ int rss_nic_read_file(const char *path, struct rss_nic *out, struct util_error *
             have_reta = true;
             if (v < 2 || v > RSS_RETA_MAX || (v & (v - 1))) {
                 util_error_set(err, "%s:%d: reta_size must be a power of two in 2..%d, not '%s'",
-                               path, line_no, RSS_RETA_MAX, value);
+                               path, kv.line, RSS_RETA_MAX, value);
                 rc = UTIL_EXIT_INPUT;
                 break;
             }
@@ -149,7 +136,7 @@ int rss_nic_read_file(const char *path, struct rss_nic *out, struct util_error *
                 uint64_t bit = rss_hf_from_name(f);
                 if (!bit) {
                     util_error_set(err, "%s:%d: unknown rss_hf flag '%s' (use DPDK names such "
-                                   "as RTE_ETH_RSS_NONFRAG_IPV4_TCP)", path, line_no, f);
+                                   "as RTE_ETH_RSS_NONFRAG_IPV4_TCP)", path, kv.line, f);
                     rc = UTIL_EXIT_INPUT;
                     break;
                 }
@@ -160,17 +147,19 @@ int rss_nic_read_file(const char *path, struct rss_nic *out, struct util_error *
         } else if (!strcmp(name, "l3_hashes_l4")) {
             if (parse_bool(value, &out->l3_hashes_l4)) {
                 util_error_set(err, "%s:%d: l3_hashes_l4 takes yes or no, not '%s'",
-                               path, line_no, value);
+                               path, kv.line, value);
                 rc = UTIL_EXIT_INPUT;
                 break;
             }
         } else {
             util_error_set(err, "%s:%d: unknown setting '%s' (known: name, model, driver, "
-                           "key_len, reta_size, rss_hf, l3_hashes_l4)", path, line_no, name);
+                           "key_len, reta_size, rss_hf, l3_hashes_l4)", path, kv.line, name);
             rc = UTIL_EXIT_INPUT;
             break;
         }
     }
+    if (got < 0)
+        rc = UTIL_EXIT_INPUT;
     if (rc == UTIL_EXIT_OK && (!have_key || !have_reta || !have_hf)) {
         util_error_set(err, "%s: a profile needs key_len, reta_size and rss_hf (missing %s)",
                        path, !have_key ? "key_len" : !have_reta ? "reta_size" : "rss_hf");

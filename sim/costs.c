@@ -133,31 +133,16 @@ int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err
     char *text = util_read_file(path, &len, err);
     if (!text)
         return UTIL_EXIT_IO;
-    int rc = 0, lineno = 0;
-    for (char *line = text, *next; line && *line; line = next) {
-        lineno++;
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = util_trim(line);
-        if (!*s)
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            util_error_set(err, "%s:%d: expected 'name = value', got '%s'", path, lineno, s);
-            rc = UTIL_EXIT_INPUT;
-            break;
-        }
-        *eq = '\0';
-        char *name = util_trim(s), *value = util_trim(eq + 1), *end;
+    int rc = 0, got;
+    struct util_kv_reader kv;
+    char *name, *value, *end;
+    util_kv_begin(&kv, text);
+    while ((got = util_kv_next(&kv, path, &name, &value, err)) == 1) {
         errno = 0;
         double v = strtod(value, &end);
         if (end == value || *end || errno || v < 0) {
             util_error_set(err, "%s:%d: '%s' needs a non-negative number, got '%s'",
-                           path, lineno, name, value);
+                           path, kv.line, name, value);
             rc = UTIL_EXIT_INPUT;
             break;
         }
@@ -167,7 +152,7 @@ int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err
             continue;
         if (!p) {
             util_error_set(err, "%s:%d: unknown parameter '%s' (see sim/costs/default.conf "
-                           "for the list)", path, lineno, name);
+                           "for the list)", path, kv.line, name);
             rc = UTIL_EXIT_INPUT;
             break;
         }
@@ -179,6 +164,8 @@ int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err
         else
             *(uint32_t *)field = (uint32_t)v;
     }
+    if (got < 0)
+        rc = UTIL_EXIT_INPUT;
     free(text);
     if (rc == 0 && (c->ghz <= 0 || c->ring_size == 0 || c->l1_ways == 0 || c->llc_ways == 0 ||
                     (c->l2_bytes && c->l2_ways == 0) || c->default_capacity == 0 ||

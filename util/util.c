@@ -134,6 +134,40 @@ char *util_trim(char *s)
     return s;
 }
 
+void util_kv_begin(struct util_kv_reader *r, char *text)
+{
+    r->next = text;
+    r->line = 0;
+}
+
+int util_kv_next(struct util_kv_reader *r, const char *path, char **name, char **value,
+                 struct util_error *err)
+{
+    while (r->next && *r->next) {
+        char *line = r->next;
+        r->next = strchr(line, '\n');
+        if (r->next)
+            *r->next++ = '\0';
+        r->line++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = util_trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            util_error_set(err, "%s:%d: expected 'name = value', got '%s'", path, r->line, s);
+            return -1;
+        }
+        *eq = '\0';
+        *name = util_trim(s);
+        *value = util_trim(eq + 1);
+        return 1;
+    }
+    return 0;
+}
+
 double util_now_seconds(void)
 {
     struct timespec ts;

@@ -48,6 +48,20 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
  * non-space character of s (for line-oriented configuration files). */
 char *util_trim(char *s);
 
+/* Reads "name = value" lines of a configuration file held in text (modified
+ * in place): '#' starts a comment, blank lines are skipped, names and values
+ * are trimmed. line is the 1-based number of the line last returned. */
+struct util_kv_reader {
+    char *next;
+    int line;
+};
+
+void util_kv_begin(struct util_kv_reader *r, char *text);
+/* 1: *name and *value point into the text; 0: end of text; -1: a line with no
+ * '=' (err says "PATH:LINE: expected 'name = value', got '...'"). */
+int util_kv_next(struct util_kv_reader *r, const char *path, char **name, char **value,
+                 struct util_error *err);
+
 /* ---- JSON writer --------------------------------------------------------- */
 
 /* Builds pretty-printed JSON (2-space indent) into a growable buffer. Commas

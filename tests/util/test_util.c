@@ -109,6 +109,28 @@ static void test_reader_reports_line_and_column(void **state)
     }
 }
 
+static void test_kv_reader_counts_every_line(void **state)
+{
+    (void)state;
+    char text[] = "# a profile\n\n  name = x710  # trailing comment\n\nkey_len=52\n\n\nno equals\n";
+    struct util_kv_reader r;
+    struct util_error err = {{0}};
+    char *name, *value;
+    util_kv_begin(&r, text);
+    assert_int_equal(util_kv_next(&r, "nic.conf", &name, &value, &err), 1);
+    assert_string_equal(name, "name");
+    assert_string_equal(value, "x710");
+    assert_int_equal(r.line, 3);
+    assert_int_equal(util_kv_next(&r, "nic.conf", &name, &value, &err), 1);
+    assert_string_equal(name, "key_len");
+    assert_string_equal(value, "52");
+    assert_int_equal(r.line, 5);
+    /* Blank lines still count: the bad line is line 8. */
+    assert_int_equal(util_kv_next(&r, "nic.conf", &name, &value, &err), -1);
+    assert_string_equal(err.msg, "nic.conf:8: expected 'name = value', got 'no equals'");
+    assert_int_equal(util_kv_next(&r, "nic.conf", &name, &value, &err), 0);
+}
+
 static void test_atomic_write_replaces_whole_file(void **state)
 {
     (void)state;
@@ -150,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_compact_arrays_stay_on_one_line),
         cmocka_unit_test(test_reader_decodes_unicode_escapes),
         cmocka_unit_test(test_reader_reports_line_and_column),
+        cmocka_unit_test(test_kv_reader_counts_every_line),
         cmocka_unit_test(test_atomic_write_replaces_whole_file),
         cmocka_unit_test(test_atomic_write_to_missing_dir_fails_cleanly),
     };
