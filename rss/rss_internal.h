@@ -67,13 +67,11 @@ static inline int rss_index_bits(uint32_t reta_size)
     return m;
 }
 
-/* Deep copy of the analysis into dst (allocation compatible with
- * deps_plan_free). Returns 0, -1 when out of memory. */
+/* Deep copy of the analysis into dst; free it with deps_plan_free. Returns 0,
+ * -1 when out of memory. */
 int rss_deps_copy(struct deps_plan *dst, const struct deps_plan *src);
 /* Appends a warning (printf-style). */
 void rss_deps_warn(struct deps_plan *plan, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Frees what rss_deps_copy allocated. */
-void rss_deps_release(struct deps_plan *plan);
 
 #endif /* RSSKEY_RSS_INTERNAL_H */

@@ -718,16 +718,6 @@ void rss_deps_warn(struct deps_plan *plan, const char *fmt, ...)
         plan->n_warnings++;
 }
 
-void rss_deps_release(struct deps_plan *plan)
-{
-    free(plan->objects);
-    free(plan->accesses);
-    for (int i = 0; i < plan->n_warnings; i++)
-        free(plan->warnings[i]);
-    free(plan->warnings);
-    memset(plan, 0, sizeof *plan);
-}
-
 /* ---- Synthesis ------------------------------------------------------------------------- */
 
 void rss_synth_options_init(struct rss_synth_options *o)
@@ -839,7 +829,7 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
     }
     memset(out, 0, sizeof *out);
     if (rss_deps_copy(&out->deps, analysis)) {
-        rss_deps_release(&out->deps);
+        deps_plan_free(&out->deps);
         util_error_set(err, "out of memory copying the analysis");
         return UTIL_EXIT_FAILURE;
     }
@@ -856,7 +846,7 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
     struct build *b = calloc(1, sizeof *b);
     if (!active || !core || !b || !ocap) {
         free(active), free(core), free(b), free(ocap);
-        rss_deps_release(plan);
+        deps_plan_free(plan);
         util_error_set(err, "out of memory");
         return UTIL_EXIT_FAILURE;
     }
@@ -1041,6 +1031,6 @@ int rss_synthesize(const struct deps_plan *analysis, const struct rss_synth_opti
     }
     out->quality.seconds = util_now_seconds() - t0;
     if (rc != UTIL_EXIT_OK)
-        rss_deps_release(plan);
+        deps_plan_free(plan);
     return rc;
 }
