@@ -86,6 +86,9 @@ void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w);
 int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
                         struct util_error *err);
 
+/* Writes a key as "ipv4.src, l4.dport/8" ("" for an empty key); returns buf. */
+const char *deps_key_format(const struct deps_key *key, char *buf, size_t size);
+
 const char *deps_decision_name(enum deps_decision d);
 const char *deps_op_name(enum deps_op op);
 const char *deps_kind_name(enum deps_object_kind k);

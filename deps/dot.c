@@ -40,20 +40,6 @@ static const char *decision_colour(enum deps_decision d)
     }
 }
 
-static void key_text(const struct deps_key *key, char *buf, size_t size)
-{
-    char f[48];
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < key->count && len + 1 < size; i++) {
-        int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
-                         ir_field_format(key->fields[i], f, sizeof f));
-        if (n < 0)
-            break;
-        len += (size_t)n;
-    }
-}
-
 static bool same_key(const struct deps_key *a, const struct deps_key *b)
 {
     if (a->count != b->count)
@@ -104,7 +90,7 @@ char *deps_graph_dot(const struct ir_nf *nf, const struct deps_plan *plan)
             for (int p = 0; p < plan->n_ports && p < DEPS_MAX_PORTS; p++) {
                 if (obj->ports[p].count == 0)
                     continue;
-                key_text(&obj->ports[p], key, sizeof key);
+                deps_key_format(&obj->ports[p], key, sizeof key);
                 fprintf(f, "\\nport %d: ", p);
                 put_escaped(f, key);
             }
@@ -128,7 +114,7 @@ char *deps_graph_dot(const struct ir_nf *nf, const struct deps_plan *plan)
         }
         if (seen)
             continue;
-        key_text(&a->key, key, sizeof key);
+        deps_key_format(&a->key, key, sizeof key);
         fprintf(f, "  port%d -> o%d [label=\"%s", a->port, a->object, deps_op_name(a->op));
         if (key[0]) {
             fprintf(f, " (");

@@ -28,6 +28,21 @@ const char *deps_kind_name(enum deps_object_kind k)
     return (unsigned)k < 6 ? kind_names[k] : "invalid";
 }
 
+const char *deps_key_format(const struct deps_key *key, char *buf, size_t size)
+{
+    char f[48];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < key->count && len + 1 < size; i++) {
+        int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+                         ir_field_format(key->fields[i], f, sizeof f));
+        if (n < 0)
+            break;
+        len += (size_t)n;
+    }
+    return buf;
+}
+
 static int name_index(const char *const *names, int n, const char *s)
 {
     for (int i = 0; i < n; i++)

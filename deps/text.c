@@ -44,20 +44,12 @@ static void put_wrapped(FILE *f, const char *text, int indent, int width)
     fputc('\n', f);
 }
 
-static void key_text(const struct deps_key *key, char *buf, size_t size)
+/* The text report shows an empty key as "-". */
+static void key_or_dash(const struct deps_key *key, char *buf, size_t size)
 {
-    char f[48];
-    size_t len = 0;
-    buf[0] = '\0';
-    if (key->count == 0)
+    deps_key_format(key, buf, size);
+    if (!buf[0])
         snprintf(buf, size, "-");
-    for (int i = 0; i < key->count && len + 1 < size; i++) {
-        int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
-                         ir_field_format(key->fields[i], f, sizeof f));
-        if (n < 0)
-            break;
-        len += (size_t)n;
-    }
 }
 
 static const char *base_name(const char *path)
@@ -107,7 +99,7 @@ char *deps_plan_format_text(const struct deps_plan *plan, const struct ir_nf *nf
                 shortest = &obj->ports[p];
         }
         if (shortest)
-            key_text(shortest, key, sizeof key);
+            key_or_dash(shortest, key, sizeof key);
         snprintf(line, sizeof line, "RSS on port %d: %s", p,
                  shortest ? key : "any fields (no sharded state is keyed on this port)");
         put_wrapped(f, line, 2, width);
@@ -120,7 +112,7 @@ char *deps_plan_format_text(const struct deps_plan *plan, const struct ir_nf *nf
         for (int p = 0; p < plan->n_ports && p < DEPS_MAX_PORTS; p++) {
             if (obj->ports[p].count == 0)
                 continue;
-            key_text(&obj->ports[p], key, sizeof key);
+            key_or_dash(&obj->ports[p], key, sizeof key);
             snprintf(line, sizeof line, "key on port %d: %s", p, key);
             put_wrapped(f, line, 4, width);
         }
@@ -139,7 +131,7 @@ char *deps_plan_format_text(const struct deps_plan *plan, const struct ir_nf *nf
             }
             if (seen)
                 continue;
-            key_text(&a->key, key, sizeof key);
+            key_or_dash(&a->key, key, sizeof key);
             if (a->file[0] && a->line > 0)
                 snprintf(line, sizeof line, "port %d %-8s (%s) at %s:%d", a->port,
                          deps_op_name(a->op), key, base_name(a->file), a->line);

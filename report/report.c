@@ -62,13 +62,8 @@ static void add_cell(struct text *t, const char *s)
 
 static void add_key(struct text *t, const struct deps_key *k)
 {
-    char buf[48];
-    if (k->count == 0) {
-        addf(t, "-");
-        return;
-    }
-    for (int i = 0; i < k->count; i++)
-        addf(t, "%s%s", i ? ", " : "", ir_field_format(k->fields[i], buf, sizeof buf));
+    char buf[DEPS_MAX_KEY_FIELDS * 24];
+    addf(t, "%s", k->count ? deps_key_format(k, buf, sizeof buf) : "-");
 }
 
 static void section_summary(struct text *t, const struct report_input *in)
