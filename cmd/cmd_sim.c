@@ -45,6 +45,8 @@ static void usage(FILE *out)
         "                        only (default), or every access on every packet\n"
         "  --rss-only            hash + RETA + per-core packet counts only (fast)\n"
         "  --limit N             replay only the first N packets\n"
+        "  --threads 1|2         host threads: 2 reads and hashes packets in a second\n"
+        "                        thread (default when the host has 2 CPUs); same results\n"
         "  --json                print JSON: {\"cores\": [...], \"totals\": {...}, ...}\n"
         "  --calibrate [NF.bc]   time this machine's state operations, write a costs file\n"
         "  -o, --output FILE     where --calibrate writes (default: stdout)\n"
@@ -105,7 +107,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
                      strcmp(arg, "--costs") == 0 || strcmp(arg, "--ring") == 0 ||
                      strcmp(arg, "--nic-gbps") == 0 || strcmp(arg, "--pcie-gbps") == 0 ||
                      strcmp(arg, "--limit") == 0 || strcmp(arg, "-o") == 0 ||
-                     strcmp(arg, "--writes") == 0 ||
+                     strcmp(arg, "--writes") == 0 || strcmp(arg, "--threads") == 0 ||
                      strcmp(arg, "--output") == 0;
         if (takes && !val) {
             cmd_error("sim", "%s needs a value (see 'rsskey sim --help')", arg);
@@ -178,6 +180,10 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
             if (parse_count(arg, argv[++i], 0x7fffffffffffffffL, &n))
                 return UTIL_EXIT_USAGE;
             a->opts.limit = (uint64_t)n;
+        } else if (strcmp(arg, "--threads") == 0) {
+            if (parse_count(arg, argv[++i], 2, &n))
+                return UTIL_EXIT_USAGE;
+            a->opts.threads = (int)n;
         } else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0) {
             a->output = argv[++i];
         } else if (strcmp(arg, "--mlffr") == 0) {

@@ -56,7 +56,7 @@ struct sim_cache *sim_cache_new(uint64_t bytes, uint32_t ways)
     else if (ways == 8 && __builtin_cpu_supports("avx2"))
         c->lookup = access8_avx2;
 #endif
-    c->data = aligned_alloc(64, (sets * ways * 2 * sizeof *c->data + 63) / 64 * 64);
+    c->data = sim_table_alloc(sets * ways * 2 * sizeof *c->data);
     if (!c->data) {
         free(c);
         return NULL;

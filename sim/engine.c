@@ -14,8 +14,12 @@
  * fields' bytes modulo the object's capacity.
  */
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim/sim_internal.h"
 
@@ -86,8 +90,8 @@ struct lock_rt {
     double reader_end[SIM_MAX_CORES];
 };
 
-/* Packets read ahead of the event loop, so the host prefetches issued when
- * a packet is read have time to land before the packet is processed. */
+/* How many arrivals ahead of the event loop the host prefetches of a
+ * packet's state are issued, so they land before the packet is used. */
 #define LOOKAHEAD 16
 /* A key hash of 0 marks an access whose fields the packet lacks. */
 #define NO_KEY 0
@@ -119,7 +123,7 @@ struct port_rt {
     int n_accesses;
     struct access_rt *accesses;
     /* The distinct key ops of all accesses of the port: each packet loads
-     * each once (prepare), and every access combines the values it names. */
+     * each once (key_hashes), and every access combines the values it names. */
     int n_loads;
     struct key_op *load_ops;    /* the distinct header ops ... */
     struct key_load *loads;     /* ... and how each is read */
@@ -135,32 +139,35 @@ struct flow_set {
 };
 
 struct engine {
+    /* Set up by engine_init and only read afterwards: the front end's thread
+     * reads these while the event loop runs. */
     const struct sim_costs *c;
     int cores;
     bool rss_only;
+    bool reta_round_robin;      /* the RETA was re-derived round-robin */
     int n_ports;
     struct port_rt ports[DEPS_MAX_PORTS];
+    size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
+    int max_loads;              /* the most loads of a port */
     int n_objects;
     struct object_rt *objects;
     int n_locks;
     struct lock_rt *locks;
-    uint8_t *held;              /* per lock, this packet: 0, 1 read, 2 write */
     uint64_t shared_lines;      /* lines [0, shared_lines) are the shared area */
+    struct sim_trace_sink *sink;
+    struct sim_result *res;
+    /* The event loop's state, written per packet: on host lines of its own,
+     * so the front end's reads above never share a line with its writes. */
+    _Alignas(64) struct core_rt core[SIM_MAX_CORES];
+    double ready[SIM_MAX_CORES]; /* when each core can start its ring's head;
+                                   INFINITY while its ring is empty */
+    uint8_t *held;              /* per lock, this packet: 0, 1 read, 2 write */
     uint64_t *sharers;          /* directory: cores that may hold the line */
     int8_t *owner;              /* core holding it modified, or -1 */
     struct sim_cache *llc;
-    struct core_rt core[SIM_MAX_CORES];
     struct flow_set flows;
     struct flow_set seen;       /* keys inserted so far (the path model) */
-    struct sim_trace_sink *sink;
-    struct sim_result *res;
-    size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
-    int max_loads;              /* the most loads of a port */
-    uint64_t *values;           /* prepare's scratch: one packet's loaded values */
-    uint64_t *lines;            /* prepare's scratch: the first lines of its accesses */
-    double ready[SIM_MAX_CORES]; /* when each core can start its ring's head;
-                                   INFINITY while its ring is empty */
-    bool reta_round_robin;      /* the RETA was re-derived round-robin */
+    uint64_t *lines;            /* prefetch_pending's scratch: first lines of accesses */
 };
 
 static struct pending *ring_slot(const struct engine *e, const struct core_rt *cr,
@@ -247,7 +254,7 @@ __attribute__((noinline)) static int flow_set_grow(struct flow_set *s)
 {
     uint64_t ncap = s->cap ? s->cap * 2 : 4096;
     unsigned nshift = 64 - (unsigned)__builtin_ctzll(ncap);
-    uint64_t *ns = calloc(ncap, sizeof *ns);
+    uint64_t *ns = sim_table_alloc(ncap * sizeof *ns);
     if (!ns)
         return -1;
     for (uint64_t i = 0; i < s->cap; i++) {
@@ -520,7 +527,6 @@ static void engine_free(struct engine *e)
     free(e->held);
     free(e->sharers);
     free(e->owner);
-    free(e->values);
     free(e->lines);
     free(e->flows.slots);
     free(e->seen.slots);
@@ -612,9 +618,8 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         if (e->ports[i].n_accesses > max_accesses)
             max_accesses = e->ports[i].n_accesses;
     e->pending_bytes = sizeof(struct pending) + (size_t)max_accesses * sizeof(uint64_t);
-    e->values = calloc(1 + (size_t)e->max_loads, sizeof *e->values);
     e->lines = calloc(max_accesses ? max_accesses : 1, sizeof *e->lines);
-    if (!e->values || !e->lines)
+    if (!e->lines)
         goto oom;
     for (int k = 0; k < e->cores; k++)
         e->ready[k] = INFINITY;
@@ -830,32 +835,44 @@ static uint64_t flow_key(uint64_t flow, int k)
     return (flow & ~63ull) | 64 | (uint64_t)k;
 }
 
-/* Hashes a packet's keys when it is read, and asks the host to fetch the
- * simulated caches' sets (and directory entries) the packet will touch. */
-static void prepare(struct engine *e, struct pending *pk, const struct trace_tuple *t)
+/* Hashes a packet's keys when it is read (the front end): one hash per
+ * access of its port, NO_KEY where the packet lacks a key field. values is
+ * the caller's scratch of 1 + the port's loads. */
+static void key_hashes(const struct engine *e, struct pending *pk, const struct trace_tuple *t,
+                       uint64_t *values)
+{
+    const struct port_rt *p = &e->ports[pk->port_index];
+    unsigned has = tuple_has(t);
+    load_values(p, t, pk->flow, values);
+    for (int a = 0; a < p->n_accesses; a++) {
+        const struct access_rt *ac = &p->accesses[a];
+        pk->hash[a] = ac->same_as >= 0 ? pk->hash[ac->same_as]
+                    : ac->fixed ? ac->fixed_hash : access_hash(ac, values, has);
+    }
+}
+
+/* Asks the host to fetch what processing pk will read: its flow-set and
+ * path-model slots, directory entries and the simulated L2's and LLC's sets
+ * (issued a few arrivals ahead, so the fetches land in time). */
+static void prefetch_pending(struct engine *e, const struct pending *pk)
 {
     const struct port_rt *p = &e->ports[pk->port_index];
     int k = pk->core;
     if (e->flows.cap)
         __builtin_prefetch(&e->flows.slots[flow_set_home(&e->flows, flow_key(pk->flow, k))]);
-    unsigned has = tuple_has(t);
-    load_values(p, t, pk->flow, e->values);
     int n_lines = 0;
     for (int a = 0; a < p->n_accesses; a++) {
         const struct access_rt *ac = &p->accesses[a];
-        /* The same object and key as an earlier access: its hash and lines. */
-        bool repeat = ac->same_as >= 0;
-        pk->hash[a] = repeat ? pk->hash[ac->same_as]
-                    : ac->fixed ? ac->fixed_hash : access_hash(ac, e->values, has);
         if (pk->hash[a] == NO_KEY)
             continue;
         const struct object_rt *ob = ac->ob;
         if (ac->once_per_key && e->seen.cap)
             __builtin_prefetch(&e->seen.slots[flow_set_home(&e->seen,
                                                             seen_key(ob, k, pk->hash[a]))]);
-        /* A fixed key's line is touched by every packet of the core: it stays
-         * in the simulated L1, whose sets need no prefetch. */
-        if (repeat || ac->fixed)
+        /* A repeated key's lines are the earlier access's; a fixed key's line
+         * is touched by every packet of the core, so it stays in the
+         * simulated L1, whose sets need no prefetch. */
+        if (ac->same_as >= 0 || ac->fixed)
             continue;
         uint64_t line = access_line(ob, k, pk->hash[a]);
         e->lines[n_lines++] = line;
@@ -1071,6 +1088,315 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
     (void)o;
 }
 
+/* ---- The front end: reading, hashing, pacing ------------------------------------------- */
+
+/* The front end reads packets from the source, assigns each its port's RSS
+ * core, its arrival time and its key hashes, and hands them to the event
+ * loop in batches, in arrival order. It touches nothing the event loop
+ * writes, so on a host with two or more CPUs it runs in a thread of its own
+ * (a pipeline: the next batch is read while this one is simulated); results
+ * are the same either way. */
+#define BATCH_PACKETS 256
+#define QUEUE_BATCHES 8
+
+struct batch {
+    _Alignas(64) unsigned char *records;    /* BATCH_PACKETS pendings of pending_bytes */
+    uint32_t count;
+    bool last;                  /* no batch follows (end of trace or error) */
+};
+
+struct front {
+    _Alignas(64) const struct engine *e;    /* read only: ports, RETAs, pending_bytes */
+    const struct sim_options *o;
+    const struct sim_costs *c;
+    struct sim_source *src;
+    uint64_t *values;           /* key_hashes' scratch */
+    bool progress;
+    struct util_progress prog;
+    /* pacing */
+    uint64_t nread, t0_ns;
+    double bits_so_far, last_arrival;
+    /* what the NIC saw, merged into the result by finish */
+    uint64_t offered, wire_bytes, no_hash;
+    double port_bits[DEPS_MAX_PORTS], pcie_bytes;
+    double first_arrival_s, last_arrival_s;
+    /* --rss-only: the per-core counts, no records */
+    uint64_t rss_packets[SIM_MAX_CORES], rss_bytes[SIM_MAX_CORES];
+    bool done;
+    int rc;
+    struct util_error err;
+};
+
+/* Reads the next packet into pk (unless --rss-only). Returns 1, 0 at the
+ * end, or -1 with f->rc and f->err set. */
+static int front_next(struct front *f, struct pending *pk)
+{
+    const struct engine *e = f->e;
+    const struct sim_options *o = f->o;
+    if (o->limit && f->nread >= o->limit)
+        return 0;
+    struct trace_packet pkt;
+    int got = f->src->next(f->src->ctx, &pkt, &f->err);
+    if (got <= 0) {
+        if (got < 0)
+            f->rc = UTIL_EXIT_INPUT;
+        return got;
+    }
+    int pi = port_index(e, pkt.port);
+    if (pi < 0) {
+        util_error_set(&f->err, "packet %llu arrives on port %u, but the plan configures "
+                       "only %d port(s) (assign ports with --lan or --port N=FILE)",
+                       (unsigned long long)f->nread + 1, pkt.port, e->n_ports);
+        f->rc = UTIL_EXIT_INPUT;
+        return -1;
+    }
+    uint32_t h = rss_port_hasher_hash(e->ports[pi].hasher, &pkt.tuple);
+    if (!h)
+        f->no_hash++;
+    int core = e->ports[pi].reta[h & e->ports[pi].reta_mask];
+    f->offered++;
+    f->wire_bytes += pkt.wire_len;
+    f->port_bits[pi] += wire_bits(pkt.wire_len);
+    f->pcie_bytes += pkt.wire_len + f->c->pcie_overhead_bytes;
+    f->nread++;
+    if (f->progress && f->src->offset && (f->nread & 0xffff) == 0)
+        util_progress_update(&f->prog, f->src->offset(f->src->ctx));
+    if (e->rss_only) {
+        f->rss_packets[core]++;
+        f->rss_bytes[core] += pkt.wire_len;
+        return 1;
+    }
+    double t;
+    if (f->nread == 1)
+        f->t0_ns = pkt.time_ns;
+    if (o->pacing == SIM_PACE_PPS) {
+        t = (f->nread - 1) / o->rate;
+    } else if (o->pacing == SIM_PACE_GBPS) {
+        t = f->bits_so_far / (o->rate * 1e9);
+        f->bits_so_far += wire_bits(pkt.wire_len);
+    } else {
+        double ns = pkt.time_ns >= f->t0_ns ? (double)(pkt.time_ns - f->t0_ns) : 0;
+        t = ns * 1e-9 / (o->rate > 0 ? o->rate : 1);
+    }
+    if (t < f->last_arrival)
+        t = f->last_arrival;
+    f->last_arrival = t;
+    if (f->nread == 1)
+        f->first_arrival_s = t;
+    f->last_arrival_s = t;
+    pk->arrival = t * (f->c->ghz * 1e9);   /* cycles */
+    pk->wire_len = pkt.wire_len;
+    pk->port_index = (uint16_t)pi;
+    pk->core = (uint16_t)core;
+    pk->flow = flow_id(&pkt.tuple);
+    key_hashes(e, pk, &pkt.tuple, f->values);
+    return 1;
+}
+
+/* Fills b with the next packets; marks it last at the end or on an error. */
+static void front_fill(struct front *f, struct batch *b)
+{
+    uint32_t count = 0;         /* b's fields are written once, at the end */
+    size_t bytes = f->e->pending_bytes;
+    bool keep = !f->e->rss_only;
+    while (!f->done && count < BATCH_PACKETS) {
+        struct pending *pk = (struct pending *)(b->records + count * bytes);
+        /* The event loop's core read these lines last: ask for them early. */
+        if (count + 4 < BATCH_PACKETS)
+            __builtin_prefetch(b->records + (count + 4) * bytes, 1);
+        if (front_next(f, pk) <= 0)
+            f->done = true;
+        else
+            count += keep;
+    }
+    b->count = count;
+    b->last = f->done;
+}
+
+/* Batches between the front end and the event loop: a single-producer,
+ * single-consumer ring. `filled` and `emptied` count batches; each side
+ * writes only its own counter (release) and reads the other's (acquire). */
+struct pipeline {
+    struct batch batches[QUEUE_BATCHES];
+    _Alignas(64) _Atomic uint64_t filled;       /* each counter on a line of its own */
+    _Alignas(64) _Atomic uint64_t emptied;
+    _Alignas(64) struct front *front;
+    bool threaded;
+    pthread_t thread;
+};
+
+/* Waits for the other side: spins briefly (a batch takes microseconds),
+ * then yields the CPU, so a host busy with other work is not starved. */
+static void pipeline_wait(unsigned *spins)
+{
+    if (++*spins < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        return;
+    }
+    sched_yield();
+}
+
+static void *front_thread(void *arg)
+{
+    struct pipeline *pl = arg;
+    for (bool last = false; !last;) {
+        uint64_t n = atomic_load_explicit(&pl->filled, memory_order_relaxed);
+        unsigned spins = 0;
+        while (n - atomic_load_explicit(&pl->emptied, memory_order_acquire) == QUEUE_BATCHES)
+            pipeline_wait(&spins);
+        struct batch *b = &pl->batches[n % QUEUE_BATCHES];
+        front_fill(pl->front, b);
+        last = b->last;
+        atomic_store_explicit(&pl->filled, n + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/* The next batch for the event loop (the previous one is done with). */
+static struct batch *pipeline_next(struct pipeline *pl)
+{
+    uint64_t n = atomic_load_explicit(&pl->emptied, memory_order_relaxed);
+    struct batch *b = &pl->batches[n % QUEUE_BATCHES];
+    if (!pl->threaded) {
+        front_fill(pl->front, b);
+        return b;
+    }
+    unsigned spins = 0;
+    while (atomic_load_explicit(&pl->filled, memory_order_acquire) == n)
+        pipeline_wait(&spins);
+    return b;
+}
+
+static void pipeline_release(struct pipeline *pl)
+{
+    atomic_fetch_add_explicit(&pl->emptied, 1, memory_order_release);
+}
+
+/* Whether to run the front end in its own thread: asked for, or (0) when
+ * the host has a second CPU. */
+static bool use_thread(const struct sim_options *o)
+{
+    if (o->threads == 1 || o->rss_only)
+        return false;
+    if (o->threads >= 2)
+        return true;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus >= 2;
+}
+
+/* ---- The event loop ----------------------------------------------------------------------- */
+
+/* The arrivals, in order, from the pipeline's batches. */
+struct arrivals {
+    struct pipeline *pl;
+    struct batch *b;            /* current batch, or NULL at the end */
+    const unsigned char *records;   /* b's, and its count and last flag */
+    uint32_t index, count;
+    bool last;
+};
+
+static const struct pending *arrival_at(const struct engine *e, const struct arrivals *a,
+                                        uint32_t i)
+{
+    return (const struct pending *)(a->records + (size_t)i * e->pending_bytes);
+}
+
+/* Moves to the next non-empty batch (or the end), prefetching its first
+ * packets' state. */
+static void arrivals_next_batch(struct engine *e, struct arrivals *a)
+{
+    for (;;) {
+        struct batch *b = pipeline_next(a->pl);
+        a->b = b;
+        a->records = b->records;
+        a->count = b->count;
+        a->last = b->last;
+        a->index = 0;
+        if (a->count) {
+            for (uint32_t i = 0; i < a->count && i < LOOKAHEAD; i++)
+                prefetch_pending(e, arrival_at(e, a, i));
+            return;
+        }
+        pipeline_release(a->pl);
+        if (a->last) {
+            a->b = NULL;
+            return;
+        }
+    }
+}
+
+static const struct pending *arrivals_peek(const struct engine *e, const struct arrivals *a)
+{
+    return a->b ? arrival_at(e, a, a->index) : NULL;
+}
+
+static void arrivals_pop(struct engine *e, struct arrivals *a)
+{
+    if (a->index + LOOKAHEAD < a->count)
+        prefetch_pending(e, arrival_at(e, a, a->index + LOOKAHEAD));
+    if (++a->index < a->count)
+        return;
+    pipeline_release(a->pl);
+    if (a->last)
+        a->b = NULL;
+    else
+        arrivals_next_batch(e, a);
+}
+
+/* Runs arrivals and core services in global time order until both end. */
+static void event_loop(struct engine *e, struct arrivals *in)
+{
+    const struct sim_costs *c = e->c;
+    /* The core that starts its next packet first: kept across arrivals,
+     * which change at most one core's start time; searched again after a
+     * core ran a packet. */
+    int best = -1;
+    double best_t = INFINITY;
+    bool rescan = true;
+    for (;;) {
+        if (rescan) {
+            pick_core(e, &best, &best_t);
+            rescan = false;
+        }
+        const struct pending *next = arrivals_peek(e, in);
+        if (next && (best < 0 || next->arrival <= best_t)) {
+            struct core_rt *cr = &e->core[next->core];
+            if (cr->count == c->ring_size) {
+                e->res->core[next->core].drops++;
+            } else {
+                uint32_t tail = cr->head + cr->count;
+                if (tail >= c->ring_size)
+                    tail -= c->ring_size;
+                memcpy(ring_slot(e, cr, tail), next, e->pending_bytes);
+                if (cr->count++ == 0) {
+                    /* Only this core's start time changed (it was idle):
+                     * it becomes the next core if it starts first. */
+                    int k = next->core;
+                    update_ready(e, k);
+                    if (e->ready[k] < best_t || (e->ready[k] == best_t && k < best)) {
+                        best = k;
+                        best_t = e->ready[k];
+                    }
+                }
+            }
+            arrivals_pop(e, in);
+        } else if (best >= 0) {
+            struct core_rt *cr = &e->core[best];
+            const struct pending *pk = ring_slot(e, cr, cr->head);
+            if (++cr->head == c->ring_size)
+                cr->head = 0;
+            cr->count--;
+            process(e, best, pk, best_t);
+            update_ready(e, best);
+            rescan = true;
+        } else {
+            break;
+        }
+    }
+}
+
 static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                const struct sim_options *o, struct sim_source *src, struct sim_result *out,
                struct sim_trace_sink *sink, struct util_error *err)
@@ -1084,147 +1410,66 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
     }
     e.res = out;
     e.sink = sink;
-    double hz = costs->ghz * 1e9;
-    double port_bits[DEPS_MAX_PORTS] = {0}, pcie_bytes = 0;
-    struct util_progress prog;
-    if (o->progress && src->size)
-        util_progress_start(&prog, o->rss_only ? "rss replay" : "simulating", src->size(src->ctx));
-    /* Arrivals read ahead: a FIFO of prepared packets in arrival order. */
-    unsigned char *ahead = malloc(LOOKAHEAD * e.pending_bytes);
-    int ahead_head = 0, ahead_count = 0;
-    if (!ahead) {
+    /* Line-aligned: the two threads write them (struct front, the
+     * pipeline's counters) and must not share a line by accident. */
+    struct front *f = sim_table_alloc(sizeof *f);
+    struct pipeline *pl = sim_table_alloc(sizeof *pl);
+    unsigned char *records = malloc(QUEUE_BATCHES * BATCH_PACKETS * e.pending_bytes);
+    uint64_t *values = calloc(1 + (size_t)e.max_loads, sizeof *values);
+    if (!f || !pl || !records || !values) {
         util_error_set(err, "out of memory");
-        engine_free(&e);
-        return UTIL_EXIT_FAILURE;
+        rc = UTIL_EXIT_FAILURE;
+        goto out;
     }
-    bool eof = false;
-    uint64_t t0_ns = 0, nread = 0;
-    double bits_so_far = 0, last_arrival = 0;
-    /* The core that starts its next packet first: kept across arrivals,
-     * which change at most one core's start time; searched again after a
-     * core ran a packet. */
-    int best = -1;
-    double best_t = INFINITY;
-    bool rescan = true;
-    for (;;) {
-        while (!eof && ahead_count < (e.rss_only ? 1 : LOOKAHEAD)) {
-            if (o->limit && nread >= o->limit) {
-                eof = true;
-                break;
-            }
-            struct trace_packet pkt;
-            int got = src->next(src->ctx, &pkt, err);
-            if (got < 0) {
-                rc = UTIL_EXIT_INPUT;
-                break;
-            }
-            if (got == 0) {
-                eof = true;
-                break;
-            }
-            int pi = port_index(&e, pkt.port);
-            if (pi < 0) {
-                util_error_set(err, "packet %llu arrives on port %u, but the plan "
-                               "configures only %d port(s) (assign ports with --lan or "
-                               "--port N=FILE)", (unsigned long long)nread + 1,
-                               pkt.port, e.n_ports);
-                rc = UTIL_EXIT_INPUT;
-                break;
-            }
-            uint32_t h = rss_port_hasher_hash(e.ports[pi].hasher, &pkt.tuple);
-            if (!h)
-                out->no_hash++;
-            int core = e.ports[pi].reta[h & e.ports[pi].reta_mask];
-            out->offered++;
-            out->wire_bytes += pkt.wire_len;
-            port_bits[pi] += wire_bits(pkt.wire_len);
-            pcie_bytes += pkt.wire_len + costs->pcie_overhead_bytes;
-            nread++;
-            if (o->progress && src->offset && (nread & 0xffff) == 0)
-                util_progress_update(&prog, src->offset(src->ctx));
-            if (e.rss_only) {
-                out->core[core].packets++;
-                out->core[core].bytes += pkt.wire_len;
-                continue;
-            }
-            double t;
-            if (nread == 1)
-                t0_ns = pkt.time_ns;
-            if (o->pacing == SIM_PACE_PPS) {
-                t = (nread - 1) / o->rate;
-            } else if (o->pacing == SIM_PACE_GBPS) {
-                t = bits_so_far / (o->rate * 1e9);
-                bits_so_far += wire_bits(pkt.wire_len);
-            } else {
-                double ns = pkt.time_ns >= t0_ns ? (double)(pkt.time_ns - t0_ns) : 0;
-                t = ns * 1e-9 / (o->rate > 0 ? o->rate : 1);
-            }
-            if (t < last_arrival)
-                t = last_arrival;
-            last_arrival = t;
-            if (nread == 1)
-                out->first_arrival_s = t;
-            out->last_arrival_s = t;
-            int slot = (ahead_head + ahead_count++) % LOOKAHEAD;
-            struct pending *pk = (struct pending *)(ahead + slot * e.pending_bytes);
-            pk->arrival = t * hz;
-            pk->wire_len = pkt.wire_len;
-            pk->port_index = (uint16_t)pi;
-            pk->core = (uint16_t)core;
-            pk->flow = flow_id(&pkt.tuple);
-            prepare(&e, pk, &pkt.tuple);
-        }
-        if (rc || e.rss_only) {
-            if (rc || eof)
-                break;
-            continue;
-        }
-        if (rescan) {
-            pick_core(&e, &best, &best_t);
-            rescan = false;
-        }
-        struct pending *next = ahead_count
-                             ? (struct pending *)(ahead + ahead_head * e.pending_bytes) : NULL;
-        if (next && (best < 0 || next->arrival <= best_t)) {
-            struct core_rt *cr = &e.core[next->core];
-            if (cr->count == costs->ring_size) {
-                out->core[next->core].drops++;
-            } else {
-                uint32_t tail = cr->head + cr->count;
-                if (tail >= costs->ring_size)
-                    tail -= costs->ring_size;
-                memcpy(ring_slot(&e, cr, tail), next, e.pending_bytes);
-                if (cr->count++ == 0) {
-                    /* Only this core's start time changed (it was idle):
-                     * it becomes the next core if it starts first. */
-                    int k = next->core;
-                    update_ready(&e, k);
-                    if (e.ready[k] < best_t || (e.ready[k] == best_t && k < best)) {
-                        best = k;
-                        best_t = e.ready[k];
-                    }
-                }
-            }
-            ahead_head = (ahead_head + 1) % LOOKAHEAD;
-            ahead_count--;
-        } else if (best >= 0) {
-            struct core_rt *cr = &e.core[best];
-            const struct pending *pk = ring_slot(&e, cr, cr->head);
-            if (++cr->head == costs->ring_size)
-                cr->head = 0;
-            cr->count--;
-            process(&e, best, pk, best_t);
-            update_ready(&e, best);
-            rescan = true;
-        } else {
-            break;
+    f->e = &e;
+    f->o = o;
+    f->c = costs;
+    f->src = src;
+    f->values = values;
+    f->progress = o->progress && src->size;
+    if (f->progress)
+        util_progress_start(&f->prog, o->rss_only ? "rss replay" : "simulating",
+                            src->size(src->ctx));
+    for (int i = 0; i < QUEUE_BATCHES; i++)
+        pl->batches[i].records = records + (size_t)i * BATCH_PACKETS * e.pending_bytes;
+    atomic_init(&pl->filled, 0);
+    atomic_init(&pl->emptied, 0);
+    pl->front = f;
+    pl->threaded = use_thread(o) && pthread_create(&pl->thread, NULL, front_thread, pl) == 0;
+    if (e.rss_only) {
+        while (!f->done)
+            front_fill(f, &pl->batches[0]);
+    } else {
+        struct arrivals in = {.pl = pl};
+        arrivals_next_batch(&e, &in);
+        event_loop(&e, &in);
+    }
+    if (pl->threaded)
+        pthread_join(pl->thread, NULL);
+    if (f->progress)
+        util_progress_finish(&f->prog);
+    rc = f->rc;
+    if (rc) {
+        *err = f->err;
+        goto out;
+    }
+    out->offered = f->offered;
+    out->wire_bytes = f->wire_bytes;
+    out->no_hash = f->no_hash;
+    out->first_arrival_s = f->first_arrival_s;
+    out->last_arrival_s = f->last_arrival_s;
+    if (e.rss_only) {
+        for (int k = 0; k < e.cores; k++) {
+            out->core[k].packets = f->rss_packets[k];
+            out->core[k].bytes = f->rss_bytes[k];
         }
     }
-    if (o->progress && src->size)
-        util_progress_finish(&prog);
-    if (rc == 0)
-        finish(&e, o, port_bits, pcie_bytes);
-    free(ahead);
+    finish(&e, o, f->port_bits, f->pcie_bytes);
+out:
+    free(values);
+    free(records);
+    free(pl);
+    free(f);
     engine_free(&e);
     return rc;
 }

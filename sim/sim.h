@@ -122,6 +122,9 @@ struct sim_options {
     uint64_t limit;             /* stop after this many packets; 0 = all */
     bool writes_every_packet;   /* path model off: every packet makes every
                                    access of its port (an upper bound) */
+    int threads;                /* 1: one host thread; 2: read and hash packets
+                                   in a second thread; 0: 2 when the host has
+                                   two CPUs. Results are the same either way. */
 };
 
 void sim_options_default(struct sim_options *o);

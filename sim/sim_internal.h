@@ -37,6 +37,11 @@ void sim_cache_prefetch(const struct sim_cache *c, const uint64_t *lines, int n)
 /* Drops line if cached; true when it was. */
 bool sim_cache_invalidate(struct sim_cache *c, uint64_t line);
 
+/* Zeroed, 64-byte aligned memory for a big, randomly accessed table: 2 MiB
+ * aligned and offered to transparent huge pages from 2 MiB up (memory.c).
+ * Released with free(). */
+void *sim_table_alloc(size_t bytes);
+
 /* 64-bit mix of a byte string (state indexes, flow identities). */
 uint64_t sim_hash_bytes(const void *data, size_t len, uint64_t seed);
 

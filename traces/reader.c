@@ -5,6 +5,10 @@
  * nanosecond precision.
  */
 #include <errno.h>
+#include <stdio.h>
+#if defined(__GLIBC__)
+#include <stdio_ext.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,8 +17,16 @@
 
 #include "traces/traces.h"
 
+/* libpcap reads a file with two small freads per packet (record header,
+ * then data) through the FILE's buffer, which stdio sizes to the file
+ * system's block (4 KiB): one read(2) every ~50 small packets. A 128 KiB
+ * buffer, set before libpcap's first read, makes that one per ~1,600 and
+ * still stays in the host's L2 (1 MiB measured slower in pipelined replays). */
+#define READ_BUFFER_BYTES (1u << 17)
+
 struct trace_reader {
     pcap_t *pcap;
+    char *buffer;               /* the FILE's buffer: freed after pcap_close */
     char *path;
     int linktype;
     uint64_t file_size;
@@ -35,9 +47,31 @@ struct trace_reader *trace_open(const char *path, struct util_error *err)
         return NULL;
     }
     char errbuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO,
-                                                        errbuf);
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        util_error_set(err, "cannot open trace '%s': %s; check its permissions", path,
+                       strerror(errno));
+        return NULL;
+    }
+    /* Not stdin's: it outlives this reader (libpcap does not close it). */
+    char *buffer = is_stdin ? NULL : malloc(READ_BUFFER_BYTES);
+    if (buffer && setvbuf(f, buffer, _IOFBF, READ_BUFFER_BYTES) != 0) {
+        free(buffer);
+        buffer = NULL;
+    }
+#if defined(__GLIBC__)
+    /* Only this reader uses f: stdio need not lock it around each of
+     * libpcap's small freads (a glibc extension; a third of fread's cost). */
+    if (!is_stdin)
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
+#endif
+    /* On success libpcap owns f (pcap_close closes it). */
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO,
+                                                         errbuf);
     if (!p) {
+        if (!is_stdin)
+            fclose(f);
+        free(buffer);
         util_error_set(err,
                        "'%s' is not a readable pcap or pcapng capture (libpcap: %s); "
                        "convert it with 'editcap -F pcap' or check the file",
@@ -52,6 +86,7 @@ struct trace_reader *trace_open(const char *path, struct util_error *err)
                        "supported: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback",
                        path, linktype, name ? name : "unknown");
         pcap_close(p);
+        free(buffer);
         return NULL;
     }
     struct trace_reader *r = calloc(1, sizeof *r);
@@ -60,10 +95,12 @@ struct trace_reader *trace_open(const char *path, struct util_error *err)
         free(r);
         free(copy);
         pcap_close(p);
+        free(buffer);
         util_error_set(err, "out of memory opening trace '%s'", path);
         return NULL;
     }
     r->pcap = p;
+    r->buffer = buffer;
     r->path = copy;
     r->linktype = linktype;
     r->file_size = is_stdin ? 0 : (uint64_t)st.st_size;
@@ -98,6 +135,7 @@ void trace_close(struct trace_reader *r)
     if (!r)
         return;
     pcap_close(r->pcap);
+    free(r->buffer);
     free(r->path);
     free(r);
 }

@@ -134,17 +134,24 @@ int trace_options_add_lan(struct trace_source_options *o, const char *cidrs,
     }
 }
 
+/* Compared as two 64-bit big-endian words under the prefix's mask (this
+ * runs per packet in replays with --lan). */
 bool trace_prefix_contains_src(const struct trace_prefix *p, const struct trace_tuple *t)
 {
     if (t->ip_version != p->version)
         return false;
-    unsigned full = p->len / 8, rest = p->len % 8;
-    if (memcmp(t->src, p->addr, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xff00u >> rest);
-    return (t->src[full] & mask) == p->addr[full];
+    unsigned len = p->len;
+    for (int half = 0; half < 2 && len; half++) {
+        unsigned bits = len > 64 ? 64 : len;
+        uint64_t a, b;
+        memcpy(&a, t->src + 8 * half, 8);
+        memcpy(&b, p->addr + 8 * half, 8);
+        uint64_t mask = bits == 64 ? ~0ull : ~(~0ull >> bits);
+        if ((__builtin_bswap64(a ^ b) & mask) != 0)
+            return false;
+        len -= bits;
+    }
+    return true;
 }
 
 uint16_t trace_lan_port(const struct trace_prefix *lan, size_t n_lan,

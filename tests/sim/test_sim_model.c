@@ -542,6 +542,71 @@ static void test_bad_plan(void **state)
     fixture_plan_free(&p);
 }
 
+/* The pipelined replay (a second host thread reads and hashes packets)
+ * gives exactly the one-thread replay's results: per core, in total, in the
+ * MLFFR search, and the same error for a bad packet deep in the trace. */
+static void test_threads_identical(void **state)
+{
+    (void)state;
+    struct rss_plan p;
+    fixture_plan(&p, 4, 2);
+    int flows = fixture_object(&p, "flows", DEPS_KIND_MAP, DEPS_SHARDED);
+    int routes = fixture_object(&p, "routes", DEPS_KIND_VECTOR, DEPS_SHARED);
+    int count = fixture_object(&p, "count", DEPS_KIND_COUNTER, DEPS_SHARED);
+    for (int port = 0; port < 2; port++) {
+        fixture_access(&p, flows, DEPS_OP_READ, port, KEY_5TUPLE);
+        fixture_access(&p, flows, DEPS_OP_WRITE, port, KEY_5TUPLE);
+        fixture_access(&p, routes, DEPS_OP_READ, port,
+                       (const int[]){IR_FIELD_IPV4_DST, -1});
+    }
+    fixture_access(&p, count, DEPS_OP_WRITE, 1, KEY_NONE);
+    p.deps.objects[count].group = 1;
+    struct sim_costs c;
+    sim_costs_default(&c);
+    uint64_t n = 30000;                 /* many batches of the pipeline */
+    struct trace_packet *pk = fixture_packets(n, 3000, 41);
+    for (uint64_t i = 0; i < n; i += 3)
+        pk[i].port = 1;
+    struct sim_options o;
+    sim_options_default(&o);
+    o.pacing = SIM_PACE_PPS;
+    o.rate = 30e6;                      /* overloaded: drops and lock waits */
+    static struct sim_result one, two;
+    o.threads = 1;
+    run_ok(&p, &c, &o, pk, n, &one);
+    o.threads = 2;
+    run_ok(&p, &c, &o, pk, n, &two);
+    assert_true(one.drops > 0);
+    assert_int_equal(one.processed + one.drops, n);
+    assert_int_equal(memcmp(one.core, two.core, sizeof one.core), 0);
+    assert_int_equal(one.processed, two.processed);
+    assert_true(one.duration_s == two.duration_s && one.mpps == two.mpps);
+    assert_string_equal(one.bottleneck, two.bottleneck);
+
+    struct sim_source src;
+    struct sim_array_source arr;
+    struct util_error err;
+    double rate_one, rate_two;
+    o.threads = 1;
+    sim_array_source_init(&src, &arr, pk, n);
+    assert_int_equal(sim_mlffr(&p, &c, &o, &src, &rate_one, &one, &err), 0);
+    o.threads = 2;
+    sim_array_source_init(&src, &arr, pk, n);
+    assert_int_equal(sim_mlffr(&p, &c, &o, &src, &rate_two, &two, &err), 0);
+    assert_true(rate_one > 0 && rate_one == rate_two);
+    assert_int_equal(memcmp(one.core, two.core, sizeof one.core), 0);
+
+    pk[20001].port = 7;                 /* a port the plan lacks, late in the trace */
+    for (int threads = 1; threads <= 2; threads++) {
+        o.threads = threads;
+        sim_array_source_init(&src, &arr, pk, n);
+        assert_int_equal(sim_run(&p, &c, &o, &src, &two, &err), UTIL_EXIT_INPUT);
+        assert_non_null(strstr(err.msg, "packet 20002 arrives on port 7"));
+    }
+    free(pk);
+    fixture_plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_path_model),
         cmocka_unit_test(test_prefix_keys),
         cmocka_unit_test(test_bad_plan),
+        cmocka_unit_test(test_threads_identical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

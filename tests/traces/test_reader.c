@@ -266,6 +266,45 @@ static void test_prefix_parsing(void **state)
     assert_false(trace_prefix_contains_src(&p, &t));
 }
 
+/* Prefix matching equals a bit-by-bit reference for every prefix length of
+ * both families, on random addresses and on addresses one bit away. */
+static void test_prefix_all_lengths(void **state)
+{
+    (void)state;
+    uint64_t s = 0x9e3779b97f4a7c15ULL;
+    for (int version = 4; version <= 6; version += 2) {
+        int bits = version == 4 ? 32 : 128;
+        for (int len = 0; len <= bits; len++) {
+            for (int trial = 0; trial < 64; trial++) {
+                struct trace_prefix p = {.version = (uint8_t)version, .len = (uint8_t)len};
+                struct trace_tuple t = {0};
+                t.ip_version = (uint8_t)version;
+                for (int i = 0; i < bits / 8; i++) {
+                    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+                    t.src[i] = (uint8_t)s;
+                    p.addr[i] = (uint8_t)(s >> 8);
+                }
+                if (trial % 2) {        /* equal on the prefix, maybe one bit off */
+                    memcpy(p.addr, t.src, 16);
+                    if (len > 0 && trial % 4 == 1) {
+                        int flip = (int)((s >> 20) % (uint64_t)len);
+                        p.addr[flip / 8] ^= (uint8_t)(0x80 >> (flip % 8));
+                    }
+                }
+                for (int b = len; b < bits; b++)     /* host bits cleared */
+                    p.addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+                bool expect = true;
+                for (int b = 0; b < len; b++) {
+                    int mask = 0x80 >> (b % 8);
+                    if ((t.src[b / 8] & mask) != (p.addr[b / 8] & mask))
+                        expect = false;
+                }
+                assert_int_equal(trace_prefix_contains_src(&p, &t), expect);
+            }
+        }
+    }
+}
+
 static void test_lan_policy(void **state)
 {
     (void)state;
@@ -440,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_pcapng),
         cmocka_unit_test(test_clear_errors),
         cmocka_unit_test(test_prefix_parsing),
+        cmocka_unit_test(test_prefix_all_lengths),
         cmocka_unit_test(test_lan_policy),
         cmocka_unit_test(test_port_files_merge_in_time_order),
         cmocka_unit_test(test_stats_flows),
