@@ -84,6 +84,13 @@ struct object_rt {
     uint64_t row_bytes;         /* capacity x entry_bytes */
 };
 
+/* The coherence directory's entry for one line of the shared area (sharers
+ * and owner together: one host line fetch per simulated line). */
+struct dir_entry {
+    uint64_t sharers;           /* cores that may hold the line */
+    int32_t owner;              /* core holding it modified, or -1 */
+};
+
 struct lock_rt {
     uint64_t token_line;        /* core 0's token line; core k's is +k */
     double writer_end;
@@ -162,8 +169,7 @@ struct engine {
     double ready[SIM_MAX_CORES]; /* when each core can start its ring's head;
                                    INFINITY while its ring is empty */
     uint8_t *held;              /* per lock, this packet: 0, 1 read, 2 write */
-    uint64_t *sharers;          /* directory: cores that may hold the line */
-    int8_t *owner;              /* core holding it modified, or -1 */
+    struct dir_entry *dir;      /* coherence directory, per line of the shared area */
     struct sim_cache *llc;
     struct flow_set flows;
     struct flow_set seen;       /* keys inserted so far (the path model) */
@@ -525,8 +531,7 @@ static void engine_free(struct engine *e)
     free(e->objects);
     free(e->locks);
     free(e->held);
-    free(e->sharers);
-    free(e->owner);
+    free(e->dir);
     free(e->lines);
     free(e->flows.slots);
     free(e->seen.slots);
@@ -676,11 +681,11 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         return UTIL_EXIT_INPUT;
     }
     if (e->cores > 1 && e->shared_lines) {
-        e->sharers = calloc(e->shared_lines, sizeof *e->sharers);
-        e->owner = malloc(e->shared_lines);
-        if (!e->sharers || !e->owner)
+        e->dir = sim_table_alloc(e->shared_lines * sizeof *e->dir);
+        if (!e->dir)
             goto oom;
-        memset(e->owner, -1, e->shared_lines);
+        for (uint64_t i = 0; i < e->shared_lines; i++)
+            e->dir[i].owner = -1;
     }
     e->llc = sim_cache_new(c->llc_bytes, c->llc_ways);
     if (!e->llc) {
@@ -735,7 +740,7 @@ static inline double touch(struct engine *e, int k, uint64_t line, bool write,
 {
     const struct sim_costs *c = e->c;
     struct core_rt *cr = &e->core[k];
-    bool coherent = e->sharers && line < e->shared_lines;
+    struct dir_entry *d = e->dir && line < e->shared_lines ? &e->dir[line] : NULL;
     double cycles = 0;
     if (e->sink)
         sink_record(e->sink, line * LINE, write);
@@ -748,7 +753,7 @@ static inline double touch(struct engine *e, int k, uint64_t line, bool write,
         } else {
             st->l2_misses++;
             st->bus_ops++;
-            int owner = coherent ? e->owner[line] : -1;
+            int owner = d ? d->owner : -1;
             bool llc_hit = sim_cache_access(e->llc, line);
             if (owner >= 0 && owner != k &&
                 (sim_cache_probe(e->core[owner].l1, line) ||
@@ -756,7 +761,7 @@ static inline double touch(struct engine *e, int k, uint64_t line, bool write,
                 st->transfers++;
                 st->cycles_coherence += c->transfer_cycles;
                 cycles += c->transfer_cycles;
-                e->owner[line] = -1;
+                d->owner = -1;
             } else if (llc_hit) {
                 st->cycles_llc += c->llc_cycles;
                 cycles += c->llc_cycles;
@@ -767,10 +772,10 @@ static inline double touch(struct engine *e, int k, uint64_t line, bool write,
             }
         }
     }
-    if (coherent) {
+    if (d) {
         uint64_t me = 1ull << k;
         if (write) {
-            uint64_t others = e->sharers[line] & ~me;
+            uint64_t others = d->sharers & ~me;
             bool found = false;
             while (others) {
                 int o = __builtin_ctzll(others);
@@ -785,10 +790,10 @@ static inline double touch(struct engine *e, int k, uint64_t line, bool write,
                 st->cycles_coherence += c->invalidate_cycles;
                 cycles += c->invalidate_cycles;
             }
-            e->sharers[line] = me;
-            e->owner[line] = (int8_t)k;
+            d->sharers = me;
+            d->owner = k;
         } else {
-            e->sharers[line] |= me;
+            d->sharers |= me;
         }
     }
     return cycles;
@@ -876,10 +881,11 @@ static void prefetch_pending(struct engine *e, const struct pending *pk)
             continue;
         uint64_t line = access_line(ob, k, pk->hash[a]);
         e->lines[n_lines++] = line;
-        if (e->sharers && line < e->shared_lines)
-            __builtin_prefetch(&e->sharers[line]);
+        if (e->dir && line < e->shared_lines)
+            __builtin_prefetch(&e->dir[line]);
     }
-    /* Not the L1's sets: a simulated L1 is a few host KiB, always at hand. */
+    /* Not the L1's sets: a simulated L1 is a few host KiB (prefetching them
+     * too measured no faster). */
     if (e->core[k].l2)
         sim_cache_prefetch(e->core[k].l2, e->lines, n_lines);
     sim_cache_prefetch(e->llc, e->lines, n_lines);
@@ -1097,7 +1103,7 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
  * (a pipeline: the next batch is read while this one is simulated); results
  * are the same either way. */
 #define BATCH_PACKETS 256
-#define QUEUE_BATCHES 8
+#define QUEUE_BATCHES 16
 
 struct batch {
     _Alignas(64) unsigned char *records;    /* BATCH_PACKETS pendings of pending_bytes */
