@@ -8,6 +8,10 @@
  * the locks, which gives the packet's cycle cost and so its completion time.
  * All times are in core cycles (double).
  *
+ * Reading, hashing and pacing packets (the front end) can run in a second
+ * host thread, feeding the event loop batches in arrival order; see "The
+ * front end" below and docs/simulator.md.
+ *
  * Address layout: shared objects and the lock tokens first (the "shared area",
  * which the coherence directory covers), then one region per core of every
  * sharded or replicated object. An access's entry index is a hash of the key

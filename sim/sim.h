@@ -73,7 +73,9 @@ char *sim_costs_format(const struct sim_costs *c, const char *header_comment);
 
 /* Where packets come from: next returns 1 (got one), 0 (end), -1 (error);
  * rewind restarts from the first packet (MLFFR and scaling replay many
- * times). size/offset, when set, drive the progress bar. */
+ * times). size/offset, when set, drive the progress bar. During a run, next
+ * and offset may be called from a second thread (sim_options.threads), never
+ * from two at once; a packet's data pointer is not used after next returns. */
 struct sim_source {
     void *ctx;
     int (*next)(void *ctx, struct trace_packet *pkt, struct util_error *err);

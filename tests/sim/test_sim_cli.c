@@ -132,6 +132,8 @@ static void test_usage_and_errors(void **state)
     assert_int_equal(run(args), UTIL_EXIT_IO);                      /* no such trace */
     snprintf(args, sizeof args, "--plan %s %s", plan_path, plan_path);
     assert_int_equal(run(args), UTIL_EXIT_INPUT);                   /* not a capture */
+    snprintf(args, sizeof args, "--plan %s --threads 3 %s", plan_path, trace_path);
+    assert_int_equal(run(args), UTIL_EXIT_USAGE);                   /* 1 or 2 threads */
     /* Port 1 packets with a plan of two ports work; port 5 does not exist. */
     snprintf(args, sizeof args, "--plan %s --port 5=%s", plan_path, trace_path);
     assert_int_equal(run(args), UTIL_EXIT_INPUT);
@@ -176,6 +178,26 @@ static void test_json_run(void **state)
     util_jvalue_free(v);
 }
 
+/* --threads 1 and --threads 2 print the same bytes (MLFFR included). */
+static void test_threads_same_output(void **state)
+{
+    (void)state;
+    char args[1024], *out[2];
+    size_t len[2];
+    struct util_error err;
+    for (int t = 0; t < 2; t++) {
+        snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --mlffr --threads %d --json %s",
+                 plan_path, t + 1, trace_path);
+        assert_int_equal(run(args), 0);
+        out[t] = util_read_file(out_path, &len[t], &err);
+        assert_non_null(out[t]);
+    }
+    assert_true(len[0] > 100 && len[0] == len[1]);
+    assert_memory_equal(out[0], out[1], len[0]);
+    free(out[0]);
+    free(out[1]);
+}
+
 static void test_mlffr_and_scaling(void **state)
 {
     (void)state;
@@ -213,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_and_errors),
         cmocka_unit_test(test_json_run),
+        cmocka_unit_test(test_threads_same_output),
         cmocka_unit_test(test_mlffr_and_scaling),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
