@@ -1728,6 +1728,11 @@ static void fill_objects(struct builder *b, const struct colset *final_cols,
             number[gi] = next++;
         set_text(d->name, sizeof d->name, "%s", nf->objects[o].name);
         d->kind = object_kind(nf->objects[o].kind);
+        d->key_size = nf->objects[o].key_size;
+        d->record_size = nf->objects[o].record_size;
+        d->capacity = nf->objects[o].capacity;
+        d->width = nf->objects[o].width;
+        d->depth = nf->objects[o].depth;
         d->group = number[gi];
         d->decision = g->decision;
         set_text(d->reason, sizeof d->reason, "%s", g->reason);

@@ -55,6 +55,11 @@ struct deps_object {
     int group;                  /* objects partitioned together share a group */
     enum deps_decision decision;
     char reason[DEPS_REASON_MAX];   /* why, in words a person understands */
+    /* Sizes from the NF's create call (nf_config defaults included; 0 when
+     * not a constant): map/sketch key bytes, vector record bytes, entries of
+     * a map/vector/alloc (chash: backends), sketch counters per row or chash
+     * table slots, sketch rows. Facts only: sim/ turns them into a layout. */
+    uint32_t key_size, record_size, capacity, width, depth;
     /* For sharded objects: the sharding key per port (count 0 when the
      * object is not reached from that port). Packets on ports p and q whose
      * keys agree position by position must meet on one core. */

@@ -74,6 +74,25 @@ static void write_key(struct util_json *w, const struct deps_key *key)
     util_json_array_end(w);
 }
 
+/* The sizes of an object's create call that are known ("size": {...},
+ * members only for nonzero values). */
+static const char *const size_names[] = {"key_size", "record_size", "capacity", "width",
+                                         "depth"};
+
+static void write_size(struct util_json *w, const struct deps_object *o)
+{
+    const uint32_t values[] = {o->key_size, o->record_size, o->capacity, o->width, o->depth};
+    util_json_key(w, "size");
+    util_json_object_begin(w);
+    for (int i = 0; i < 5; i++) {
+        if (values[i]) {
+            util_json_key(w, size_names[i]);
+            util_json_uint(w, values[i]);
+        }
+    }
+    util_json_object_end(w);
+}
+
 void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w)
 {
     char port_name[16];
@@ -97,6 +116,7 @@ void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w)
         util_json_string(w, deps_decision_name(o->decision));
         util_json_key(w, "reason");
         util_json_string(w, o->reason);
+        write_size(w, o);
         util_json_key(w, "ports");
         util_json_object_begin(w);
         for (int p = 0; p < plan->n_ports && p < DEPS_MAX_PORTS; p++) {
@@ -211,6 +231,24 @@ static int read_object(const struct util_jvalue *jo, int index, struct deps_plan
     const struct util_jvalue *reason = util_jobject_get(jo, "reason");
     copy_string(o->reason, sizeof o->reason,
                 reason && reason->type == UTIL_JSTRING ? reason->string : "");
+    const struct util_jvalue *size = util_jobject_get(jo, "size");     /* optional */
+    if (size && size->type != UTIL_JOBJECT) {
+        util_error_set(err, "%s (%s): \"size\" must be an object of sizes", where, o->name);
+        return -1;
+    }
+    uint32_t *fields[] = {&o->key_size, &o->record_size, &o->capacity, &o->width, &o->depth};
+    for (int i = 0; size && i < 5; i++) {
+        const struct util_jvalue *v = util_jobject_get(size, size_names[i]);
+        if (!v)
+            continue;
+        if (v->type != UTIL_JNUMBER || v->number < 0 || v->number > UINT32_MAX ||
+            v->number != (double)(uint32_t)v->number) {
+            util_error_set(err, "%s (%s): size.%s must be a whole number in 0..%u", where,
+                           o->name, size_names[i], UINT32_MAX);
+            return -1;
+        }
+        *fields[i] = (uint32_t)v->number;
+    }
     const struct util_jvalue *ports = util_jobject_get(jo, "ports");
     if (ports && ports->type == UTIL_JOBJECT) {
         for (size_t i = 0; i < ports->count; i++) {

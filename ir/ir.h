@@ -120,6 +120,9 @@ struct ir_object {
     uint32_t key_size;      /* map, sketch */
     uint32_t record_size;   /* vector */
     uint32_t capacity;      /* map, vector, alloc; chash: backends */
+    /* Added by ir/ (0 when not a constant): */
+    uint32_t width;         /* sketch: counters per row; chash: table slots */
+    uint32_t depth;         /* sketch: rows */
     struct ir_location created;
 };
 

@@ -226,9 +226,12 @@ static int add_object(struct lift *L, LLVMValueRef call, const struct create_ent
         break;
     case IR_OBJ_SKETCH:
         obj.key_size = size_arg(L->td, call, 1);
+        obj.width = size_arg(L->td, call, 2);
+        obj.depth = size_arg(L->td, call, 3);
         break;
     case IR_OBJ_CHASH:
         obj.capacity = size_arg(L->td, call, 1);
+        obj.width = size_arg(L->td, call, 2);
         break;
     case IR_OBJ_COUNTER:
         break;

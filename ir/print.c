@@ -76,8 +76,9 @@ void ir_nf_write_text(const struct ir_nf *nf, FILE *out)
             nf->path, nf->n_ports, nf->n_objects, nf->n_accesses, nf->n_writes, nf->n_issues);
     for (int i = 0; i < nf->n_objects; i++) {
         const struct ir_object *o = &nf->objects[i];
-        fprintf(out, "  object %d %s %s key=%u record=%u capacity=%u\n", i,
-                ir_object_kind_name(o->kind), o->name, o->key_size, o->record_size, o->capacity);
+        fprintf(out, "  object %d %s %s key=%u record=%u capacity=%u width=%u depth=%u\n", i,
+                ir_object_kind_name(o->kind), o->name, o->key_size, o->record_size, o->capacity,
+                o->width, o->depth);
     }
     for (int i = 0; i < nf->n_accesses; i++) {
         const struct ir_access *a = &nf->accesses[i];
@@ -179,6 +180,10 @@ void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
         util_json_uint(w, o->record_size);
         util_json_key(w, "capacity");
         util_json_uint(w, o->capacity);
+        util_json_key(w, "width");
+        util_json_uint(w, o->width);
+        util_json_key(w, "depth");
+        util_json_uint(w, o->depth);
         util_json_object_end(w);
     }
     util_json_array_end(w);

@@ -15,8 +15,8 @@
  *                      DPDK RX/TX share, which needs a NIC and is assumed
  * Each figure is the median of 7 rounds. Small tables keep the operations in
  * L1, as the model charges cache misses separately. For the NF's own objects
- * (when given) it also times lookups at their real sizes, for the log, and
- * records their sizes as object overrides.
+ * (when given) it also times lookups at their real sizes, for the log. (Their
+ * sizes reach simulations through the plan, not the costs file.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -215,24 +215,6 @@ int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int 
                 SIM_DRIVER_CYCLES, c->base_cycles);
         fprintf(log, "  read token %.1f, all 4 tokens %.1f (%.1f per token)\n", tok_read,
                 tok_write, tok_write / 4);
-    }
-    /* The NF's object sizes become overrides, so simulations use them. */
-    for (int o = 0; o < n_objs; o++) {
-        const struct sim_calib_object *ob = &objs[o];
-        if (ob->capacity == 0 || c->n_overrides == SIM_MAX_OVERRIDES)
-            continue;
-        struct sim_object_override *ov = &c->overrides[c->n_overrides++];
-        memset(ov, 0, sizeof *ov);
-        snprintf(ov->name, sizeof ov->name, "%s", ob->name);
-        ov->capacity = ob->kind == DEPS_KIND_COUNTER ? 1 : ob->capacity;
-        switch (ob->kind) {
-        case DEPS_KIND_MAP: ov->entry_bytes = (ob->key_size + 12 + 7) / 8 * 8; break;
-        case DEPS_KIND_VECTOR: ov->entry_bytes = ob->record_size ? ob->record_size : 8; break;
-        case DEPS_KIND_ALLOC: ov->entry_bytes = 16; break;
-        case DEPS_KIND_SKETCH: ov->entry_bytes = 4; break;
-        case DEPS_KIND_CHASH: ov->entry_bytes = 4; break;
-        default: ov->entry_bytes = 8; break;
-        }
     }
     return 0;
 }

@@ -311,27 +311,58 @@ static double op_cycles(const struct sim_costs *c, enum deps_op op)
 
 /* ---- Setup -------------------------------------------------------------------- */
 
-static void object_size(const struct sim_costs *c, const struct deps_object *d,
+/* The table an object occupies (per core when per-core): laid out as
+ * runtime/ lays it out, from the sizes the plan carries (the NF's create
+ * call), the cost file's defaults where a size is unknown (0), and the cost
+ * file's per-object overrides above both. */
+static void object_size(const struct sim_costs *c, const struct deps_object *d, int cores,
                         uint64_t *capacity, uint32_t *entry_bytes, uint32_t *rows)
 {
     *rows = 1;
     *capacity = c->default_capacity;
     *entry_bytes = c->default_entry_bytes;
+    /* A sharded map or allocator is split across the cores' instances
+     * (runtime: map_shard, alloc_shard); vectors and sketches are copied. */
+    uint64_t share = d->decision == DEPS_SHARDED ? ((uint64_t)d->capacity + cores - 1) / cores
+                                                 : d->capacity;
     switch (d->kind) {
+    case DEPS_KIND_MAP:
+        /* runtime/map.c: a power-of-two slot count above entries x 1.25 (at
+         * least 8), slots of a 32-bit tag, a 32-bit value and the key,
+         * rounded up to 8 bytes */
+        if (share) {
+            uint64_t want = share + share / 4 + 1, slots = 8;
+            while (slots < want)
+                slots <<= 1;
+            *capacity = slots;
+        }
+        if (d->key_size)
+            *entry_bytes = (8 + d->key_size + 7) & ~7u;
+        break;
+    case DEPS_KIND_VECTOR:
+        if (d->capacity)
+            *capacity = d->capacity;
+        if (d->record_size)
+            *entry_bytes = d->record_size;
+        break;
     case DEPS_KIND_COUNTER:
         *capacity = 1;
         break;
     case DEPS_KIND_ALLOC:
+        if (share)
+            *capacity = share;
         *entry_bytes = 16;          /* links and a timestamp per index */
         break;
     case DEPS_KIND_SKETCH:
+        if (d->width)
+            *capacity = d->width;
         *entry_bytes = 4;           /* one 32-bit counter per column */
-        *rows = c->sketch_rows ? c->sketch_rows : 1;
+        *rows = d->depth ? d->depth : c->sketch_rows ? c->sketch_rows : 1;
         break;
     case DEPS_KIND_CHASH:
+        if (d->width)
+            *capacity = d->width;
         *entry_bytes = 4;           /* backend index per slot */
-        break;
-    default:
         break;
     }
     for (int i = 0; i < c->n_overrides; i++) {
@@ -649,7 +680,7 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         ob->kind = d->kind;
         ob->per_core = d->decision != DEPS_SHARED;
         ob->lock = -1;
-        object_size(c, d, &ob->capacity, &ob->entry_bytes, &ob->rows);
+        object_size(c, d, e->cores, &ob->capacity, &ob->entry_bytes, &ob->rows);
         ob->row_bytes = ob->capacity * ob->entry_bytes;
         if (ob->per_core)
             continue;

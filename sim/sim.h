@@ -217,8 +217,8 @@ void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c
 /* Calibration: times the runtime's state operations, its token locks and a
  * packet parse on this machine, and fills c's clock, per-access, lock and
  * base costs (docs/simulator.md says exactly what). objs (may be NULL): the
- * NF's objects, whose sizes become overrides in c and whose map lookups are
- * also timed at their real size for the log. Resets the process-wide runtime
+ * NF's objects, whose map lookups are also timed at their real size for the
+ * log (their sizes reach simulations through the plan). Resets the runtime
  * (rt_reset) before and after. Returns 0 or a UTIL_EXIT_* code. */
 struct sim_calib_object {
     char name[DEPS_NAME_MAX];

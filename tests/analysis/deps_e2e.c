@@ -94,6 +94,15 @@ static const char *port_key(const struct util_jvalue *obj, const char *port)
     return buf;
 }
 
+/* A member of the object's "size" (the NF's create call), 0 when absent. */
+static double size_of(const struct util_jvalue *obj, const char *key)
+{
+    const struct util_jvalue *size = util_jobject_get(obj, "size");
+    assert_non_null(size);
+    const struct util_jvalue *v = util_jobject_get(size, key);
+    return v ? v->number : 0;
+}
+
 static bool warned(const struct analysis *a, const char *needle)
 {
     for (size_t i = 0; i < a->warnings->count; i++)
@@ -240,6 +249,10 @@ static void test_expected_plan(void **state)
         for (size_t i = 1; i < a.objects->count; i++)     /* ONE table for both ports */
             assert_true(util_jobject_get(&a.objects->items[i], "group")->number ==
                         util_jobject_get(table, "group")->number);
+        /* sizes from fw.c's create calls (capacity: an nf_config default) */
+        assert_true(size_of(table, "key_size") == 16 && size_of(table, "capacity") == 65536);
+        const struct util_jvalue *keys = object(&a, "fw_flow_keys");
+        assert_true(size_of(keys, "record_size") == 16 && size_of(keys, "capacity") == 65536);
     } else if (strcmp(n, "nat") == 0) {
         expect_all(&a, "sharded", "ipv4.dst,l4.dport", "ipv4.src,l4.sport");
         const struct util_jvalue *flows = object(&a, "nat_flows");
@@ -253,6 +266,9 @@ static void test_expected_plan(void **state)
         assert_non_null(strstr(str(flows, "reason"), "run only after the guard holds"));
     } else if (strcmp(n, "cl") == 0) {
         expect_all(&a, "sharded", "ipv4.src,ipv4.dst", NULL);
+        const struct util_jvalue *sketch = object(&a, "cl_conn_sketch");
+        assert_true(size_of(sketch, "width") == 4096 && size_of(sketch, "depth") == 4);
+        assert_true(size_of(sketch, "key_size") == 8);
     } else if (strcmp(n, "psd") == 0) {
         expect_all(&a, "sharded", "-", "ipv4.src");
     } else if (strcmp(n, "lb") == 0) {
@@ -269,6 +285,8 @@ static void test_expected_plan(void **state)
         }
         assert_non_null(strstr(str(object(&a, "lb_backends_alive"), "reason"),
                                "every new flow"));
+        const struct util_jvalue *chash = object(&a, "lb_backend_chash");
+        assert_true(size_of(chash, "capacity") == 32 && size_of(chash, "width") == 4099);
         assert_true(warned(&a, "mixed plan"));
     } else if (strcmp(n, "hhh") == 0) {
         expect_all(&a, "sharded", NULL, "ipv4.src/8");

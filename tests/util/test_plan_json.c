@@ -64,6 +64,8 @@ static void test_plan_round_trip(void **state)
     strcpy(plan.objects[0].reason, "keyed on the \"5-tuple\"");
     plan.objects[0].ports[0] = key_of("ipv4.src", "ipv4.dst");
     plan.objects[0].ports[1] = key_of("ipv4.dst", "ipv4.src");
+    plan.objects[0].key_size = 13;
+    plan.objects[0].capacity = 4000000000u;
     strcpy(plan.objects[1].name, "stats");
     plan.objects[1].kind = DEPS_KIND_COUNTER;
     plan.objects[1].group = 1;
@@ -101,6 +103,11 @@ static void test_plan_round_trip(void **state)
     assert_int_equal(back.objects[0].ports[1].count, 2);
     assert_int_equal(back.objects[0].ports[1].fields[0].id, IR_FIELD_IPV4_DST);
     assert_int_equal(back.objects[0].ports[1].fields[1].id, IR_FIELD_IPV4_SRC);
+    assert_int_equal(back.objects[0].key_size, 13);
+    assert_int_equal(back.objects[0].capacity, 4000000000u);
+    assert_int_equal(back.objects[0].record_size + back.objects[0].width +
+                     back.objects[0].depth, 0);
+    assert_int_equal(back.objects[1].capacity, 0);     /* unknown stays unknown */
     assert_int_equal(back.objects[1].kind, DEPS_KIND_COUNTER);
     assert_int_equal(back.objects[1].group, 1);
     assert_int_equal(back.objects[1].decision, DEPS_SHARED);
@@ -129,6 +136,10 @@ static void test_plan_errors_name_the_place(void **state)
          "\"ports\": {\"0\": [\"ipv4.sauce\"]}}]}", "\"ipv4.sauce\" is not a field"},
         {"{\"input_ports\": 2, \"objects\": [], \"accesses\": [{\"object\": \"ghost\", "
          "\"op\": \"read\", \"port\": 0}]}", "\"ghost\" is not in"},
+        {"{\"input_ports\": 2, \"objects\": [{\"name\": \"m\", \"decision\": \"shared\", "
+         "\"size\": {\"capacity\": -5}}]}", "objects[0] (m): size.capacity must be a whole"},
+        {"{\"input_ports\": 2, \"objects\": [{\"name\": \"m\", \"decision\": \"shared\", "
+         "\"size\": 12}]}", "\"size\" must be an object"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct util_error err = {{0}};
