@@ -494,6 +494,7 @@ int cmd_sim(int argc, char **argv)
         util_json_string(w, a.costs_path ? a.costs_path : "built-in defaults");
         util_json_key(w, "rss_only");
         util_json_bool(w, a.opts.rss_only);
+        sim_state_write_json(&plan, &costs, cores, w);
         sim_result_write_json(&res[0], &costs, w);
         if (a.mlffr || a.scaling) {
             struct scaling_row row;
@@ -521,6 +522,8 @@ int cmd_sim(int argc, char **argv)
                (unsigned long long)costs.l1_bytes >> 10,
                (unsigned long long)costs.l2_bytes >> 10,
                (unsigned long long)costs.llc_bytes >> 20, costs.ring_size);
+        if (!a.opts.rss_only)
+            sim_print_state(stdout, &plan, &costs, cores);
         sim_print_result(stdout, &res[0], &costs);
         if (a.mlffr || a.scaling) {
             struct scaling_row row;

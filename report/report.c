@@ -243,6 +243,19 @@ static void section_sim(struct text *t, const struct report_input *in)
         }
         addf(t, "\n");
     }
+    const struct util_jvalue *state = util_jobject_get(sim, "state");
+    if (state && state->type == UTIL_JOBJECT) {
+        const struct util_jvalue *objs = util_jobject_get(state, "objects");
+        int defaults = 0;
+        for (size_t i = 0; objs && objs->type == UTIL_JARRAY && i < objs->count; i++)
+            defaults += strcmp(str(&objs->items[i], "sizes_from"), "default") == 0;
+        addf(t, "State as simulated: %.1f KiB per core plus %.1f KiB shared",
+             num(state, "per_core_bytes") / 1024, num(state, "shared_bytes") / 1024);
+        if (defaults)
+            addf(t, " (%d object(s) at the simulator's default size: the plan did not carry "
+                    "theirs)", defaults);
+        addf(t, ".\n\n");
+    }
     const struct util_jvalue *totals = util_jobject_get(sim, "totals");
     if (totals)
         addf(t, "Replay: %.0f packets, %.0f dropped, imbalance %.2f (max/mean), bottleneck %s.\n\n",

@@ -311,20 +311,16 @@ static double op_cycles(const struct sim_costs *c, enum deps_op op)
 
 /* ---- Setup -------------------------------------------------------------------- */
 
-/* The table an object occupies (per core when per-core): laid out as
- * runtime/ lays it out, from the sizes the plan carries (the NF's create
- * call), the cost file's defaults where a size is unknown (0), and the cost
- * file's per-object overrides above both. */
-static void object_size(const struct sim_costs *c, const struct deps_object *d, int cores,
-                        uint64_t *capacity, uint32_t *entry_bytes, uint32_t *rows)
+void sim_object_table(const struct sim_costs *c, const struct deps_object *d, int cores,
+                      struct sim_table *out)
 {
-    *rows = 1;
-    *capacity = c->default_capacity;
-    *entry_bytes = c->default_entry_bytes;
+    uint64_t capacity = c->default_capacity;
+    uint32_t entry_bytes = c->default_entry_bytes, rows = 1;
+    enum sim_size_source source = SIM_SIZE_DEFAULT;
     /* A sharded map or allocator is split across the cores' instances
      * (runtime: map_shard, alloc_shard); vectors and sketches are copied. */
-    uint64_t share = d->decision == DEPS_SHARDED ? ((uint64_t)d->capacity + cores - 1) / cores
-                                                 : d->capacity;
+    uint64_t share = d->decision == DEPS_SHARDED && cores > 1
+                   ? ((uint64_t)d->capacity + cores - 1) / cores : d->capacity;
     switch (d->kind) {
     case DEPS_KIND_MAP:
         /* runtime/map.c: a power-of-two slot count above entries x 1.25 (at
@@ -334,45 +330,63 @@ static void object_size(const struct sim_costs *c, const struct deps_object *d, 
             uint64_t want = share + share / 4 + 1, slots = 8;
             while (slots < want)
                 slots <<= 1;
-            *capacity = slots;
+            capacity = slots;
+            source = SIM_SIZE_PLAN;
         }
         if (d->key_size)
-            *entry_bytes = (8 + d->key_size + 7) & ~7u;
+            entry_bytes = (8 + d->key_size + 7) & ~7u;
         break;
     case DEPS_KIND_VECTOR:
-        if (d->capacity)
-            *capacity = d->capacity;
+        if (d->capacity) {
+            capacity = d->capacity;
+            source = SIM_SIZE_PLAN;
+        }
         if (d->record_size)
-            *entry_bytes = d->record_size;
+            entry_bytes = d->record_size;
         break;
     case DEPS_KIND_COUNTER:
-        *capacity = 1;
+        capacity = 1;
+        entry_bytes = 8;
+        source = SIM_SIZE_PLAN;     /* a counter is one word whatever the plan says */
         break;
     case DEPS_KIND_ALLOC:
-        if (share)
-            *capacity = share;
-        *entry_bytes = 16;          /* links and a timestamp per index */
+        if (share) {
+            capacity = share;
+            source = SIM_SIZE_PLAN;
+        }
+        entry_bytes = 16;           /* links and a timestamp per index */
         break;
     case DEPS_KIND_SKETCH:
-        if (d->width)
-            *capacity = d->width;
-        *entry_bytes = 4;           /* one 32-bit counter per column */
-        *rows = d->depth ? d->depth : c->sketch_rows ? c->sketch_rows : 1;
+        if (d->width) {
+            capacity = d->width;
+            source = SIM_SIZE_PLAN;
+        }
+        entry_bytes = 4;            /* one 32-bit counter per column */
+        rows = d->depth ? d->depth : c->sketch_rows ? c->sketch_rows : 1;
         break;
     case DEPS_KIND_CHASH:
-        if (d->width)
-            *capacity = d->width;
-        *entry_bytes = 4;           /* backend index per slot */
+        if (d->width) {
+            capacity = d->width;
+            source = SIM_SIZE_PLAN;
+        }
+        entry_bytes = 4;            /* backend index per slot */
         break;
     }
     for (int i = 0; i < c->n_overrides; i++) {
         if (strcmp(c->overrides[i].name, d->name) != 0)
             continue;
-        if (c->overrides[i].capacity)
-            *capacity = c->overrides[i].capacity;
+        if (c->overrides[i].capacity) {
+            capacity = c->overrides[i].capacity;
+            source = SIM_SIZE_COSTS;
+        }
         if (c->overrides[i].entry_bytes)
-            *entry_bytes = c->overrides[i].entry_bytes;
+            entry_bytes = c->overrides[i].entry_bytes;
     }
+    out->entries = capacity;
+    out->entry_bytes = entry_bytes;
+    out->rows = rows;
+    out->per_core = d->decision != DEPS_SHARED;
+    out->source = source;
 }
 
 /* A byte mask keeping the first `prefix` bits of a `len`-byte network-order
@@ -680,7 +694,11 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         ob->kind = d->kind;
         ob->per_core = d->decision != DEPS_SHARED;
         ob->lock = -1;
-        object_size(c, d, e->cores, &ob->capacity, &ob->entry_bytes, &ob->rows);
+        struct sim_table t;
+        sim_object_table(c, d, e->cores, &t);
+        ob->capacity = t.entries;
+        ob->entry_bytes = t.entry_bytes;
+        ob->rows = t.rows;
         ob->row_bytes = ob->capacity * ob->entry_bytes;
         if (ob->per_core)
             continue;

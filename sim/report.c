@@ -163,3 +163,108 @@ void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c
     util_json_string(w, r->bottleneck ? r->bottleneck : "");
     util_json_object_end(w);
 }
+
+/* ---- State layout ------------------------------------------------------------ */
+
+static const char *source_name(enum sim_size_source s)
+{
+    return s == SIM_SIZE_PLAN ? "plan" : s == SIM_SIZE_COSTS ? "costs file" : "default";
+}
+
+static uint64_t table_bytes(const struct sim_table *t)
+{
+    return t->entries * t->entry_bytes * t->rows;
+}
+
+/* Bytes in the unit that keeps the number short (B, KiB, MiB, GiB). */
+static const char *bytes_text(uint64_t b, char *buf, size_t n)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB"};
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1024 && u < 3) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+    return buf;
+}
+
+static void state_totals(const struct rss_plan *plan, const struct sim_costs *c, int cores,
+                         uint64_t *per_core, uint64_t *shared)
+{
+    *per_core = *shared = 0;
+    for (int i = 0; i < plan->deps.n_objects; i++) {
+        struct sim_table t;
+        sim_object_table(c, &plan->deps.objects[i], cores, &t);
+        *(t.per_core ? per_core : shared) += table_bytes(&t);
+    }
+}
+
+void sim_print_state(FILE *out, const struct rss_plan *plan, const struct sim_costs *c,
+                     int cores)
+{
+    if (plan->deps.n_objects == 0)
+        return;
+    char b1[32], b2[32], b3[32], b4[32];
+    fprintf(out, "state as simulated (per core unless shared; sizes: where the table's "
+            "length came from):\n");
+    fprintf(out, "%-26s %-7s %-10s %10s %6s %4s %10s  %s\n", "object", "kind", "decision",
+            "entries", "bytes", "rows", "table", "sizes");
+    for (int i = 0; i < plan->deps.n_objects; i++) {
+        const struct deps_object *d = &plan->deps.objects[i];
+        struct sim_table t;
+        sim_object_table(c, d, cores, &t);
+        fprintf(out, "%-26.26s %-7s %-10s %10llu %6u %4u %10s  %s\n", d->name,
+                deps_kind_name(d->kind), deps_decision_name(d->decision),
+                (unsigned long long)t.entries, t.entry_bytes, t.rows,
+                bytes_text(table_bytes(&t), b1, sizeof b1), source_name(t.source));
+    }
+    int defaults = 0;
+    for (int i = 0; i < plan->deps.n_objects; i++) {
+        struct sim_table t;
+        sim_object_table(c, &plan->deps.objects[i], cores, &t);
+        defaults += t.source == SIM_SIZE_DEFAULT;
+    }
+    if (defaults)
+        fprintf(out, "%d object(s) use the costs file's default size: the plan does not carry "
+                "theirs\n(re-run 'rsskey synth', or set object.NAME.capacity in a costs "
+                "file)\n", defaults);
+    uint64_t per_core, shared;
+    state_totals(plan, c, cores, &per_core, &shared);
+    fprintf(out, "per core %s + shared %s; caches: L2 %s per core, LLC %s\n\n",
+            bytes_text(per_core, b1, sizeof b1), bytes_text(shared, b2, sizeof b2),
+            bytes_text(c->l2_bytes, b3, sizeof b3), bytes_text(c->llc_bytes, b4, sizeof b4));
+}
+
+void sim_state_write_json(const struct rss_plan *plan, const struct sim_costs *c, int cores,
+                          struct util_json *w)
+{
+    uint64_t per_core, shared;
+    state_totals(plan, c, cores, &per_core, &shared);
+    util_json_key(w, "state");
+    util_json_object_begin(w);
+    json_uint(w, "per_core_bytes", per_core);
+    json_uint(w, "shared_bytes", shared);
+    util_json_key(w, "objects");
+    util_json_array_begin(w);
+    for (int i = 0; i < plan->deps.n_objects; i++) {
+        const struct deps_object *d = &plan->deps.objects[i];
+        struct sim_table t;
+        sim_object_table(c, d, cores, &t);
+        util_json_object_begin(w);
+        util_json_key(w, "name");
+        util_json_string(w, d->name);
+        util_json_key(w, "per_core");
+        util_json_bool(w, t.per_core);
+        json_uint(w, "entries", t.entries);
+        json_uint(w, "entry_bytes", t.entry_bytes);
+        json_uint(w, "rows", t.rows);
+        json_uint(w, "bytes", table_bytes(&t));
+        util_json_key(w, "sizes_from");
+        util_json_string(w, source_name(t.source));
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+    util_json_object_end(w);
+}

@@ -207,6 +207,37 @@ int sim_export_stream(const struct rss_plan *plan, const struct sim_costs *costs
                       struct util_error *err);
 void sim_trace_sink_free(struct sim_trace_sink *s);
 
+/* ---- State layout -------------------------------------------------------------- */
+
+/* Where a size came from. */
+enum sim_size_source {
+    SIM_SIZE_DEFAULT,           /* the costs file's default_capacity / entry_bytes */
+    SIM_SIZE_PLAN,              /* the NF's create call, carried by the plan */
+    SIM_SIZE_COSTS              /* an object.NAME.* line of the costs file */
+};
+
+/* The table one object occupies in the model: rows x entries x entry_bytes,
+ * once per core when per_core (sharded, replicated), else once (shared). */
+struct sim_table {
+    uint64_t entries;
+    uint32_t entry_bytes, rows;
+    bool per_core;
+    enum sim_size_source source;    /* of entries (the table's length) */
+};
+
+/* d's table on `cores` cores, laid out as runtime/ lays it out
+ * (docs/simulator.md, "its address"). */
+void sim_object_table(const struct sim_costs *c, const struct deps_object *d, int cores,
+                      struct sim_table *out);
+
+/* Every object's table (a line each) with per-core and shared totals, and
+ * its JSON form: a "state" member {"objects": [...], "per_core_bytes",
+ * "shared_bytes"}. */
+void sim_print_state(FILE *out, const struct rss_plan *plan, const struct sim_costs *c,
+                     int cores);
+void sim_state_write_json(const struct rss_plan *plan, const struct sim_costs *c, int cores,
+                          struct util_json *w);
+
 /* ---- Reports ---------------------------------------------------------------- */
 
 /* Human tables (fit 100 columns) and JSON members. */

@@ -80,6 +80,8 @@ check "  title" contains "$work/report.md" "^# rsskey plan review"
 check "  objects with decisions" contains "$work/report.md" "| fw_flow_table | map | .* | \*\*sharded\*\* |"
 check "  re-check passed" contains "$work/report.md" "keeps packets that share state on one core"
 check "  simulation table" contains "$work/report.md" "^| core | packets"
+check "  state footprint from the plan's sizes" contains "$work/report.md" \
+    "^State as simulated: [0-9.]* KiB per core plus [0-9.]* KiB shared\.$"
 # Swap the two ports' keys: the firewall's WAN replies no longer meet their flows.
 awk '/"rss_key":/ { n++; if (n == 2) sub(/"rss_key": "[0-9a-f]+"/,
      "\"rss_key\": \"6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa0102030405060708090a0b0c\"") }

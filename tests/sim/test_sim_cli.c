@@ -163,6 +163,19 @@ static void test_json_run(void **state)
     assert_true(num(totals, "offered") == PACKETS);
     assert_true(sum + drops == PACKETS);
     assert_true(num(totals, "mpps") > 0);
+    /* The state's layout: one entry per plan object, with where its size came from. */
+    const struct util_jvalue *st = util_jobject_get(v, "state");
+    assert_non_null(st);
+    assert_true(num(st, "per_core_bytes") + num(st, "shared_bytes") > 0);
+    const struct util_jvalue *objs = util_jobject_get(st, "objects");
+    assert_non_null(objs);
+    assert_true(objs->count > 0);
+    for (size_t i = 0; i < objs->count; i++) {
+        assert_true(num(&objs->items[i], "bytes") ==
+                    num(&objs->items[i], "entries") * num(&objs->items[i], "entry_bytes") *
+                    num(&objs->items[i], "rows"));
+        assert_non_null(util_jobject_get(&objs->items[i], "sizes_from"));
+    }
     util_jvalue_free(v);
 
     /* RSS only: the same per-core split of offered packets. */

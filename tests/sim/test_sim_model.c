@@ -512,6 +512,52 @@ static void test_prefix_keys(void **state)
     fixture_plan_free(&p);
 }
 
+/* The layout rules of runtime/: map slots and the split of sharded maps and
+ * allocators, sketch rows, and where each length came from. */
+static void test_object_table(void **state)
+{
+    (void)state;
+    struct sim_costs c;
+    sim_costs_default(&c);
+    struct deps_object d = {.kind = DEPS_KIND_MAP, .decision = DEPS_SHARDED,
+                            .key_size = 13, .capacity = 1000};
+    strcpy(d.name, "flows");
+    struct sim_table t;
+    sim_object_table(&c, &d, 1, &t);
+    assert_true(t.entries == 2048 && t.entry_bytes == 24 && t.rows == 1 && t.per_core);
+    assert_int_equal(t.source, SIM_SIZE_PLAN);
+    sim_object_table(&c, &d, 2, &t);        /* 500 a core: 626 slots wanted */
+    assert_true(t.entries == 1024 && t.entry_bytes == 24);
+    d.decision = DEPS_SHARED;               /* one table, not split */
+    sim_object_table(&c, &d, 2, &t);
+    assert_true(t.entries == 2048 && !t.per_core);
+    d.capacity = 0;                         /* unknown length: the default */
+    sim_object_table(&c, &d, 2, &t);
+    assert_true(t.entries == c.default_capacity && t.entry_bytes == 24);
+    assert_int_equal(t.source, SIM_SIZE_DEFAULT);
+    c.n_overrides = 1;                      /* the costs file wins */
+    strcpy(c.overrides[0].name, "flows");
+    c.overrides[0].capacity = 77;
+    c.overrides[0].entry_bytes = 0;
+    sim_object_table(&c, &d, 2, &t);
+    assert_true(t.entries == 77 && t.entry_bytes == 24);
+    assert_int_equal(t.source, SIM_SIZE_COSTS);
+    c.n_overrides = 0;
+
+    struct deps_object a = {.kind = DEPS_KIND_ALLOC, .decision = DEPS_SHARDED,
+                            .capacity = 1001};
+    sim_object_table(&c, &a, 4, &t);
+    assert_true(t.entries == 251 && t.entry_bytes == 16);
+    struct deps_object s = {.kind = DEPS_KIND_SKETCH, .decision = DEPS_SHARDED,
+                            .key_size = 8, .width = 4096, .depth = 3};
+    sim_object_table(&c, &s, 4, &t);        /* sketches are copied, not split */
+    assert_true(t.entries == 4096 && t.entry_bytes == 4 && t.rows == 3);
+    struct deps_object v = {.kind = DEPS_KIND_VECTOR, .decision = DEPS_REPLICATED,
+                            .record_size = 12, .capacity = 10};
+    sim_object_table(&c, &v, 4, &t);
+    assert_true(t.entries == 10 && t.entry_bytes == 12 && t.per_core);
+}
+
 /* Exports the address stream of n fixture packets on one core. */
 static void export_stream(const struct rss_plan *p, struct trace_packet *pk, uint64_t n,
                           struct sim_trace_sink *sink)
@@ -691,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_prefix_keys),
         cmocka_unit_test(test_bad_plan),
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_object_table),
         cmocka_unit_test(test_layout_from_plan_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
