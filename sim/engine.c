@@ -159,6 +159,7 @@ struct engine {
     int n_ports;
     struct port_rt ports[DEPS_MAX_PORTS];
     size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
+    size_t record_bytes;        /* a raw batch's record: a pending, then the tuple */
     int max_loads;              /* the most loads of a port */
     int n_objects;
     struct object_rt *objects;
@@ -178,6 +179,7 @@ struct engine {
     struct flow_set flows;
     struct flow_set seen;       /* keys inserted so far (the path model) */
     uint64_t *lines;            /* prefetch_pending's scratch: first lines of accesses */
+    uint64_t *values;           /* key_hashes' scratch for raw batches */
 };
 
 static struct pending *ring_slot(const struct engine *e, const struct core_rt *cr,
@@ -582,6 +584,7 @@ static void engine_free(struct engine *e)
     free(e->held);
     free(e->dir);
     free(e->lines);
+    free(e->values);
     free(e->flows.slots);
     free(e->seen.slots);
 }
@@ -672,6 +675,10 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         if (e->ports[i].n_accesses > max_accesses)
             max_accesses = e->ports[i].n_accesses;
     e->pending_bytes = sizeof(struct pending) + (size_t)max_accesses * sizeof(uint64_t);
+    e->record_bytes = e->pending_bytes + (sizeof(struct trace_tuple) + 7) / 8 * 8;
+    e->values = calloc(1 + (size_t)e->max_loads, sizeof *e->values);
+    if (!e->values)
+        goto oom;
     e->lines = calloc(max_accesses ? max_accesses : 1, sizeof *e->lines);
     if (!e->lines)
         goto oom;
@@ -1154,14 +1161,21 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
  * loop in batches, in arrival order. It touches nothing the event loop
  * writes, so on a host with two or more CPUs it runs in a thread of its own
  * (a pipeline: the next batch is read while this one is simulated); results
- * are the same either way. */
+ * are the same either way.
+ *
+ * Balance: when the event loop is waiting for packets (few batches queued),
+ * the front end sends "raw" batches, which carry each packet's tuple instead
+ * of its flow identity and key hashes; the event loop computes those itself
+ * (arrivals_hash). Either thread computing them gives the same values, so
+ * the split only moves work to whichever side has time for it. */
 #define BATCH_PACKETS 256
 #define QUEUE_BATCHES 16
 
 struct batch {
-    _Alignas(64) unsigned char *records;    /* BATCH_PACKETS pendings of pending_bytes */
+    _Alignas(64) unsigned char *records;    /* BATCH_PACKETS records of record_bytes */
     uint32_t count;
     bool last;                  /* no batch follows (end of trace or error) */
+    bool raw;                   /* records carry tuples, not flow ids and key hashes */
 };
 
 struct front {
@@ -1186,9 +1200,16 @@ struct front {
     struct util_error err;
 };
 
-/* Reads the next packet into pk (unless --rss-only). Returns 1, 0 at the
+/* The tuple a raw batch's record carries after its pending. */
+static struct trace_tuple *record_tuple(const struct engine *e, struct pending *pk)
+{
+    return (struct trace_tuple *)((unsigned char *)pk + e->pending_bytes);
+}
+
+/* Reads the next packet into pk (unless --rss-only): hashed, or with its
+ * tuple stored for the event loop to hash when raw. Returns 1, 0 at the
  * end, or -1 with f->rc and f->err set. */
-static int front_next(struct front *f, struct pending *pk)
+static int front_next(struct front *f, struct pending *pk, bool raw)
 {
     const struct engine *e = f->e;
     const struct sim_options *o = f->o;
@@ -1247,29 +1268,35 @@ static int front_next(struct front *f, struct pending *pk)
     pk->wire_len = pkt.wire_len;
     pk->port_index = (uint16_t)pi;
     pk->core = (uint16_t)core;
+    if (raw) {
+        *record_tuple(e, pk) = pkt.tuple;
+        return 1;
+    }
     pk->flow = flow_id(&pkt.tuple);
     key_hashes(e, pk, &pkt.tuple, f->values);
     return 1;
 }
 
-/* Fills b with the next packets; marks it last at the end or on an error. */
-static void front_fill(struct front *f, struct batch *b)
+/* Fills b with the next packets (raw: not hashed); marks it last at the end
+ * or on an error. */
+static void front_fill(struct front *f, struct batch *b, bool raw)
 {
     uint32_t count = 0;         /* b's fields are written once, at the end */
-    size_t bytes = f->e->pending_bytes;
+    size_t bytes = raw ? f->e->record_bytes : f->e->pending_bytes;
     bool keep = !f->e->rss_only;
     while (!f->done && count < BATCH_PACKETS) {
         struct pending *pk = (struct pending *)(b->records + count * bytes);
         /* The event loop's core read these lines last: ask for them early. */
         if (count + 16 < BATCH_PACKETS)
             __builtin_prefetch(b->records + (count + 16) * bytes, 1);
-        if (front_next(f, pk) <= 0)
+        if (front_next(f, pk, raw) <= 0)
             f->done = true;
         else
             count += keep;
     }
     b->count = count;
     b->last = f->done;
+    b->raw = raw;
 }
 
 /* Batches between the front end and the event loop: a single-producer,
@@ -1302,11 +1329,14 @@ static void *front_thread(void *arg)
     struct pipeline *pl = arg;
     for (bool last = false; !last;) {
         uint64_t n = atomic_load_explicit(&pl->filled, memory_order_relaxed);
+        uint64_t queued;
         unsigned spins = 0;
-        while (n - atomic_load_explicit(&pl->emptied, memory_order_acquire) == QUEUE_BATCHES)
+        while ((queued = n - atomic_load_explicit(&pl->emptied, memory_order_acquire)) ==
+               QUEUE_BATCHES)
             pipeline_wait(&spins);
         struct batch *b = &pl->batches[n % QUEUE_BATCHES];
-        front_fill(pl->front, b);
+        /* The event loop is about to wait for packets: leave it the hashing. */
+        front_fill(pl->front, b, queued <= QUEUE_BATCHES / 4);
         last = b->last;
         atomic_store_explicit(&pl->filled, n + 1, memory_order_release);
     }
@@ -1319,7 +1349,7 @@ static struct batch *pipeline_next(struct pipeline *pl)
     uint64_t n = atomic_load_explicit(&pl->emptied, memory_order_relaxed);
     struct batch *b = &pl->batches[n % QUEUE_BATCHES];
     if (!pl->threaded) {
-        front_fill(pl->front, b);
+        front_fill(pl->front, b, false);
         return b;
     }
     unsigned spins = 0;
@@ -1351,15 +1381,29 @@ static bool use_thread(const struct sim_options *o)
 struct arrivals {
     struct pipeline *pl;
     struct batch *b;            /* current batch, or NULL at the end */
-    const unsigned char *records;   /* b's, and its count and last flag */
+    unsigned char *records;     /* b's, and its count and flags */
+    size_t stride;              /* record_bytes when raw, else pending_bytes */
     uint32_t index, count;
-    bool last;
+    bool last, raw;
 };
 
-static const struct pending *arrival_at(const struct engine *e, const struct arrivals *a,
-                                        uint32_t i)
+static struct pending *arrival_at(const struct arrivals *a, uint32_t i)
 {
-    return (const struct pending *)(a->records + (size_t)i * e->pending_bytes);
+    return (struct pending *)(a->records + (size_t)i * a->stride);
+}
+
+/* Readies arrival i for processing, a few arrivals ahead of its use: its
+ * flow identity and key hashes when its batch came raw, then the host
+ * prefetches of what it will touch. */
+static void arrival_prepare(struct engine *e, const struct arrivals *a, uint32_t i)
+{
+    struct pending *pk = arrival_at(a, i);
+    if (a->raw) {
+        const struct trace_tuple *t = record_tuple(e, pk);
+        pk->flow = flow_id(t);
+        key_hashes(e, pk, t, e->values);
+    }
+    prefetch_pending(e, pk);
 }
 
 /* Moves to the next non-empty batch (or the end), prefetching its first
@@ -1372,10 +1416,12 @@ static void arrivals_next_batch(struct engine *e, struct arrivals *a)
         a->records = b->records;
         a->count = b->count;
         a->last = b->last;
+        a->raw = b->raw;
+        a->stride = b->raw ? e->record_bytes : e->pending_bytes;
         a->index = 0;
         if (a->count) {
             for (uint32_t i = 0; i < a->count && i < LOOKAHEAD; i++)
-                prefetch_pending(e, arrival_at(e, a, i));
+                arrival_prepare(e, a, i);
             return;
         }
         pipeline_release(a->pl);
@@ -1386,15 +1432,15 @@ static void arrivals_next_batch(struct engine *e, struct arrivals *a)
     }
 }
 
-static const struct pending *arrivals_peek(const struct engine *e, const struct arrivals *a)
+static const struct pending *arrivals_peek(const struct arrivals *a)
 {
-    return a->b ? arrival_at(e, a, a->index) : NULL;
+    return a->b ? arrival_at(a, a->index) : NULL;
 }
 
 static void arrivals_pop(struct engine *e, struct arrivals *a)
 {
     if (a->index + LOOKAHEAD < a->count)
-        prefetch_pending(e, arrival_at(e, a, a->index + LOOKAHEAD));
+        arrival_prepare(e, a, a->index + LOOKAHEAD);
     if (++a->index < a->count)
         return;
     pipeline_release(a->pl);
@@ -1419,7 +1465,7 @@ static void event_loop(struct engine *e, struct arrivals *in)
             pick_core(e, &best, &best_t);
             rescan = false;
         }
-        const struct pending *next = arrivals_peek(e, in);
+        const struct pending *next = arrivals_peek(in);
         if (next && (best < 0 || next->arrival <= best_t)) {
             struct core_rt *cr = &e->core[next->core];
             if (cr->count == c->ring_size) {
@@ -1473,7 +1519,7 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
      * pipeline's counters) and must not share a line by accident. */
     struct front *f = sim_table_alloc(sizeof *f);
     struct pipeline *pl = sim_table_alloc(sizeof *pl);
-    unsigned char *records = malloc(QUEUE_BATCHES * BATCH_PACKETS * e.pending_bytes);
+    unsigned char *records = malloc(QUEUE_BATCHES * BATCH_PACKETS * e.record_bytes);
     uint64_t *values = calloc(1 + (size_t)e.max_loads, sizeof *values);
     if (!f || !pl || !records || !values) {
         util_error_set(err, "out of memory");
@@ -1490,14 +1536,14 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
         util_progress_start(&f->prog, o->rss_only ? "rss replay" : "simulating",
                             src->size(src->ctx));
     for (int i = 0; i < QUEUE_BATCHES; i++)
-        pl->batches[i].records = records + (size_t)i * BATCH_PACKETS * e.pending_bytes;
+        pl->batches[i].records = records + (size_t)i * BATCH_PACKETS * e.record_bytes;
     atomic_init(&pl->filled, 0);
     atomic_init(&pl->emptied, 0);
     pl->front = f;
     pl->threaded = use_thread(o) && pthread_create(&pl->thread, NULL, front_thread, pl) == 0;
     if (e.rss_only) {
         while (!f->done)
-            front_fill(f, &pl->batches[0]);
+            front_fill(f, &pl->batches[0], false);
     } else {
         struct arrivals in = {.pl = pl};
         arrivals_next_batch(&e, &in);
