@@ -1287,8 +1287,8 @@ static void front_fill(struct front *f, struct batch *b, bool raw)
     while (!f->done && count < BATCH_PACKETS) {
         struct pending *pk = (struct pending *)(b->records + count * bytes);
         /* The event loop's core read these lines last: ask for them early. */
-        if (count + 16 < BATCH_PACKETS)
-            __builtin_prefetch(b->records + (count + 16) * bytes, 1);
+        if (count + 4 < BATCH_PACKETS)
+            __builtin_prefetch(b->records + (count + 4) * bytes, 1);
         if (front_next(f, pk, raw) <= 0)
             f->done = true;
         else
