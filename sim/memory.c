@@ -20,10 +20,10 @@
 void *sim_table_alloc(size_t bytes)
 {
     if (bytes < HUGE_PAGE) {
-        size_t rounded = (bytes + 63) / 64 * 64;
-        void *p = aligned_alloc(64, rounded ? rounded : 64);
+        size_t rounded = bytes ? (bytes + 63) / 64 * 64 : 64;
+        void *p = aligned_alloc(64, rounded);
         if (p)
-            memset(p, 0, rounded ? rounded : 64);
+            memset(p, 0, rounded);
         return p;
     }
     size_t rounded = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;

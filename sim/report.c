@@ -190,15 +190,20 @@ static const char *bytes_text(uint64_t b, char *buf, size_t n)
     return buf;
 }
 
-static void state_totals(const struct rss_plan *plan, const struct sim_costs *c, int cores,
-                         uint64_t *per_core, uint64_t *shared)
+/* Bytes of the per-core and the shared tables, and how many objects have
+ * the default size. */
+static int state_totals(const struct rss_plan *plan, const struct sim_costs *c, int cores,
+                        uint64_t *per_core, uint64_t *shared)
 {
+    int defaults = 0;
     *per_core = *shared = 0;
     for (int i = 0; i < plan->deps.n_objects; i++) {
         struct sim_table t;
         sim_object_table(c, &plan->deps.objects[i], cores, &t);
         *(t.per_core ? per_core : shared) += table_bytes(&t);
+        defaults += t.source == SIM_SIZE_DEFAULT;
     }
+    return defaults;
 }
 
 void sim_print_state(FILE *out, const struct rss_plan *plan, const struct sim_costs *c,
@@ -220,18 +225,12 @@ void sim_print_state(FILE *out, const struct rss_plan *plan, const struct sim_co
                 (unsigned long long)t.entries, t.entry_bytes, t.rows,
                 bytes_text(table_bytes(&t), b1, sizeof b1), source_name(t.source));
     }
-    int defaults = 0;
-    for (int i = 0; i < plan->deps.n_objects; i++) {
-        struct sim_table t;
-        sim_object_table(c, &plan->deps.objects[i], cores, &t);
-        defaults += t.source == SIM_SIZE_DEFAULT;
-    }
+    uint64_t per_core, shared;
+    int defaults = state_totals(plan, c, cores, &per_core, &shared);
     if (defaults)
         fprintf(out, "%d object(s) use the costs file's default size: the plan does not carry "
                 "theirs\n(re-run 'rsskey synth', or set object.NAME.capacity in a costs "
                 "file)\n", defaults);
-    uint64_t per_core, shared;
-    state_totals(plan, c, cores, &per_core, &shared);
     fprintf(out, "per core %s + shared %s; caches: L2 %s per core, LLC %s\n\n",
             bytes_text(per_core, b1, sizeof b1), bytes_text(shared, b2, sizeof b2),
             bytes_text(c->l2_bytes, b3, sizeof b3), bytes_text(c->llc_bytes, b4, sizeof b4));

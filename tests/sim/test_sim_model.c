@@ -482,6 +482,31 @@ static void test_path_model(void **state)
     fixture_plan_free(&p);
 }
 
+/* Exports the address stream of n fixture packets on one core. */
+static void export_stream(const struct rss_plan *p, struct trace_packet *pk, uint64_t n,
+                          struct sim_trace_sink *sink)
+{
+    struct sim_costs c;
+    sim_costs_default(&c);
+    struct sim_source src;
+    struct sim_array_source arr;
+    sim_array_source_init(&src, &arr, pk, n);
+    struct util_error err;
+    memset(sink, 0, sizeof *sink);
+    assert_int_equal(sim_export_stream(p, &c, &src, sink, &err), 0);
+}
+
+/* Bytes between the lowest and the highest address of a stream. */
+static uint64_t address_span(const struct sim_trace_sink *sink)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint64_t i = 0; i < sink->count; i++) {
+        lo = sink->addrs[i] < lo ? sink->addrs[i] : lo;
+        hi = sink->addrs[i] > hi ? sink->addrs[i] : hi;
+    }
+    return sink->count ? hi - lo : 0;
+}
+
 /* Keys with a /prefix: sources in one /24 share an entry; the exported
  * address stream shows it. */
 static void test_prefix_keys(void **state)
@@ -492,19 +517,13 @@ static void test_prefix_keys(void **state)
     int nets = fixture_object(&p, "nets", DEPS_KIND_VECTOR, DEPS_SHARDED);
     fixture_access(&p, nets, DEPS_OP_READ, 0, (const int[]){IR_FIELD_IPV4_SRC, -1});
     p.deps.accesses[0].key.fields[0].prefix = 24;
-    struct sim_costs c;
-    sim_costs_default(&c);
     struct trace_packet pk[3];
     memset(pk, 0, sizeof pk);
     ipv4(&pk[0].tuple, "10.1.2.3", "1.1.1.1", 1, 2);
     ipv4(&pk[1].tuple, "10.1.2.200", "2.2.2.2", 3, 4);
     ipv4(&pk[2].tuple, "10.1.3.3", "1.1.1.1", 1, 2);
-    struct sim_source src;
-    struct sim_array_source arr;
-    sim_array_source_init(&src, &arr, pk, 3);
-    struct sim_trace_sink sink = {0};
-    struct util_error err;
-    assert_int_equal(sim_export_stream(&p, &c, &src, &sink, &err), 0);
+    struct sim_trace_sink sink;
+    export_stream(&p, pk, 3, &sink);
     assert_int_equal(sink.count, 3);
     assert_true(sink.addrs[0] == sink.addrs[1]);
     assert_true(sink.addrs[0] != sink.addrs[2]);
@@ -558,20 +577,6 @@ static void test_object_table(void **state)
     assert_true(t.entries == 10 && t.entry_bytes == 12 && t.per_core);
 }
 
-/* Exports the address stream of n fixture packets on one core. */
-static void export_stream(const struct rss_plan *p, struct trace_packet *pk, uint64_t n,
-                          struct sim_trace_sink *sink)
-{
-    struct sim_costs c;
-    sim_costs_default(&c);
-    struct sim_source src;
-    struct sim_array_source arr;
-    sim_array_source_init(&src, &arr, pk, n);
-    struct util_error err;
-    memset(sink, 0, sizeof *sink);
-    assert_int_equal(sim_export_stream(p, &c, &src, sink, &err), 0);
-}
-
 /* Tables are laid out from the sizes the plan carries, as runtime/ lays
  * them out: a 256-byte record spans 4 lines; a map of 1000 entries with
  * 13-byte keys is 2048 slots of 24 bytes; unknown sizes take the defaults. */
@@ -594,12 +599,7 @@ static void test_layout_from_plan_sizes(void **state)
         for (int l = 1; l < 4; l++)
             assert_int_equal(sink.addrs[4 * i + l], sink.addrs[4 * i] + 64 * l);
     }
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (uint64_t i = 0; i < sink.count; i++) {
-        lo = sink.addrs[i] < lo ? sink.addrs[i] : lo;
-        hi = sink.addrs[i] > hi ? sink.addrs[i] : hi;
-    }
-    assert_true(hi - lo < 100 * 256);
+    assert_true(address_span(&sink) < 100 * 256);
     sim_trace_sink_free(&sink);
     p.deps.objects[v].record_size = 0;      /* unknown: 64-byte default entries */
     export_stream(&p, pk, n, &sink);
@@ -613,13 +613,9 @@ static void test_layout_from_plan_sizes(void **state)
     p.deps.objects[m].key_size = 13;
     p.deps.objects[m].capacity = 1000;
     export_stream(&p, pk, n, &sink);
-    lo = UINT64_MAX, hi = 0;
-    for (uint64_t i = 0; i < sink.count; i++) {
-        lo = sink.addrs[i] < lo ? sink.addrs[i] : lo;
-        hi = sink.addrs[i] > hi ? sink.addrs[i] : hi;
-    }
     assert_true(sink.count >= n);           /* a 24-byte slot may straddle two lines */
-    assert_true(hi - lo < 2048 * 24 && hi - lo > 2048 * 24 * 9 / 10);
+    uint64_t span = address_span(&sink);
+    assert_true(span < 2048 * 24 && span > 2048 * 24 * 9 / 10);
     sim_trace_sink_free(&sink);
     fixture_plan_free(&p);
     free(pk);
