@@ -145,7 +145,10 @@ struct nf_alloc *nf_alloc_create(const char *name, uint32_t capacity)
 bool nf_alloc_new(struct nf_alloc *alloc, uint64_t now_ns, uint32_t *index)
 {
     rt_guard_write(&alloc->obj, "nf_alloc_new");
-    return alloc_inst_new_index(rt_inst(&alloc->obj), now_ns, index);
+    bool ok = alloc_inst_new_index(rt_inst(&alloc->obj), now_ns, index);
+    if (!ok)
+        rt_note_full(&alloc->obj);
+    return ok;
 }
 
 bool nf_alloc_refresh(struct nf_alloc *alloc, uint32_t index, uint64_t now_ns)

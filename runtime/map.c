@@ -204,7 +204,10 @@ bool nf_map_get(struct nf_map *map, const void *key, int32_t *value)
 bool nf_map_put(struct nf_map *map, const void *key, int32_t value)
 {
     rt_guard_write(&map->obj, "nf_map_put");
-    return map_inst_put(rt_inst(&map->obj), key, value);
+    bool ok = map_inst_put(rt_inst(&map->obj), key, value);
+    if (!ok)
+        rt_note_full(&map->obj);
+    return ok;
 }
 
 bool nf_map_erase(struct nf_map *map, const void *key)

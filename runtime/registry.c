@@ -31,6 +31,7 @@ struct core_state {
     _Alignas(64) atomic_int token;  /* 1 while taken */
     _Alignas(64) int held;           /* what this core's packet holds */
     uint64_t packets, write_packets, violations, unlocked_reads;
+    struct rt_touched touched;       /* tracking: this core's current packet */
 };
 
 struct runtime {
@@ -39,6 +40,8 @@ struct runtime {
     int cores;                      /* 1 until rt_instantiate */
     bool instantiated;
     bool abort_on_violation;
+    bool tracking;                  /* rt_set_tracking */
+    uint64_t *full_events;          /* per object, grown with the registry */
     struct core_state core[RT_MAX_CORES];
 };
 
@@ -90,6 +93,10 @@ void *rt_register(size_t handle_size, const char *name, enum rt_kind kind,
         if (!o)
             return NULL;
         rt->objects = o;
+        uint64_t *full = realloc(rt->full_events, cap * sizeof *full);
+        if (!full)
+            return NULL;
+        rt->full_events = full;
         rt->objects_cap = cap;
     }
     struct rt_object *obj = calloc(1, handle_size);
@@ -100,9 +107,11 @@ void *rt_register(size_t handle_size, const char *name, enum rt_kind kind,
         return NULL;
     }
     obj->name = copy;
+    obj->index = (int)rt->nobjects;
     obj->kind = kind;
     obj->mode = RT_SHARDED;
-    obj->guard = RT_GUARD_NONE;
+    obj->guard = rt->tracking ? RT_GUARD_TRACK : RT_GUARD_NONE;
+    rt->full_events[rt->nobjects] = 0;
     obj->ops = ops;
     for (int c = 0; c < RT_MAX_CORES; c++)
         obj->inst[c] = inst;
@@ -223,7 +232,14 @@ const char *rt_mode_name(enum rt_mode mode)
 
 int rt_instantiate(int cores, const enum rt_mode *modes, struct util_error *err)
 {
+    return rt_instantiate_with(cores, modes, NULL, err);
+}
+
+int rt_instantiate_with(int cores, const enum rt_mode *modes,
+                        const struct rt_instance_options *opts, struct util_error *err)
+{
     struct runtime *rt = runtime_get();
+    bool full = opts && opts->full_capacity;
     if (rt->instantiated) {
         util_error_set(err, "rt_instantiate called twice; call rt_reset and nf_init first");
         return -1;
@@ -250,7 +266,9 @@ int rt_instantiate(int cores, const enum rt_mode *modes, struct util_error *err)
         if ((modes ? modes[i] : RT_SHARDED) != RT_SHARDED)
             continue;
         for (int c = 0; c < cores; c++) {
-            void *inst = o->ops->shard(o, o->inst[0], c, cores, err);
+            /* Full capacity: every core gets what a one-core plan would. */
+            void *inst = full ? o->ops->shard(o, o->inst[0], 0, 1, err)
+                              : o->ops->shard(o, o->inst[0], c, cores, err);
             if (!inst) {
                 for (size_t j = 0; j < rt->nobjects * (size_t)cores; j++)
                     if (built[j])
@@ -272,6 +290,8 @@ int rt_instantiate(int cores, const enum rt_mode *modes, struct util_error *err)
         } else {
             o->guard = o->mode == RT_SHARED ? RT_GUARD_SHARED : RT_GUARD_REPLICATED;
         }
+        if (rt->tracking)
+            o->guard |= RT_GUARD_TRACK;
     }
     free(built);
     rt->cores = cores;
@@ -340,6 +360,7 @@ void rt_packet_begin(int core, bool may_write_shared)
     }
     rt_tls_core = core;
     cs->packets++;
+    memset(&cs->touched, 0, sizeof cs->touched);
     if (may_write_shared) {
         cs->write_packets++;
         for (int c = 0; c < rt->cores; c++)
@@ -371,16 +392,24 @@ void rt_set_abort_on_violation(bool abort_on_violation)
     runtime_get()->abort_on_violation = abort_on_violation;
 }
 
+static uint64_t object_bit(const struct rt_object *o)
+{
+    return 1ULL << (o->index < RT_TRACK_OBJECTS - 1 ? o->index : RT_TRACK_OBJECTS - 1);
+}
+
 void rt_guard_write_slow(struct rt_object *o, const char *op)
 {
     struct runtime *rt = runtime_get();
     struct core_state *cs = &rt->core[rt_tls_core];
-    if (o->guard == RT_GUARD_SHARED && cs->held == HELD_ALL)
+    if (o->guard & RT_GUARD_TRACK)
+        cs->touched.write |= object_bit(o);
+    int guard = o->guard & ~RT_GUARD_TRACK;
+    if (guard == RT_GUARD_NONE || (guard == RT_GUARD_SHARED && cs->held == HELD_ALL))
         return;
     cs->violations++;
     if (!o->violation_reported || rt->abort_on_violation) {
         o->violation_reported = true;
-        if (o->guard == RT_GUARD_SHARED)
+        if (guard == RT_GUARD_SHARED)
             fprintf(stderr, "rsskey runtime: plan violation: %s on shared %s '%s' from core %d "
                     "while holding %s; a packet that writes shared state must start with "
                     "rt_packet_begin(core, true)\n", op, rt_kind_name(o->kind), o->name,
@@ -397,10 +426,41 @@ void rt_guard_write_slow(struct rt_object *o, const char *op)
 void rt_guard_read_slow(struct rt_object *o, const char *op)
 {
     (void)op;
-    (void)o;
     struct core_state *cs = &runtime_get()->core[rt_tls_core];
-    if (cs->held == HELD_NONE)
+    if (o->guard & RT_GUARD_TRACK)
+        cs->touched.read |= object_bit(o);
+    if ((o->guard & ~RT_GUARD_TRACK) == RT_GUARD_SHARED && cs->held == HELD_NONE)
         cs->unlocked_reads++;
+}
+
+void rt_note_full(struct rt_object *o)
+{
+    struct runtime *rt = runtime_get();
+    rt->full_events[o->index]++;
+    rt->core[rt_tls_core].touched.full |= object_bit(o);
+}
+
+void rt_set_tracking(bool on)
+{
+    struct runtime *rt = runtime_get();
+    rt->tracking = on;
+    for (size_t i = 0; i < rt->nobjects; i++) {
+        struct rt_object *o = rt->objects[i];
+        o->guard = on ? o->guard | RT_GUARD_TRACK : o->guard & ~RT_GUARD_TRACK;
+    }
+}
+
+void rt_packet_touched(int core, struct rt_touched *out)
+{
+    if (!the_runtime || core < 0 || core >= RT_MAX_CORES)
+        memset(out, 0, sizeof *out);
+    else
+        *out = the_runtime->core[core].touched;
+}
+
+uint64_t rt_object_full_events(size_t i)
+{
+    return the_runtime && i < the_runtime->nobjects ? the_runtime->full_events[i] : 0;
 }
 
 static void stats_sum(int from, int to, struct rt_stats *out)
@@ -444,6 +504,7 @@ void rt_reset(void)
         free(o);
     }
     free(rt->objects);
+    free(rt->full_events);
     free(rt);
     the_runtime = NULL;
     rt_tls_core = 0;

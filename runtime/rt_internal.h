@@ -16,8 +16,13 @@
 
 #include "runtime/runtime.h"
 
-/* What a write/read to an object must be checked against. */
-enum rt_guard { RT_GUARD_NONE, RT_GUARD_REPLICATED, RT_GUARD_SHARED };
+/* What a write/read to an object must be checked against. RT_GUARD_TRACK is
+ * a flag on top of the others (rt_set_tracking): every access then takes the
+ * slow path, which records it. The values are chosen so that the inline read
+ * check is one comparison (>= RT_GUARD_SHARED: shared or tracked). */
+enum rt_guard {
+    RT_GUARD_NONE = 0, RT_GUARD_REPLICATED = 1, RT_GUARD_SHARED = 2, RT_GUARD_TRACK = 4
+};
 
 struct rt_object;
 
@@ -33,9 +38,10 @@ struct rt_kind_ops {
 
 struct rt_object {
     char *name;
+    int index;                  /* registry position */
     enum rt_kind kind;
     enum rt_mode mode;
-    enum rt_guard guard;
+    int guard;                  /* enum rt_guard bits */
     bool violation_reported;
     uint32_t key_size, record_size, capacity, width, depth, backends, table_size;
     const struct rt_kind_ops *ops;
@@ -67,6 +73,8 @@ void *rt_register(size_t handle_size, const char *name, enum rt_kind kind,
 
 void rt_guard_write_slow(struct rt_object *o, const char *op);
 void rt_guard_read_slow(struct rt_object *o, const char *op);
+/* An insert or allocation failed because the core's instance is full. */
+void rt_note_full(struct rt_object *o);
 
 static inline void rt_guard_write(struct rt_object *o, const char *op)
 {
@@ -76,7 +84,7 @@ static inline void rt_guard_write(struct rt_object *o, const char *op)
 
 static inline void rt_guard_read(struct rt_object *o, const char *op)
 {
-    if (o->guard == RT_GUARD_SHARED)
+    if (o->guard >= RT_GUARD_SHARED)
         rt_guard_read_slow(o, op);
 }
 

@@ -134,6 +134,16 @@ uint64_t rt_map_get_bulk(struct nf_map *map, const void *const *keys, uint32_t n
  * changed).
  */
 int rt_instantiate(int cores, const enum rt_mode *modes, struct util_error *err);
+/* Variants of rt_instantiate for replays that explain a difference (the
+ * launcher's --verify): full_capacity gives every core of a sharded object
+ * what a one-core plan would (a map's whole capacity, an allocator's whole
+ * index range, so indexes repeat across cores). */
+struct rt_instance_options {
+    bool full_capacity;
+};
+int rt_instantiate_with(int cores, const enum rt_mode *modes,
+                        const struct rt_instance_options *opts, struct util_error *err);
+
 /* 1 before rt_instantiate, else its `cores`. */
 int rt_cores(void);
 
@@ -154,6 +164,24 @@ void rt_packet_begin(int core, bool may_write_shared);
 void rt_packet_end(int core);
 
 void rt_set_abort_on_violation(bool abort_on_violation);
+
+/*
+ * Tracking, for replays that must say which objects a packet used: while on,
+ * every state call records its object in the calling core's masks, cleared by
+ * rt_packet_begin. Bit i is object i (registry order); objects from
+ * RT_TRACK_OBJECTS - 1 on share the last bit. `full` marks objects where an
+ * insert (nf_map_put) or allocation (nf_alloc_new) failed for lack of room.
+ * Off by default: tracking costs a call per state access.
+ */
+#define RT_TRACK_OBJECTS 64
+struct rt_touched {
+    uint64_t read, write, full;
+};
+void rt_set_tracking(bool on);
+/* What core's current (or last) packet touched. */
+void rt_packet_touched(int core, struct rt_touched *out);
+/* How often object i's insert or allocation failed for lack of room (any core). */
+uint64_t rt_object_full_events(size_t i);
 
 struct rt_stats {
     uint64_t packets;               /* rt_packet_begin calls */

@@ -29,9 +29,11 @@ verify)
         --lan 10.0.0.0/8,fd00::/8 -- "${eal[@]}" --lcores 0@0,1@0,2@0,3@0 \
         > "$work/run.json" 2> "$work/run.err" || { cat "$work/run.err"; fail "runner failed"; }
     cat "$work/run.json"
-    grep -q '"mismatches": 0' "$work/run.json" || fail "packets differ from the sequential NF"
-    grep -q '"verified": 2500' "$work/run.json" || fail "not every packet was verified"
-    grep -q '"unverified": 0' "$work/run.json" || fail "some packets were not logged"
+    grep -q '"result": "sound"' "$work/run.json" || fail "verify found unsound differences"
+    grep -q '"unsound": 0,' "$work/run.json" || fail "unsound differences"
+    grep -q '"races": 0' "$work/run.json" || fail "the parallel run raced"
+    grep -q '"packets": 2500,' "$work/run.json" || fail "not every packet was verified"
+    grep -q '"too_long": 0' "$work/run.json" || fail "some frames were not replayed"
     grep -q '"plan_violations": 0' "$work/run.json" || fail "plan violations"
     # Load spreads: no core is idle (the demo trace has 200 flows).
     if grep -q '"packets": 0,' "$work/run.json"; then fail "a core received nothing"; fi
@@ -49,7 +51,8 @@ wrong-key)
         cat "$work/run.out"; fail "a plan with a wrong key passed --verify"
     fi
     cat "$work/run.err"
-    grep -q "differ from the sequential NF" "$work/run.err" || fail "no mismatch reported"
+    grep -q "unsound differences from the sequential NF" "$work/run.err" || fail "no unsound difference reported"
+    grep -q "^verify: UNSOUND" "$work/run.out" || fail "the summary does not say unsound"
     ;;
 hardware)
     # net_null hashes with a 40-byte key and a 128-entry RETA, like virtio.

@@ -1,0 +1,943 @@
+/*
+ * verify.c - --verify: does the plan change what the NF does on this traffic?
+ *
+ * The reference is the definition of soundness: the sequential NF, one
+ * instance, fed the packets in arrival order (capture order, the same ports
+ * and times, as `rsskey sim` orders them). Every packet's verdict and output
+ * bytes are compared with it, and every difference gets one class:
+ *
+ *  unsound       a difference the plan cannot excuse. Always a failure.
+ *  interleaving  the parallel run ordered the accesses of other cores to a
+ *                shared object differently from arrival order; allowed.
+ *  translation   a forward packet's rewritten addresses/ports differ (a NAT's
+ *                external port comes from a per-core range), and the
+ *                translation is a consistent bijection whose replies come
+ *                back to the original host and port.
+ *  capacity      a per-core share of a table filled where the whole did not
+ *                (or the sequential table filled first).
+ *  estimate      a sharded count-min sketch estimated differently.
+ *
+ * How (docs/launcher.md says what each step proves): deterministic replays
+ * on one thread (machine.c) separate the freedoms a plan takes, one at a time.
+ *   A  the plan's shape in arrival order (per-core instances, each packet on
+ *      the core the plan's RSS gives it). With captures it runs before the
+ *      parallel run and gives it its inputs (replies re-addressed).
+ *   S  the sequential NF in arrival order.
+ *   S vs A differs only through sharding. Where they differ, the replay B
+ *      (full capacity per core, sketches whole) decides: B equal to S means
+ *      capacity or estimate (two more replays tell which), else unsound.
+ *   The parallel run P must equal C, the plan's shape replayed in P's own
+ *      lock-commit order (any other outcome is a race: unsound). C and A
+ *      differ only in how packets of different cores were interleaved, which
+ *      matters only through shared objects: interleaving.
+ * Every class but interleaving comes from deterministic replays, so the
+ * verdict does not depend on the lcore layout, scheduling or run.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "launcher/launcher_internal.h"
+
+enum vclass { VC_SAME, VC_UNSOUND, VC_INTERLEAVING, VC_TRANSLATION, VC_CAPACITY, VC_ESTIMATE,
+              VC_N };
+
+static const char *const class_names[VC_N] = {"same", "unsound", "interleaving", "translation",
+                                              "capacity", "estimate"};
+
+/* How one replay's packet compares with the sequential NF's. */
+enum relation { REL_EQUAL, REL_TRANSLATED, REL_DIFFERENT };
+
+#define OBJECT_NAME_MAX 64
+
+struct verify_state {
+    struct machine_run arrival;     /* A: the plan's shape, arrival order */
+    bool have_arrival;
+    struct frame_tuple *reply_ref;  /* live runs: what the parallel run sent */
+    size_t n;                       /* packets compared */
+    uint8_t *cls;                   /* per packet: enum vclass */
+    int *seq_verdict, *par_verdict; /* per packet: the sequential NF's, the parallel run's */
+    const char **why;               /* per packet: what made it that class */
+    uint64_t count[VC_N];
+    uint64_t races;                 /* unsound: the parallel run is no serialisation */
+    uint64_t replay_violations;     /* writes to replicated objects in the replays */
+    int n_objects;
+    char (*names)[OBJECT_NAME_MAX];
+    int *group;                     /* plan group per object (-1: not in the plan) */
+    uint64_t (*by_object)[VC_N];
+    size_t *examples[VC_N];
+    size_t n_examples[VC_N];
+    char sequential_full[160];      /* the sequential NF's own table filled */
+};
+
+/* ---- Comparing two replays' packet -------------------------------------------- */
+
+static const uint8_t *run_input(const struct launcher *l, const struct machine_run *r, size_t i)
+{
+    return r->in[i] ? r->in[i] : l->set->packets[i].bytes;
+}
+
+static bool field_equal(const struct frame_tuple *a, const struct frame_tuple *b, int f)
+{
+    switch (f) {
+    case 0: return memcmp(a->src, b->src, 16) == 0;
+    case 1: return memcmp(a->dst, b->dst, 16) == 0;
+    case 2: return a->sport == b->sport;
+    default: return a->dport == b->dport;
+    }
+}
+
+static void field_value(const struct frame_tuple *t, int f, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if (f == 0)
+        memcpy(out, t->src, 16);
+    else if (f == 1)
+        memcpy(out, t->dst, 16);
+    else
+        memcpy(out, f == 2 ? &t->sport : &t->dport, 2);
+}
+
+static void copy_checksums(uint8_t *to, const uint8_t *from, uint32_t len,
+                           const struct frame_tuple *t)
+{
+    if (t->family == 4 && t->l3_off + 12 <= len)
+        memcpy(to + t->l3_off + 10, from + t->l3_off + 10, 2);
+    if (t->has_ports) {
+        uint32_t at = t->l4_off + (t->proto == NF_PROTO_TCP ? 16 : 6);
+        if ((t->proto == NF_PROTO_TCP || t->proto == NF_PROTO_UDP) && at + 2 <= len)
+            memcpy(to + at, from + at, 2);
+    }
+}
+
+/* Writes t's addresses and ports over the frame's (same layout). */
+static void put_tuple(uint8_t *frame, const struct frame_tuple *layout,
+                      const struct frame_tuple *t)
+{
+    int n = layout->family == 4 ? 4 : 16;
+    int at = layout->family == 4 ? 12 : 8;
+    memcpy(frame + layout->l3_off + at, t->src, (size_t)n);
+    memcpy(frame + layout->l3_off + at + n, t->dst, (size_t)n);
+    if (layout->has_ports) {
+        memcpy(frame + layout->l4_off, &t->sport, 2);
+        memcpy(frame + layout->l4_off + 2, &t->dport, 2);
+    }
+}
+
+/* Packet i of replay x against the sequential s. A forward packet whose
+ * outputs differ only in addresses/ports both replays rewrote (and the
+ * checksums over them) is TRANSLATED; a reply re-addressed by the model must
+ * come out byte for byte as the sequential NF's. */
+static enum relation relate(const struct launcher *l, const struct machine_run *s,
+                            const struct machine_run *x, size_t i, const char **why)
+{
+    const struct vpacket *v = &l->set->packets[i];
+    if (s->verdict[i] != x->verdict[i]) {
+        *why = "verdict";
+        return REL_DIFFERENT;
+    }
+    const uint8_t *so = machine_output(s, i), *xo = machine_output(x, i);
+    if (s->verdict[i] < 0 || memcmp(so, xo, v->len) == 0)
+        return REL_EQUAL;
+    *why = "bytes";
+    if (s->in[i] || x->in[i])
+        return REL_DIFFERENT;           /* a reply: translated back differently */
+    struct frame_tuple tin, ts, tx;
+    if (!frame_tuple_of(v->bytes, v->len, &tin) || !frame_tuple_of(so, v->len, &ts) ||
+        !frame_tuple_of(xo, v->len, &tx) || ts.family != tx.family ||
+        ts.has_ports != tx.has_ports || ts.l3_off != tx.l3_off || ts.l4_off != tx.l4_off)
+        return REL_DIFFERENT;
+    for (int f = 0; f < 4; f++)
+        if (!field_equal(&ts, &tx, f) && (field_equal(&ts, &tin, f) || field_equal(&tx, &tin, f))) {
+            *why = "a field only one of them rewrote";
+            return REL_DIFFERENT;
+        }
+    if (frame_checksums_current(so, v->len) != frame_checksums_current(xo, v->len)) {
+        *why = "checksums";
+        return REL_DIFFERENT;
+    }
+    uint8_t *norm = malloc(v->len);
+    if (!norm)
+        return REL_DIFFERENT;
+    memcpy(norm, xo, v->len);
+    put_tuple(norm, &tx, &ts);
+    copy_checksums(norm, so, v->len, &tx);
+    bool same = memcmp(norm, so, v->len) == 0;
+    free(norm);
+    if (!same)
+        return REL_DIFFERENT;
+    *why = "translation";
+    return REL_TRANSLATED;
+}
+
+/* ---- Is each flow's translation a consistent bijection? ---------------------- */
+
+struct flow_check {
+    bool invalid;
+    bool has[4];
+    uint8_t last_s[4][16], last_x[4][16];
+};
+
+/* Direction-free identity of every packet's flow (as captured), 0..flows-1;
+ * -1 for frames without addresses. */
+static int64_t *flow_ids(const struct launcher *l, int64_t *flows)
+{
+    struct tuple_map ids = {0};
+    int64_t *id = malloc((l->set->n + 1) * sizeof *id);
+    *flows = 0;
+    for (size_t i = 0; id && i < l->set->n; i++) {
+        struct frame_tuple t, r;
+        id[i] = -1;
+        if (!frame_tuple_of(l->set->packets[i].bytes, l->set->packets[i].len, &t))
+            continue;
+        frame_tuple_reverse(&t, &r);
+        const struct frame_tuple *canon = memcmp(t.src, r.src, 16) < 0 ||
+                                          (memcmp(t.src, r.src, 16) == 0 && t.sport <= r.sport)
+                                              ? &t : &r;
+        struct tuple_entry *e = tuple_map_get(&ids, canon);
+        if (!e) {
+            e = tuple_map_put(&ids, canon);
+            if (!e) {
+                free(id);
+                id = NULL;
+                break;
+            }
+            e->id = (*flows)++;
+        }
+        id[i] = e->id;
+    }
+    tuple_map_free(&ids);
+    return id;
+}
+
+/* Marks the flows whose translation in x is not a consistent bijection:
+ * a flow changed its value in one replay but not the other; x gave one
+ * value to two flows at once (`injective`: only where per-core ranges are
+ * disjoint); or x did not translate a reply back to the original endpoints. */
+static int check_translations(const struct launcher *l, const struct machine_run *s,
+                              const struct machine_run *x, const enum relation *rel,
+                              bool injective, bool *flow_invalid, const int64_t *fid,
+                              int64_t flows)
+{
+    struct flow_check *fc = calloc((size_t)flows + 1, sizeof *fc);
+    struct tuple_map owner = {0};
+    if (!fc)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < l->set->n && rc == 0; i++) {
+        int64_t f = fid[i];
+        if (f < 0)
+            continue;
+        const struct vpacket *v = &l->set->packets[i];
+        if (x->in[i] && x->verdict[i] >= 0) {
+            /* A re-addressed reply must leave as the capture had it. */
+            struct frame_tuple want, got;
+            if (!frame_tuple_of(v->bytes, v->len, &want) ||
+                !frame_tuple_of(machine_output(x, i), v->len, &got) ||
+                !frame_tuple_same_flow_fields(&want, &got))
+                fc[f].invalid = true;
+        }
+        if (rel[i] != REL_TRANSLATED)
+            continue;
+        struct frame_tuple ts, tx;
+        frame_tuple_of(machine_output(s, i), v->len, &ts);
+        frame_tuple_of(machine_output(x, i), v->len, &tx);
+        for (int k = 0; k < 4; k++) {
+            uint8_t vs[16], vx[16];
+            field_value(&ts, k, vs);
+            field_value(&tx, k, vx);
+            if (fc[f].has[k] && (memcmp(vs, fc[f].last_s[k], 16) == 0) !=
+                                    (memcmp(vx, fc[f].last_x[k], 16) == 0))
+                fc[f].invalid = true;
+            fc[f].has[k] = true;
+            memcpy(fc[f].last_s[k], vs, 16);
+            memcpy(fc[f].last_x[k], vx, 16);
+            if (!injective || field_equal(&ts, &tx, k))
+                continue;
+            /* x's value k: which flow holds it (key: the field and the value). */
+            struct frame_tuple key = {0};
+            key.family = (uint8_t)(k + 1);
+            memcpy(key.src, vx, 16);
+            struct tuple_entry *e = tuple_map_get(&owner, &key);
+            if (!e) {
+                e = tuple_map_put(&owner, &key);
+                if (!e) {
+                    rc = -1;
+                    break;
+                }
+                e->id = f;
+                memcpy(e->to.src, vs, 16);
+            } else if (e->id != f) {
+                /* Another flow had this value; it may take it over only when
+                 * the sequential NF also moved on (a new value there too). */
+                if (memcmp(e->to.src, vs, 16) == 0) {
+                    fc[f].invalid = true;
+                    fc[e->id].invalid = true;
+                }
+                e->id = f;
+                memcpy(e->to.src, vs, 16);
+            }
+        }
+    }
+    for (int64_t f = 0; f < flows; f++)
+        flow_invalid[f] = fc[f].invalid;
+    free(fc);
+    tuple_map_free(&owner);
+    return rc;
+}
+
+/* rel[i] for every packet of x against s, translations checked per flow. */
+static int relate_all(const struct launcher *l, const struct machine_run *s,
+                      const struct machine_run *x, bool injective, const int64_t *fid,
+                      int64_t flows, enum relation *rel, const char **why)
+{
+    for (size_t i = 0; i < l->set->n; i++) {
+        why[i] = NULL;
+        rel[i] = relate(l, s, x, i, &why[i]);
+    }
+    bool *invalid = calloc((size_t)flows + 1, sizeof *invalid);
+    if (!invalid || check_translations(l, s, x, rel, injective, invalid, fid, flows) != 0) {
+        free(invalid);
+        return -1;
+    }
+    for (size_t i = 0; i < l->set->n; i++)
+        if (rel[i] == REL_TRANSLATED && invalid[fid[i]]) {
+            rel[i] = REL_DIFFERENT;
+            why[i] = "a translation that is not a consistent bijection back to the original "
+                     "endpoints";
+        }
+    free(invalid);
+    return 0;
+}
+
+/* ---- Before the run ------------------------------------------------------------ */
+
+int verify_prepare(struct launcher *l, struct util_error *err)
+{
+    l->verify = calloc(1, sizeof *l->verify);
+    if (!l->verify) {
+        util_error_set(err, "out of memory");
+        return UTIL_EXIT_FAILURE;
+    }
+    if (!l->set)
+        return 0;                       /* live ports: everything happens afterwards */
+    struct machine_spec a = {.name = "plan (arrival order)"};
+    int rc = machine_run(l, &a, &l->verify->arrival, err);
+    l->verify->have_arrival = rc == 0;
+    return rc;
+}
+
+const uint8_t *verify_input(const struct launcher *l, size_t i, int *core)
+{
+    const struct machine_run *a = &l->verify->arrival;
+    *core = a->core[i];
+    return run_input(l, a, i);
+}
+
+/* ---- After the run -------------------------------------------------------------- */
+
+/* The parallel run's outcome of every packet, by arrival position. Live runs
+ * first become a set (arrival order: dispatch order, or time with hardware
+ * RSS), owning the logged inputs. */
+static struct outcome **parallel_outcomes(struct launcher *l, struct util_error *err)
+{
+    size_t total = 0;
+    for (int c = 0; c < l->cores; c++) {
+        if (l->workers[c].out_of_memory) {
+            util_error_set(err, "--verify ran out of memory logging packets; replay a "
+                                "shorter capture");
+            return NULL;
+        }
+        total += l->workers[c].n_log;
+    }
+    struct outcome **by = calloc(total + 1, sizeof *by);
+    if (!by) {
+        util_error_set(err, "out of memory");
+        return NULL;
+    }
+    size_t k = 0;
+    for (int c = 0; c < l->cores; c++)
+        for (size_t i = 0; i < l->workers[c].n_log; i++)
+            by[k++] = &l->workers[c].log[i];
+    if (l->set) {
+        if (total != l->set->n) {
+            util_error_set(err, "the parallel run processed %zu of %zu packets (stopped?)",
+                           total, l->set->n);
+            free(by);
+            return NULL;
+        }
+        struct outcome **sorted = calloc(total + 1, sizeof *sorted);
+        for (size_t i = 0; sorted && i < total; i++)
+            sorted[by[i]->seq] = by[i];
+        free(by);
+        if (!sorted)
+            util_error_set(err, "out of memory");
+        return sorted;
+    }
+    return by;
+}
+
+static int compare_arrival(const void *a, const void *b)
+{
+    const struct outcome *x = *(const struct outcome *const *)a;
+    const struct outcome *y = *(const struct outcome *const *)b;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    if (x->time_ns != y->time_ns)
+        return x->time_ns < y->time_ns ? -1 : 1;
+    return x->commit < y->commit ? -1 : x->commit > y->commit;
+}
+
+/* Live ports: the logged packets become the set, in arrival order. */
+static int set_from_log(struct launcher *l, struct outcome **by, size_t total,
+                        struct util_error *err)
+{
+    qsort(by, total, sizeof *by, compare_arrival);
+    l->set = calloc(1, sizeof *l->set);
+    struct replay_set *set = l->set;
+    if (set)
+        set->packets = calloc(total + 1, sizeof *set->packets);
+    l->verify->reply_ref = calloc(total + 1, sizeof *l->verify->reply_ref);
+    if (!set || !set->packets || !l->verify->reply_ref) {
+        util_error_set(err, "out of memory");
+        return UTIL_EXIT_FAILURE;
+    }
+    for (size_t i = 0; i < total; i++) {
+        struct outcome *o = by[i];
+        set->packets[i] = (struct vpacket){o->bytes_in, o->len, o->port, o->time_ns, o->core};
+        o->bytes_in = NULL;
+        o->seq = i;
+        /* The network addresses replies to what the parallel run sent. */
+        if (o->verdict < 0 || !frame_tuple_of(o->bytes_out, o->len, &l->verify->reply_ref[i]))
+            l->verify->reply_ref[i].family = 0;
+    }
+    set->n = set->cap = total;
+    return 0;
+}
+
+static void remember_objects(struct verify_state *vs, const struct launcher *l)
+{
+    vs->n_objects = (int)rt_objects();
+    vs->names = calloc((size_t)vs->n_objects + 1, sizeof *vs->names);
+    vs->group = calloc((size_t)vs->n_objects + 1, sizeof *vs->group);
+    vs->by_object = calloc((size_t)vs->n_objects + 1, sizeof *vs->by_object);
+    for (int o = 0; vs->names && vs->group && o < vs->n_objects; o++) {
+        struct rt_object_info info;
+        rt_object_info((size_t)o, &info);
+        snprintf(vs->names[o], OBJECT_NAME_MAX, "%s", info.name);
+        vs->group[o] = -1;
+        for (int p = 0; p < l->plan.deps.n_objects; p++)
+            if (strcmp(l->plan.deps.objects[p].name, info.name) == 0)
+                vs->group[o] = l->plan.deps.objects[p].group;
+    }
+}
+
+static void classify(struct verify_state *vs, size_t i, enum vclass c, const char *why,
+                     uint64_t touched, size_t max_examples)
+{
+    if (vs->cls[i] != VC_SAME)
+        return;
+    vs->cls[i] = (uint8_t)c;
+    vs->why[i] = why;
+    vs->count[c]++;
+    for (int o = 0; o < vs->n_objects && o < RT_TRACK_OBJECTS && vs->by_object; o++)
+        if (touched >> o & 1)
+            vs->by_object[o][c]++;
+    if (vs->n_examples[c] < max_examples)
+        vs->examples[c][vs->n_examples[c]++] = i;
+}
+
+static uint64_t touched_any(const struct rt_touched *t)
+{
+    return t->read | t->write;
+}
+
+/* The sequential NF's own tables filled at some packet: from there on a
+ * difference on a packet that touched that table's group is capacity. */
+static bool after_sequential_full(const struct verify_state *vs, const struct machine_run *s,
+                                  size_t i, uint64_t touched)
+{
+    for (int o = 0; o < vs->n_objects && o < RT_TRACK_OBJECTS; o++) {
+        if (s->first_full[o] == SIZE_MAX || s->first_full[o] > i)
+            continue;
+        for (int t = 0; t < vs->n_objects && t < RT_TRACK_OBJECTS; t++)
+            if ((touched >> t & 1) &&
+                (t == o || (vs->group[t] >= 0 && vs->group[t] == vs->group[o])))
+                return true;
+    }
+    return false;
+}
+
+static bool plan_has_sharded_sketch(const struct launcher *l)
+{
+    for (int i = 0; i < l->plan.deps.n_objects; i++)
+        if (l->plan.deps.objects[i].kind == DEPS_KIND_SKETCH &&
+            l->plan.deps.objects[i].decision == DEPS_SHARDED)
+            return true;
+    return false;
+}
+
+/* Packets where A differs from S: unsound unless the replay with full
+ * capacity and whole sketches (B) agrees with S. */
+static int explain_sharding(struct launcher *l, const struct machine_run *s,
+                            const enum relation *rel, const char **why, const int64_t *fid,
+                            int64_t flows, struct util_error *err)
+{
+    struct verify_state *vs = l->verify;
+    size_t n = l->set->n, max = l->opt.examples;
+    struct machine_spec spec_b = {.name = "plan (full capacity, whole sketches)",
+                                  .full_capacity = true, .sketches_single = true,
+                                  .reply_ref = vs->reply_ref};
+    struct machine_run b;
+    int rc = machine_run(l, &spec_b, &b, err);
+    if (rc)
+        return rc;
+    enum relation *rel_b = malloc((n + 1) * sizeof *rel_b);
+    const char **why_b = malloc((n + 1) * sizeof *why_b);
+    /* B's allocators repeat indexes across cores: no injectivity check. */
+    if (!rel_b || !why_b || relate_all(l, s, &b, false, fid, flows, rel_b, why_b) != 0) {
+        free(rel_b);
+        free(why_b);
+        machine_run_free(&b);
+        util_error_set(err, "out of memory");
+        return UTIL_EXIT_FAILURE;
+    }
+    vs->replay_violations += b.plan_violations;
+    /* Capacity or estimate? Only worth two more replays with a sketch. */
+    struct machine_run cap_only = {0}, sketch_only = {0};
+    bool split = plan_has_sharded_sketch(l);
+    if (split) {
+        struct machine_spec full = {.name = "plan (full capacity)", .full_capacity = true,
+                                    .reply_ref = vs->reply_ref};
+        struct machine_spec whole = {.name = "plan (whole sketches)", .sketches_single = true,
+                                     .reply_ref = vs->reply_ref};
+        rc = machine_run(l, &full, &cap_only, err);
+        if (rc == 0)
+            rc = machine_run(l, &whole, &sketch_only, err);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (rel[i] != REL_DIFFERENT)
+            continue;
+        uint64_t touched = touched_any(&s->touched[i]) | touched_any(&vs->arrival.touched[i]) |
+                           touched_any(&b.touched[i]);
+        if (rel_b[i] == REL_DIFFERENT) {
+            if (after_sequential_full(vs, s, i, touched))
+                classify(vs, i, VC_CAPACITY, "the sequential NF's table was full", touched, max);
+            else
+                classify(vs, i, VC_UNSOUND, why_b[i] ? why_b[i] : why[i], touched, max);
+            continue;
+        }
+        /* B agrees: per-core capacity or sketches made the difference. Capacity
+         * needs a table that really filled; without one, what differs is the
+         * per-core index ranges, which the NF must not depend on. */
+        bool filled = false;
+        for (int o = 0; o < vs->n_objects && o < RT_TRACK_OBJECTS; o++)
+            filled |= vs->arrival.first_full[o] <= i || s->first_full[o] <= i;
+        bool capacity_alone = false, sketch_alone = false;
+        const char *w;
+        if (split) {
+            capacity_alone = relate(l, s, &cap_only, i, &w) != REL_DIFFERENT;
+            sketch_alone = relate(l, s, &sketch_only, i, &w) != REL_DIFFERENT;
+        }
+        if (split && capacity_alone && (!sketch_alone || !filled))
+            classify(vs, i, VC_ESTIMATE, "a per-core sketch estimated differently", touched, max);
+        else if (filled)
+            classify(vs, i, VC_CAPACITY, "a per-core share of a table filled", touched, max);
+        else if (split && !sketch_alone)
+            classify(vs, i, VC_ESTIMATE, "per-core sketches (with the per-core index ranges)",
+                     touched, max);
+        else
+            classify(vs, i, VC_UNSOUND, "the per-core index ranges of a sharded allocator "
+                                        "change the outcome although no table filled",
+                     touched, max);
+    }
+    free(rel_b);
+    free(why_b);
+    machine_run_free(&b);
+    machine_run_free(&cap_only);
+    machine_run_free(&sketch_only);
+    return rc;
+}
+
+/* The parallel run's outcome of packet i against a replay's (whose input
+ * was the same). */
+static bool same_outcome(const struct machine_run *r, size_t i, const struct outcome *o)
+{
+    if (r->verdict[i] != o->verdict)
+        return false;
+    if (o->verdict < 0)
+        return true;
+    const uint8_t *p_out = o->bytes_out ? o->bytes_out : r->input[i];
+    return memcmp(machine_output(r, i), p_out, o->len) == 0;
+}
+
+/* C: the plan's shape replayed in the parallel run's commit order, on its
+ * inputs and cores. The parallel run must be exactly that: anything else is
+ * a race (unsound). */
+static int replay_commit_order(struct launcher *l, struct outcome **by, struct machine_run *c,
+                               struct util_error *err)
+{
+    struct verify_state *vs = l->verify;
+    size_t n = l->set->n;
+    size_t *order = malloc((n + 1) * sizeof *order);
+    const uint8_t **inputs = malloc((n + 1) * sizeof *inputs);
+    int *cores = malloc((n + 1) * sizeof *cores);
+    int rc = UTIL_EXIT_FAILURE;
+    if (!order || !inputs || !cores) {
+        util_error_set(err, "out of memory");
+        goto out;
+    }
+    /* Commit numbers are 0..n-1, one per packet. */
+    for (size_t i = 0; i < n; i++)
+        order[i] = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        inputs[i] = run_input(l, &vs->arrival, i);
+        cores[i] = by[i]->core;
+        if (by[i]->commit >= n || order[by[i]->commit] != SIZE_MAX) {
+            util_error_set(err, "--verify: commit number %" PRIu64 " of packet %zu is out of "
+                                "place (internal error)", by[i]->commit, i);
+            goto out;
+        }
+        order[by[i]->commit] = i;
+    }
+    struct machine_spec spec = {.name = "plan (commit order)", .order = order,
+                                .inputs = inputs, .cores = cores};
+    rc = machine_run(l, &spec, c, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct outcome *o = by[i];
+        if (same_outcome(c, i, o))
+            continue;
+        vs->races++;
+        classify(vs, i, VC_UNSOUND,
+                 "the parallel run is not its own lock-commit serialisation (a race)",
+                 touched_any(&c->touched[i]), l->opt.examples);
+    }
+    if (rc == 0)
+        vs->replay_violations += c->plan_violations;
+out:
+    free(order);
+    free(inputs);
+    free(cores);
+    return rc;
+}
+
+/* What A (arrival order) and the parallel run disagree on is how packets of
+ * different cores were interleaved. */
+static void classify_interleaving(struct launcher *l, struct outcome **by,
+                                  const struct machine_run *c)
+{
+    struct verify_state *vs = l->verify;
+    for (size_t i = 0; i < l->set->n; i++) {
+        const struct outcome *o = by[i];
+        if (same_outcome(&vs->arrival, i, o))
+            continue;
+        classify(vs, i, VC_INTERLEAVING, "shared state accessed in another order",
+                 touched_any(&c->touched[i]), l->opt.examples);
+    }
+}
+
+int verify_finish(struct launcher *l, struct util_error *err)
+{
+    struct verify_state *vs = l->verify;
+    remember_objects(vs, l);
+    struct outcome **by = parallel_outcomes(l, err);
+    if (!by)
+        return UTIL_EXIT_FAILURE;
+    int rc = 0;
+    if (!l->set) {
+        size_t total = 0;
+        for (int c = 0; c < l->cores; c++)
+            total += l->workers[c].n_log;
+        rc = set_from_log(l, by, total, err);
+        if (rc == 0) {
+            struct machine_spec a = {.name = "plan (arrival order)",
+                                     .reply_ref = vs->reply_ref};
+            rc = machine_run(l, &a, &vs->arrival, err);
+            vs->have_arrival = rc == 0;
+        }
+    }
+    size_t n = l->set ? l->set->n : 0;
+    vs->n = n;
+    vs->cls = calloc(n + 1, 1);
+    vs->why = calloc(n + 1, sizeof *vs->why);
+    vs->seq_verdict = calloc(n + 1, sizeof *vs->seq_verdict);
+    vs->par_verdict = calloc(n + 1, sizeof *vs->par_verdict);
+    for (int c = 0; c < VC_N; c++)
+        vs->examples[c] = calloc((size_t)l->opt.examples + 1, sizeof *vs->examples[c]);
+    enum relation *rel = malloc((n + 1) * sizeof *rel);
+    const char **why = malloc((n + 1) * sizeof *why);
+    int64_t flows = 0;
+    int64_t *fid = flow_ids(l, &flows);
+    struct machine_run s = {0}, c = {0};
+    if (rc == 0 && (!vs->cls || !vs->why || !vs->seq_verdict || !vs->par_verdict || !rel ||
+                    !why || !fid)) {
+        util_error_set(err, "out of memory");
+        rc = UTIL_EXIT_FAILURE;
+    }
+    if (rc == 0)
+        vs->replay_violations += vs->arrival.plan_violations;
+    /* Races first: they are unsound whatever else the packet shows. */
+    if (rc == 0)
+        rc = replay_commit_order(l, by, &c, err);
+    /* S, and how A relates to it. */
+    struct machine_spec spec_s = {.name = "sequential", .sequential = true,
+                                  .reply_ref = vs->reply_ref};
+    if (rc == 0)
+        rc = machine_run(l, &spec_s, &s, err);
+    if (rc == 0 && relate_all(l, &s, &vs->arrival, true, fid, flows, rel, why) != 0) {
+        util_error_set(err, "out of memory");
+        rc = UTIL_EXIT_FAILURE;
+    }
+    bool any_different = false;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        any_different |= rel[i] == REL_DIFFERENT;
+        vs->seq_verdict[i] = s.verdict[i];
+        vs->par_verdict[i] = by[i]->verdict;
+    }
+    if (rc == 0 && any_different)
+        rc = explain_sharding(l, &s, rel, why, fid, flows, err);
+    for (int o = 0; rc == 0 && o < vs->n_objects && o < RT_TRACK_OBJECTS; o++)
+        if (s.first_full[o] != SIZE_MAX && !vs->sequential_full[0])
+            snprintf(vs->sequential_full, sizeof vs->sequential_full,
+                     "the sequential NF's '%s' was full at packet %zu", vs->names[o],
+                     s.first_full[o]);
+    if (rc == 0)
+        classify_interleaving(l, by, &c);
+    /* What is left that differs from S is a translation. */
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (rel[i] == REL_TRANSLATED)
+            classify(vs, i, VC_TRANSLATION, why[i],
+                     touched_any(&s.touched[i]) | touched_any(&vs->arrival.touched[i]),
+                     l->opt.examples);
+    machine_run_free(&s);
+    machine_run_free(&c);
+    free(rel);
+    free(why);
+    free(fid);
+    free(by);
+    return rc;
+}
+
+/* ---- Output ---------------------------------------------------------------------- */
+
+uint64_t verify_unsound(const struct launcher *l)
+{
+    const struct verify_state *vs = l->verify;
+    return vs ? vs->count[VC_UNSOUND] + vs->replay_violations : 0;
+}
+
+static void describe(const uint8_t *bytes, uint32_t len, char *buf, size_t size)
+{
+    struct trace_tuple t;
+    if (!trace_parse(LINKTYPE_ETHERNET, bytes, len, &t) ||
+        (t.ip_version != 4 && t.ip_version != 6)) {
+        snprintf(buf, size, "%u-byte non-IP frame", len);
+        return;
+    }
+    char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+    int af = t.ip_version == 4 ? AF_INET : AF_INET6;
+    inet_ntop(af, t.src, src, sizeof src);
+    inet_ntop(af, t.dst, dst, sizeof dst);
+    const char *proto = t.proto == 6 ? "tcp" : t.proto == 17 ? "udp" : NULL;
+    char pname[16];
+    if (!proto) {
+        snprintf(pname, sizeof pname, "proto %u", t.proto);
+        proto = pname;
+    }
+    if (t.has_ports)
+        snprintf(buf, size, "%s %s:%u -> %s:%u%s", proto, src, ntohs(t.sport), dst,
+                 ntohs(t.dport), t.is_fragment ? " (fragment)" : "");
+    else
+        snprintf(buf, size, "%s %s -> %s%s", proto, src, dst, t.is_fragment ? " (fragment)" : "");
+}
+
+static void verdict_text(int verdict, char *buf, size_t size)
+{
+    if (verdict < 0)
+        snprintf(buf, size, "drop");
+    else
+        snprintf(buf, size, "port %d", verdict);
+}
+
+/* "fw_flow_table (fw.c:45)" for each object packet i's replays touched. */
+static void objects_text(const struct launcher *l, size_t i, char *buf, size_t size)
+{
+    const struct verify_state *vs = l->verify;
+    uint64_t t = touched_any(&vs->arrival.touched[i]);
+    size_t used = 0;
+    buf[0] = 0;
+    for (int o = 0; o < vs->n_objects && o < RT_TRACK_OBJECTS && used + 1 < size; o++) {
+        if (!(t >> o & 1))
+            continue;
+        const char *file = "", *slash;
+        int line = 0;
+        for (int a = 0; a < l->plan.deps.n_accesses; a++) {
+            const struct deps_access *acc = &l->plan.deps.accesses[a];
+            if (acc->port == l->set->packets[i].port && acc->object >= 0 &&
+                acc->object < l->plan.deps.n_objects &&
+                strcmp(l->plan.deps.objects[acc->object].name, vs->names[o]) == 0 && acc->line) {
+                file = acc->file;
+                line = acc->line;
+                break;
+            }
+        }
+        if ((slash = strrchr(file, '/')))
+            file = slash + 1;
+        int w = line ? snprintf(buf + used, size - used, "%s%s (%s:%d)", used ? ", " : "",
+                                vs->names[o], file, line)
+                     : snprintf(buf + used, size - used, "%s%s", used ? ", " : "", vs->names[o]);
+        if (w < 0 || (size_t)w >= size - used)
+            break;
+        used += (size_t)w;
+    }
+    if (!used)
+        snprintf(buf, size, "no state");
+}
+
+static void example_text(const struct launcher *l, size_t i, char *buf, size_t size)
+{
+    const struct verify_state *vs = l->verify;
+    const struct vpacket *v = &l->set->packets[i];
+    char what[160], seq[24], par[24], objects[400];
+    describe(v->bytes, v->len, what, sizeof what);
+    verdict_text(vs->seq_verdict[i], seq, sizeof seq);
+    verdict_text(vs->par_verdict[i], par, sizeof par);
+    objects_text(l, i, objects, sizeof objects);
+    snprintf(buf, size, "packet %zu, port %u, core %d, %s: sequential %s, parallel %s (%s); "
+                        "objects: %s", i, v->port, vs->arrival.core[i], what, seq, par,
+             vs->why[i] ? vs->why[i] : "", objects);
+}
+
+void verify_print(const struct launcher *l, FILE *out)
+{
+    const struct verify_state *vs = l->verify;
+    if (!vs)
+        return;
+    uint64_t total = 0;
+    for (int c = 1; c < VC_N; c++)
+        total += vs->count[c];
+    fprintf(out, "verify: %zu packets compared with the sequential NF in arrival order, "
+                 "%" PRIu64 " differ\n", vs->n, total);
+    if (l->replay_skipped_port || l->replay_skipped_long)
+        fprintf(out, "  not replayed: %" PRIu64 " packets for ports the plan lacks, %" PRIu64
+                     " frames longer than %u bytes\n", l->replay_skipped_port,
+                l->replay_skipped_long, (unsigned)MAX_FRAME);
+    for (int c = 1; c < VC_N; c++) {
+        fprintf(out, "  %-13s %9" PRIu64, class_names[c], vs->count[c]);
+        bool first = true;
+        for (int o = 0; vs->by_object && o < vs->n_objects; o++)
+            if (vs->by_object[o][c]) {
+                fprintf(out, "%s%s %" PRIu64, first ? "   " : ", ", vs->names[o],
+                        vs->by_object[o][c]);
+                first = false;
+            }
+        fprintf(out, "\n");
+    }
+    if (vs->sequential_full[0])
+        fprintf(out, "  note: %s\n", vs->sequential_full);
+    for (int c = 1; c < VC_N; c++)
+        for (size_t k = 0; k < vs->n_examples[c]; k++) {
+            char text[800];
+            example_text(l, vs->examples[c][k], text, sizeof text);
+            fprintf(out, "  %s %s\n", class_names[c], text);
+        }
+    if (vs->replay_violations)
+        fprintf(out, "  %" PRIu64 " writes to objects the plan replicates (read-only)\n",
+                vs->replay_violations);
+    fprintf(out, "verify: %s\n", verify_unsound(l)
+                                     ? "UNSOUND: the plan changes what the NF does"
+                                     : "sound on this traffic (no unsound difference)");
+}
+
+void verify_json(const struct launcher *l, struct util_json *w)
+{
+    const struct verify_state *vs = l->verify;
+    if (!vs)
+        return;
+    util_json_key(w, "verify");
+    util_json_object_begin(w);
+    util_json_key(w, "packets");
+    util_json_uint(w, vs->n);
+    util_json_key(w, "differences");
+    util_json_object_begin(w);
+    for (int c = 1; c < VC_N; c++) {
+        util_json_key(w, class_names[c]);
+        util_json_uint(w, vs->count[c]);
+    }
+    util_json_object_end(w);
+    util_json_key(w, "races");
+    util_json_uint(w, vs->races);
+    util_json_key(w, "by_object");
+    util_json_array_begin(w);
+    for (int o = 0; vs->by_object && o < vs->n_objects; o++) {
+        util_json_object_begin(w);
+        util_json_key(w, "object");
+        util_json_string(w, vs->names[o]);
+        for (int c = 1; c < VC_N; c++) {
+            util_json_key(w, class_names[c]);
+            util_json_uint(w, vs->by_object[o][c]);
+        }
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+    util_json_key(w, "examples");
+    util_json_array_begin(w);
+    for (int c = 1; c < VC_N; c++)
+        for (size_t k = 0; k < vs->n_examples[c]; k++) {
+            size_t i = vs->examples[c][k];
+            char text[160], objects[400];
+            util_json_object_begin(w);
+            util_json_key(w, "class");
+            util_json_string(w, class_names[c]);
+            util_json_key(w, "packet");
+            util_json_uint(w, i);
+            util_json_key(w, "port");
+            util_json_uint(w, l->set->packets[i].port);
+            describe(l->set->packets[i].bytes, l->set->packets[i].len, text, sizeof text);
+            util_json_key(w, "tuple");
+            util_json_string(w, text);
+            util_json_key(w, "core");
+            util_json_int(w, vs->arrival.core[i]);
+            util_json_key(w, "sequential_verdict");
+            util_json_int(w, vs->seq_verdict[i]);
+            util_json_key(w, "parallel_verdict");
+            util_json_int(w, vs->par_verdict[i]);
+            util_json_key(w, "what");
+            util_json_string(w, vs->why[i] ? vs->why[i] : "");
+            objects_text(l, i, objects, sizeof objects);
+            util_json_key(w, "objects");
+            util_json_string(w, objects);
+            util_json_object_end(w);
+        }
+    util_json_array_end(w);
+    if (vs->sequential_full[0]) {
+        util_json_key(w, "note");
+        util_json_string(w, vs->sequential_full);
+    }
+    util_json_key(w, "replicated_writes");
+    util_json_uint(w, vs->replay_violations);
+    util_json_key(w, "result");
+    util_json_string(w, verify_unsound(l) ? "unsound" : "sound");
+    util_json_object_end(w);
+}
+
+void verify_free(struct launcher *l)
+{
+    struct verify_state *vs = l->verify;
+    if (!vs)
+        return;
+    machine_run_free(&vs->arrival);
+    free(vs->reply_ref);
+    free(vs->cls);
+    free(vs->why);
+    free(vs->seq_verdict);
+    free(vs->par_verdict);
+    free(vs->names);
+    free(vs->group);
+    free(vs->by_object);
+    for (int c = 0; c < VC_N; c++)
+        free(vs->examples[c]);
+    free(vs);
+    l->verify = NULL;
+}
