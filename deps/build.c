@@ -148,6 +148,22 @@ static void explain_sharded(struct builder *b, int gi, const struct deps_plan *o
              sketch ? " A per-core sketch over-counts only from collisions on its own core: "
                       "estimates may be lower than sequentially, never below the true count."
                     : "");
+    /* Say which ports the key leaves out because fragments reach them. */
+    for (int xi = b->group_first[gi]; xi < b->group_first[gi + 1]; xi++) {
+        const struct rkey *k = &b->keys[b->group_accesses[xi]];
+        for (int i = 0; k->cls == KEY_PARTS && i < k->count; i++) {
+            const struct rpart *rp = &k->parts[i];
+            if (rp->hashable || (rp->field.id != IR_FIELD_L4_SPORT &&
+                                 rp->field.id != IR_FIELD_L4_DPORT))
+                continue;
+            char where[200];
+            access_where(b, b->group_accesses[xi], where, sizeof where);
+            text_append(g->reason, sizeof g->reason, " Not by L4 ports: %s at %s; drop IPv4 "
+                        "fragments (test the MF flag and offset) before reading the ports to "
+                        "shard by them.", rp->what, where);
+            return;
+        }
+    }
     /* Say when the NF-wide check made the key coarser than the group's own. */
     for (int j = 0; j < g->n_columns; j++) {
         int at = covering_column(final_cols, &g->columns[j], b->n_ports);

@@ -300,6 +300,29 @@ static void describe_unhashable(const struct builder *b, const struct ir_key_par
     }
 }
 
+/* Why an L4 port of access a's key cannot be hashed, or NULL when it can.
+ * A first fragment carries its ports (nf_l4 returns them) while NICs hash
+ * every fragment on its addresses only, so ports key sharded state only for
+ * packets proven not to be fragments; and in a key without addresses, only
+ * for packets proven of one IP version (IPv4 and IPv6 packets with the same
+ * ports are hashed on different inputs). docs/analysis.md, "Fragments". */
+static const char *port_unhashable(const struct ir_access *a)
+{
+    if (!(a->packets & IR_PKT_NOT_FRAGMENT))
+        return "first fragments carry it; NICs hash fragments without ports";
+    bool address = false;
+    for (int k = 0; k < a->key.count && k < IR_KEY_MAX_PARTS; k++) {
+        enum ir_field_id id = a->key.parts[k].field.id;
+        address |= id == IR_FIELD_IPV4_SRC || id == IR_FIELD_IPV4_DST ||
+                   id == IR_FIELD_IPV6_SRC || id == IR_FIELD_IPV6_DST;
+    }
+    bool one_family = (a->packets & (IR_PKT_IPV4 | IR_PKT_IPV6)) == IR_PKT_IPV4 ||
+                      (a->packets & (IR_PKT_IPV4 | IR_PKT_IPV6)) == IR_PKT_IPV6;
+    if (!address && !one_family)
+        return "IPv4 and IPv6 packets reach it; NICs hash the two apart";
+    return NULL;
+}
+
 static void push_part(struct rkey *key, const struct rpart *part)
 {
     if (key->count < RKEY_MAX)
@@ -338,6 +361,17 @@ static void resolve_into(struct builder *b, int i, struct rkey *out)
         memset(&rp, 0, sizeof rp);
         if (part->field.id == IR_FIELD_CONSTANT)
             continue;
+        const char *port_why = part->field.id == IR_FIELD_L4_SPORT ||
+                                       part->field.id == IR_FIELD_L4_DPORT
+                                   ? port_unhashable(a) : NULL;
+        if (port_why) {
+            char buf[48];
+            rp.field = part->field;
+            set_text(rp.what, sizeof rp.what, "%s (%s)", field_text(part->field, buf, sizeof buf),
+                     port_why);
+            push_part(out, &rp);
+            continue;
+        }
         if (ir_field_hashable(part->field.id)) {
             rp.hashable = true;
             rp.field = part->field;

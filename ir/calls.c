@@ -731,8 +731,10 @@ int lift_port(struct lift *L, struct util_error *err)
             scan_writes(L, in);
             scan_guard(L, in);
         }
-    /* Pass 3: what runs only when a guard holds. */
+    /* Pass 3: what runs only when a guard holds; what the packets reaching
+     * each access are. */
     lift_guard_dominance(L);
+    lift_packet_facts(L);
     free(L->placed);
     free(L->guard_cmps);
     L->placed = NULL, L->guard_cmps = NULL;

@@ -139,7 +139,18 @@ struct ir_access {
      * whenever this access runs (its block is reached only through the
      * "equal" outcome of every comparison of that guard), -1 when none. */
     int guarded_by;
+    /* Added by ir/: what every packet reaching this access is proven to be
+     * (IR_PKT_* bits, from checks that dominate it; 0 = nothing proven). */
+    uint8_t packets;
 };
+
+/* ir_access.packets. A first fragment carries its L4 ports (nf_l4 returns
+ * them) but NICs hash every fragment on its addresses only, so deps/ lets L4
+ * fields key sharded state only where the packet is proven not a fragment. */
+#define IR_PKT_IPV4 0x01            /* an IPv4 packet: nf_ipv4() checked non-NULL */
+#define IR_PKT_IPV6 0x02            /* an IPv6 packet: nf_ipv6() checked non-NULL */
+#define IR_PKT_NOT_FRAGMENT 0x04    /* not a fragment: the IPv4 MF flag checked 0, or
+                                       the IPv6 next header checked TCP or UDP */
 
 /* A packet byte range nf_process writes, and what the written value is made of
  * (the NAT writes the allocated index into l4.sport). */

@@ -217,5 +217,7 @@ const char *lift_callee_name(LLVMValueRef call);
 /* guards.c: sets guarded_by on this port's accesses, header writes and record
  * writes (from L->placed and L->guard_cmps). */
 void lift_guard_dominance(struct lift *L);
+/* Sets each access's `packets` facts (IR_PKT_*) from the checks dominating it. */
+void lift_packet_facts(struct lift *L);
 
 #endif /* RSSKEY_IR_LIFT_H */

@@ -98,6 +98,10 @@ void ir_nf_write_text(const struct ir_nf *nf, FILE *out)
         }
         if (a->guarded_by >= 0)
             fprintf(out, " guarded-by #%d", a->guarded_by);
+        if (a->packets)
+            fprintf(out, " packets=%s%s%s", a->packets & IR_PKT_IPV4 ? "ipv4," : "",
+                    a->packets & IR_PKT_IPV6 ? "ipv6," : "",
+                    a->packets & IR_PKT_NOT_FRAGMENT ? "not-fragment" : "");
         fprintf(out, " at ");
         where_text(&a->where, out);
         fputc('\n', out);
@@ -215,6 +219,15 @@ void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
         util_json_array_end(w);
         util_json_key(w, "guarded_by");
         util_json_int(w, a->guarded_by);
+        util_json_key(w, "packets");
+        util_json_array_begin(w);
+        if (a->packets & IR_PKT_IPV4)
+            util_json_string(w, "ipv4");
+        if (a->packets & IR_PKT_IPV6)
+            util_json_string(w, "ipv6");
+        if (a->packets & IR_PKT_NOT_FRAGMENT)
+            util_json_string(w, "not_fragment");
+        util_json_array_end(w);
         where_json(w, &a->where);
         util_json_object_end(w);
     }

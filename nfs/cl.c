@@ -17,7 +17,8 @@
  * passes to port 1. A packet of a new flow is a new connection: if the
  * sketch's estimate for (src IP, dst IP) has reached `limit`, it is dropped;
  * otherwise the pair is counted, the flow recorded (if the table has room)
- * and the packet passes. Other frames from port 0 pass uncounted.
+ * and the packet passes. Other frames from port 0 (IPv4 fragments included)
+ * pass uncounted.
  * Port 1 (servers): every frame passes to port 0 (answers need no limit).
  */
 #include "flow_key.h"

@@ -32,12 +32,20 @@ struct flow_key {
     uint8_t pad[3];
 };
 
-/* Fills *key from an IPv4 TCP or UDP packet (first fragment). Returns false,
- * leaving *key unspecified, for anything else. */
+/* The "more fragments" flag and the fragment offset (network order). */
+#define NFS_IPV4_FRAGMENT_BITS 0x3fff
+
+/* Fills *key from an unfragmented IPv4 TCP or UDP packet. Returns false,
+ * leaving *key unspecified, for anything else. Fragments are refused: only
+ * the first one carries the ports, so no fragment has the flow's whole key
+ * (and the check lets rsskey shard the flow NFs by their ports: NICs hash
+ * fragments on addresses only, docs/analysis.md "Fragments"). */
 static inline bool flow_key_from_packet(struct nf_packet *pkt, struct flow_key *key)
 {
     struct nf_ipv4_hdr *ip = nf_ipv4(pkt);
     if (ip == NULL)
+        return false;
+    if (ip->frag_off & NFS_HTONS(NFS_IPV4_FRAGMENT_BITS))
         return false;
     if (ip->proto != NF_PROTO_TCP && ip->proto != NF_PROTO_UDP)
         return false;

@@ -15,7 +15,8 @@
  * Port 1 (WAN): an IPv4 TCP/UDP packet passes to port 0 only if the reversed
  * tuple (dst, src, dport, sport, proto) is a live flow, which it refreshes;
  * anything else is dropped.
- * Non-IPv4 and non-TCP/UDP frames are dropped on both ports.
+ * Non-IPv4 and non-TCP/UDP frames, and IPv4 fragments (only the first would
+ * carry the ports), are dropped on both ports.
  */
 #include "flow_key.h"
 

@@ -32,7 +32,7 @@
  * taken by another backend since), gets the consistent-hash choice among the
  * live backends. The destination IP is rewritten to the backend's, checksums
  * fixed, and the packet goes to port 1. No live backend, a full flow table or
- * a non-IPv4-TCP/UDP frame: dropped.
+ * a frame that is not an unfragmented IPv4 TCP/UDP packet: dropped.
  */
 #include "flow_key.h"
 

@@ -20,7 +20,7 @@
  * Port 1 (WAN -> LAN): IPv4 TCP/UDP packets are inspected; the packet that
  * takes its source over the threshold and every later packet of that source
  * in the same window are dropped. A packet that finds a table full passes
- * uncounted. Other frames on port 1 pass.
+ * uncounted. Other frames on port 1 (IPv4 fragments included) pass.
  * Port 0 (LAN -> WAN): every frame passes to port 1, uninspected.
  */
 #include "flow_key.h"

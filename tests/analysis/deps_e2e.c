@@ -347,6 +347,22 @@ static void test_expected_plan(void **state)
         const char *why = str(object(&a, "nx_flows"), "reason");
         assert_non_null(strstr(why, "does not correspond to a field of the port-0 packet"));
         assert_non_null(strstr(why, "deps_nat_xor.c:53"));
+    } else if (strcmp(n, "deps_frag_unchecked") == 0) {
+        /* first fragments carry ports NICs never hash: addresses only */
+        expect_all(&a, "sharded", "ipv4.src,ipv4.dst", "ipv4.dst,ipv4.src");
+        assert_non_null(strstr(str(object(&a, "fu_conns"), "reason"), "first fragments"));
+    } else if (strcmp(n, "deps_frag_checked") == 0) {
+        expect_all(&a, "sharded", "ipv4.src,ipv4.dst,l4.sport,l4.dport",
+                   "ipv4.dst,ipv4.src,l4.dport,l4.sport");
+    } else if (strcmp(n, "deps_ports_only") == 0) {
+        assert_string_equal(str(object(&a, "po_any"), "decision"), "shared");
+        assert_non_null(strstr(str(object(&a, "po_any"), "reason"), "first fragments"));
+        assert_string_equal(str(object(&a, "po_v4"), "decision"), "sharded");
+        assert_string_equal(port_key(object(&a, "po_v4"), "1"), "l4.dport");
+        assert_string_equal(str(object(&a, "po_v6"), "decision"), "sharded");
+        assert_string_equal(port_key(object(&a, "po_v6"), "2"), "ipv6.src,l4.sport");
+        assert_string_equal(str(object(&a, "po_mixed"), "decision"), "shared");
+        assert_non_null(strstr(str(object(&a, "po_mixed"), "reason"), "IPv4 and IPv6"));
     } else if (strcmp(n, "deps_mixed") == 0) {
         assert_string_equal(str(object(&a, "mx_by_src"), "decision"), "sharded");
         assert_string_equal(port_key(object(&a, "mx_by_src"), "0"), "ipv4.src");

@@ -106,6 +106,8 @@ static int acc(struct fake_nf *f, int object, enum ir_api api, int port, struct 
     a->key = key;
     a->related[0] = a->related[1] = -1;
     a->guarded_by = -1;
+    /* Unless a test says otherwise: an IPv4 packet proven not a fragment. */
+    a->packets = IR_PKT_IPV4 | IR_PKT_NOT_FRAGMENT;
     snprintf(a->where.file, sizeof a->where.file, "/src/nfs/test.c");
     a->where.line = line;
     snprintf(a->where.function, sizeof a->where.function, "nf_process");

@@ -88,6 +88,35 @@ static void non_tcp_udp_dropped(void **state)
     assert_int_equal(harness_send_spec(&arp, 1, 0), NF_DROP);
 }
 
+/* Sends spec as an IPv4 fragment: frag_off (host order) OR-ed in. */
+static int send_fragment(const struct pb_spec *spec, uint16_t frag_off, uint16_t port,
+                         uint64_t time_ns)
+{
+    uint8_t frame[PB_MAX_FRAME];
+    size_t len = pb_build(spec, frame, sizeof frame);
+    assert_true(len > 0);
+    frame[14 + 6] |= (uint8_t)(frag_off >> 8);
+    frame[14 + 7] |= (uint8_t)frag_off;
+    return harness_send(frame, len, port, time_ns);
+}
+
+/* IPv4 fragments carry no whole flow key (only the first has the ports): the
+ * firewall drops them all, and a first fragment opens no flow. */
+static void fragments_dropped(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_init(config), 0);
+    struct pb_spec lan = lan_packet(6000), reply = wan_reply(6000);
+    assert_int_equal(send_fragment(&lan, 0x2000, 0, 0), NF_DROP);        /* first, MF set */
+    assert_int_equal(send_fragment(&lan, 0x0010, 0, 0), NF_DROP);        /* last, offset */
+    assert_int_equal(harness_send_spec(&reply, 1, 1), NF_DROP);         /* no flow opened */
+    assert_int_equal(harness_send_spec(&lan, 0, 2), 1);
+    assert_int_equal(send_fragment(&reply, 0x2000, 1, 3), NF_DROP);
+    assert_int_equal(harness_send_spec(&reply, 1, 4), 0);
+    /* Don't-fragment is not a fragment. */
+    assert_int_equal(send_fragment(&lan, 0x4000, 0, 5), 1);
+}
+
 static void vlan_tagged_flow(void **state)
 {
     (void)state;
@@ -152,6 +181,7 @@ int main(void)
         cmocka_unit_test(full_table_drops_new_flows),
         cmocka_unit_test(non_tcp_udp_dropped),
         cmocka_unit_test(vlan_tagged_flow),
+        cmocka_unit_test(fragments_dropped),
         cmocka_unit_test(sharded_plan_matches_sequential),
         cmocka_unit_test(survives_malformed_frames),
     };

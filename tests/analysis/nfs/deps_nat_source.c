@@ -33,7 +33,7 @@ int nf_process(struct nf_packet *pkt)
 {
     struct nf_ipv4_hdr *ip = nf_ipv4(pkt);
     struct nf_l4_ports *l4 = nf_l4(pkt);
-    if (!ip || !l4)
+    if (!ip || !l4 || (ip->frag_off & __builtin_bswap16(0x3fff)))  /* fragments: dropped */
         return NF_DROP;
     nf_alloc_expire(entries, pkt->time_ns > 1000000000 ? pkt->time_ns - 1000000000 : 0,
                     table, keys);
