@@ -50,6 +50,7 @@ static const char *const class_names[VC_N] = {"same", "unsound", "interleaving",
 enum relation { REL_EQUAL, REL_TRANSLATED, REL_DIFFERENT };
 
 #define OBJECT_NAME_MAX 64
+#define DETAIL_MAX 120
 
 struct verify_state {
     struct machine_run arrival;     /* A: the plan's shape, arrival order */
@@ -68,6 +69,7 @@ struct verify_state {
     uint64_t (*by_object)[VC_N];
     size_t *examples[VC_N];
     size_t n_examples[VC_N];
+    char (*example_detail[VC_N])[DETAIL_MAX];    /* what differs, per example */
     char sequential_full[160];      /* the sequential NF's own table filled */
 };
 
@@ -637,6 +639,60 @@ static void classify_interleaving(struct launcher *l, struct outcome **by,
     }
 }
 
+/* The first thing that differs between the sequential output and another
+ * run's, for an example line: a field's two values, or a byte. */
+static void describe_difference(const struct launcher *l, size_t i, const uint8_t *seq_out,
+                                const uint8_t *other, char *buf, size_t size)
+{
+    static const char *const names[4] = {"source address", "destination address",
+                                         "source port", "destination port"};
+    const struct vpacket *v = &l->set->packets[i];
+    struct frame_tuple a, b;
+    buf[0] = 0;
+    if (frame_tuple_of(seq_out, v->len, &a) && frame_tuple_of(other, v->len, &b) &&
+        a.family == b.family) {
+        for (int f = 0; f < 4; f++) {
+            if (field_equal(&a, &b, f))
+                continue;
+            char x[INET6_ADDRSTRLEN], y[INET6_ADDRSTRLEN];
+            if (f < 2) {
+                int af = a.family == 4 ? AF_INET : AF_INET6;
+                inet_ntop(af, f == 0 ? a.src : a.dst, x, sizeof x);
+                inet_ntop(af, f == 0 ? b.src : b.dst, y, sizeof y);
+            } else {
+                snprintf(x, sizeof x, "%u", ntohs(f == 2 ? a.sport : a.dport));
+                snprintf(y, sizeof y, "%u", ntohs(f == 2 ? b.sport : b.dport));
+            }
+            snprintf(buf, size, "%s %s sequentially, %s here", names[f], x, y);
+            return;
+        }
+    }
+    for (uint32_t k = 0; k < v->len; k++)
+        if (seq_out[k] != other[k]) {
+            snprintf(buf, size, "byte %u: 0x%02x sequentially, 0x%02x here", k, seq_out[k],
+                     other[k]);
+            return;
+        }
+}
+
+/* Fills the detail of every example: against A (deterministic classes) or
+ * the parallel run (interleaving, races). */
+static void describe_examples(struct launcher *l, const struct machine_run *s,
+                              struct outcome **by)
+{
+    struct verify_state *vs = l->verify;
+    for (int c = 1; c < VC_N; c++)
+        for (size_t k = 0; vs->example_detail[c] && k < vs->n_examples[c]; k++) {
+            size_t i = vs->examples[c][k];
+            const uint8_t *other = machine_output(&vs->arrival, i);
+            if (c == VC_INTERLEAVING || !same_outcome(&vs->arrival, i, by[i]))
+                other = by[i]->bytes_out ? by[i]->bytes_out : vs->arrival.input[i];
+            if (s->verdict[i] >= 0 && by[i]->verdict >= 0)
+                describe_difference(l, i, machine_output(s, i), other,
+                                    vs->example_detail[c][k], DETAIL_MAX);
+        }
+}
+
 int verify_finish(struct launcher *l, struct util_error *err)
 {
     struct verify_state *vs = l->verify;
@@ -663,8 +719,11 @@ int verify_finish(struct launcher *l, struct util_error *err)
     vs->why = calloc(n + 1, sizeof *vs->why);
     vs->seq_verdict = calloc(n + 1, sizeof *vs->seq_verdict);
     vs->par_verdict = calloc(n + 1, sizeof *vs->par_verdict);
-    for (int c = 0; c < VC_N; c++)
+    for (int c = 0; c < VC_N; c++) {
         vs->examples[c] = calloc((size_t)l->opt.examples + 1, sizeof *vs->examples[c]);
+        vs->example_detail[c] = calloc((size_t)l->opt.examples + 1,
+                                       sizeof *vs->example_detail[c]);
+    }
     enum relation *rel = malloc((n + 1) * sizeof *rel);
     const char **why = malloc((n + 1) * sizeof *why);
     int64_t flows = 0;
@@ -710,6 +769,8 @@ int verify_finish(struct launcher *l, struct util_error *err)
             classify(vs, i, VC_TRANSLATION, why[i],
                      touched_any(&s.touched[i]) | touched_any(&vs->arrival.touched[i]),
                      l->opt.examples);
+    if (rc == 0)
+        describe_examples(l, &s, by);
     machine_run_free(&s);
     machine_run_free(&c);
     free(rel);
@@ -795,18 +856,20 @@ static void objects_text(const struct launcher *l, size_t i, char *buf, size_t s
         snprintf(buf, size, "no state");
 }
 
-static void example_text(const struct launcher *l, size_t i, char *buf, size_t size)
+static void example_text(const struct launcher *l, int c, size_t k, char *buf, size_t size)
 {
     const struct verify_state *vs = l->verify;
+    size_t i = vs->examples[c][k];
+    const char *detail = vs->example_detail[c] ? vs->example_detail[c][k] : "";
     const struct vpacket *v = &l->set->packets[i];
     char what[160], seq[24], par[24], objects[400];
     describe(v->bytes, v->len, what, sizeof what);
     verdict_text(vs->seq_verdict[i], seq, sizeof seq);
     verdict_text(vs->par_verdict[i], par, sizeof par);
     objects_text(l, i, objects, sizeof objects);
-    snprintf(buf, size, "packet %zu, port %u, core %d, %s: sequential %s, parallel %s (%s); "
-                        "objects: %s", i, v->port, vs->arrival.core[i], what, seq, par,
-             vs->why[i] ? vs->why[i] : "", objects);
+    snprintf(buf, size, "packet %zu, port %u, core %d, %s: sequential %s, parallel %s (%s%s%s); "
+                        "objects: %s", i + 1, v->port, vs->arrival.core[i], what, seq, par,
+             vs->why[i] ? vs->why[i] : "", detail[0] ? ": " : "", detail, objects);
 }
 
 void verify_print(const struct launcher *l, FILE *out)
@@ -839,7 +902,7 @@ void verify_print(const struct launcher *l, FILE *out)
     for (int c = 1; c < VC_N; c++)
         for (size_t k = 0; k < vs->n_examples[c]; k++) {
             char text[800];
-            example_text(l, vs->examples[c][k], text, sizeof text);
+            example_text(l, c, k, text, sizeof text);
             fprintf(out, "  %s %s\n", class_names[c], text);
         }
     if (vs->replay_violations)
@@ -891,7 +954,7 @@ void verify_json(const struct launcher *l, struct util_json *w)
             util_json_key(w, "class");
             util_json_string(w, class_names[c]);
             util_json_key(w, "packet");
-            util_json_uint(w, i);
+            util_json_uint(w, i + 1);
             util_json_key(w, "port");
             util_json_uint(w, l->set->packets[i].port);
             describe(l->set->packets[i].bytes, l->set->packets[i].len, text, sizeof text);
@@ -905,6 +968,8 @@ void verify_json(const struct launcher *l, struct util_json *w)
             util_json_int(w, vs->par_verdict[i]);
             util_json_key(w, "what");
             util_json_string(w, vs->why[i] ? vs->why[i] : "");
+            util_json_key(w, "detail");
+            util_json_string(w, vs->example_detail[c] ? vs->example_detail[c][k] : "");
             objects_text(l, i, objects, sizeof objects);
             util_json_key(w, "objects");
             util_json_string(w, objects);
@@ -936,8 +1001,10 @@ void verify_free(struct launcher *l)
     free(vs->names);
     free(vs->group);
     free(vs->by_object);
-    for (int c = 0; c < VC_N; c++)
+    for (int c = 0; c < VC_N; c++) {
         free(vs->examples[c]);
+        free(vs->example_detail[c]);
+    }
     free(vs);
     l->verify = NULL;
 }
