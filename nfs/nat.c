@@ -24,8 +24,7 @@
  * guard: only the host the LAN flow talks to may answer). Then refresh,
  * rewrite the destination to the internal ip/port, fix checksums, send to
  * port 0. Anything else is dropped.
- * Non-IPv4 and non-TCP/UDP frames, and IPv4 fragments, are dropped on both
- * ports.
+ * Non-IPv4, non-TCP/UDP frames and IPv4 fragments are dropped on both ports.
  */
 #include "flow_key.h"
 
