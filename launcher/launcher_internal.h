@@ -181,6 +181,7 @@ struct tuple_entry {
     struct frame_tuple key;
     struct frame_tuple to;      /* the network model: where to address it */
     int64_t id;                 /* a number the user keeps (flow identity, owner) */
+    int port;                   /* the network model: the port replies arrive on */
 };
 struct tuple_map {
     struct tuple_entry *slots;

@@ -254,7 +254,8 @@ static const uint8_t *input_of(struct launcher *l, const struct machine_spec *sp
     *core = v->core;
     struct frame_tuple t;
     const struct tuple_entry *to;
-    if (!frame_tuple_of(v->bytes, v->len, &t) || !(to = tuple_map_get(m, &t)))
+    if (!frame_tuple_of(v->bytes, v->len, &t) || !(to = tuple_map_get(m, &t)) ||
+        to->port != v->port)
         return v->bytes;
     r->in[i] = malloc(v->len);
     if (!r->in[i]) {
@@ -272,12 +273,12 @@ static const uint8_t *input_of(struct launcher *l, const struct machine_spec *sp
     return r->in[i];
 }
 
-/* After packet i: a forward packet the NF translated teaches the model where
- * the capture's replies to it must go. `ref` is the tuple the network
- * addressed the flow by (as captured; in a live run, what the parallel run
- * sent). */
+/* After packet i: a forward packet the NF translated and sent out of port
+ * `out_port` teaches the model where the capture's replies to it, arriving
+ * on that port, must go. `ref` is the tuple the network addressed the flow by
+ * (as captured; in a live run, what the parallel run sent). */
 static int learn(struct tuple_map *m, const struct frame_tuple *ref, const uint8_t *in,
-                 const uint8_t *out, uint32_t len)
+                 const uint8_t *out, uint32_t len, int out_port)
 {
     struct frame_tuple tin, tout;
     if (!frame_tuple_of(in, len, &tin) || !frame_tuple_of(out, len, &tout) ||
@@ -293,6 +294,7 @@ static int learn(struct tuple_map *m, const struct frame_tuple *ref, const uint8
     if (!e)
         return -1;
     e->to = to;
+    e->port = out_port;
     return 0;
 }
 
@@ -356,7 +358,7 @@ int machine_run(struct launcher *l, const struct machine_spec *spec, struct mach
             struct frame_tuple ref;
             bool have_ref = spec->reply_ref ? (ref = spec->reply_ref[i], ref.family != 0)
                                             : frame_tuple_of(v->bytes, v->len, &ref);
-            if (have_ref && learn(&model, &ref, in, buf, v->len) != 0) {
+            if (have_ref && learn(&model, &ref, in, buf, v->len, r->verdict[i]) != 0) {
                 util_error_set(err, "out of memory in the %s replay", spec->name);
                 rc = UTIL_EXIT_FAILURE;
                 break;

@@ -73,6 +73,8 @@ struct verify_state {
     char sequential_full[160];      /* the sequential NF's own table filled */
 };
 
+static void describe(const uint8_t *bytes, uint32_t len, char *buf, size_t size);
+
 /* ---- Comparing two replays' packet -------------------------------------------- */
 
 static const uint8_t *run_input(const struct launcher *l, const struct machine_run *r, size_t i)
@@ -150,9 +152,11 @@ static enum relation relate(const struct launcher *l, const struct machine_run *
         !frame_tuple_of(xo, v->len, &tx) || ts.family != tx.family ||
         ts.has_ports != tx.has_ports || ts.l3_off != tx.l3_off || ts.l4_off != tx.l4_off)
         return REL_DIFFERENT;
+    /* Fields the two outputs disagree on must be ones the NF rewrites (one
+     * run may pick the original value by chance). */
     for (int f = 0; f < 4; f++)
-        if (!field_equal(&ts, &tx, f) && (field_equal(&ts, &tin, f) || field_equal(&tx, &tin, f))) {
-            *why = "a field only one of them rewrote";
+        if (!field_equal(&ts, &tx, f) && field_equal(&ts, &tin, f) && field_equal(&tx, &tin, f)) {
+            *why = "a field neither of them rewrote";
             return REL_DIFFERENT;
         }
     if (frame_checksums_current(so, v->len) != frame_checksums_current(xo, v->len)) {
@@ -175,136 +179,196 @@ static enum relation relate(const struct launcher *l, const struct machine_run *
 
 /* ---- Is each flow's translation a consistent bijection? ---------------------- */
 
-struct flow_check {
-    bool invalid;
-    bool has[4];
-    uint8_t last_s[4][16], last_x[4][16];
+/* A NAT translates each direction of a connection on its own, so a flow here
+ * is directional: the packet's tuple as captured. A reply's flow is the one
+ * of its reverse tuple. */
+struct flows {
+    int64_t *id;            /* per packet: its tuple's flow (-1: not IP) */
+    int64_t *reverse;       /* per packet: its reverse tuple's flow */
+    int64_t count;
 };
 
-/* Direction-free identity of every packet's flow (as captured), 0..flows-1;
- * -1 for frames without addresses. */
-static int64_t *flow_ids(const struct launcher *l, int64_t *flows)
+static int64_t flow_id(struct tuple_map *ids, const struct frame_tuple *t, int64_t *count)
+{
+    struct tuple_entry *e = tuple_map_get(ids, t);
+    if (!e) {
+        e = tuple_map_put(ids, t);
+        if (!e)
+            return -2;
+        e->id = (*count)++;
+    }
+    return e->id;
+}
+
+static int flows_of(const struct launcher *l, struct flows *f)
 {
     struct tuple_map ids = {0};
-    int64_t *id = malloc((l->set->n + 1) * sizeof *id);
-    *flows = 0;
-    for (size_t i = 0; id && i < l->set->n; i++) {
+    size_t n = l->set->n;
+    f->count = 0;
+    f->id = malloc((n + 1) * sizeof *f->id);
+    f->reverse = malloc((n + 1) * sizeof *f->reverse);
+    int rc = f->id && f->reverse ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         struct frame_tuple t, r;
-        id[i] = -1;
+        f->id[i] = f->reverse[i] = -1;
         if (!frame_tuple_of(l->set->packets[i].bytes, l->set->packets[i].len, &t))
             continue;
         frame_tuple_reverse(&t, &r);
-        const struct frame_tuple *canon = memcmp(t.src, r.src, 16) < 0 ||
-                                          (memcmp(t.src, r.src, 16) == 0 && t.sport <= r.sport)
-                                              ? &t : &r;
-        struct tuple_entry *e = tuple_map_get(&ids, canon);
-        if (!e) {
-            e = tuple_map_put(&ids, canon);
-            if (!e) {
-                free(id);
-                id = NULL;
-                break;
-            }
-            e->id = (*flows)++;
-        }
-        id[i] = e->id;
+        f->id[i] = flow_id(&ids, &t, &f->count);
+        f->reverse[i] = flow_id(&ids, &r, &f->count);
+        if (f->id[i] < -1 || f->reverse[i] < -1)
+            rc = -1;
     }
     tuple_map_free(&ids);
-    return id;
+    return rc;
 }
 
-/* Marks the flows whose translation in x is not a consistent bijection:
- * a flow changed its value in one replay but not the other; x gave one
- * value to two flows at once (`injective`: only where per-core ranges are
- * disjoint); or x did not translate a reply back to the original endpoints. */
-static int check_translations(const struct launcher *l, const struct machine_run *s,
-                              const struct machine_run *x, const enum relation *rel,
-                              bool injective, bool *flow_invalid, const int64_t *fid,
-                              int64_t flows)
+static void flows_free(struct flows *f)
 {
-    struct flow_check *fc = calloc((size_t)flows + 1, sizeof *fc);
-    struct tuple_map owner = {0};
+    free(f->id);
+    free(f->reverse);
+}
+
+struct flow_check {
+    bool invalid;
+    bool has[4];
+    uint8_t last_x[4][16];
+};
+
+/* A forward packet's output tuple when run r translated it (it left with
+ * other addresses or ports than it came with), else false. */
+static bool translated_tuple(const struct launcher *l, const struct machine_run *r, size_t i,
+                             struct frame_tuple *out)
+{
+    const struct vpacket *v = &l->set->packets[i];
+    struct frame_tuple tin;
+    return !r->in[i] && r->verdict[i] >= 0 && r->out[i] && frame_tuple_of(r->input[i], v->len, &tin) &&
+           frame_tuple_of(r->out[i], v->len, out) && !frame_tuple_same_flow_fields(&tin, out);
+}
+
+/* Who holds each translated tuple in run r, packet by packet: the flow whose
+ * latest translation (a packet that allocated) sent it. */
+struct owners {
+    struct tuple_map map;
+};
+
+/* Records packet i of r; returns -1 when out of memory. */
+static int owners_note(struct owners *o, const struct launcher *l, const struct machine_run *r,
+                       size_t i, int64_t flow)
+{
+    struct frame_tuple t;
+    if (!translated_tuple(l, r, i, &t))
+        return 0;
+    struct tuple_entry *e = tuple_map_get(&o->map, &t);
+    if (!e && !(e = tuple_map_put(&o->map, &t)))
+        return -1;
+    if (r->touched[i].allocated || !e->to.family) {
+        e->id = flow;
+        e->to.family = 1;
+    }
+    return 0;
+}
+
+/* Reply i of r (re-addressed by the model) reaches a translation the NF has
+ * since given to another flow: the capture's reply came too late. */
+static bool stale_reply(const struct owners *o, const struct launcher *l,
+                        const struct machine_run *r, size_t i, int64_t forward_flow)
+{
+    struct frame_tuple in, target;
+    if (!r->in[i] || !frame_tuple_of(r->in[i], l->set->packets[i].len, &in))
+        return false;
+    frame_tuple_reverse(&in, &target);
+    const struct tuple_entry *e = tuple_map_get(&o->map, &target);
+    return e && e->to.family && e->id != forward_flow;
+}
+
+/* Marks the flows whose translation in x is not a consistent bijection. A
+ * translation begins where a run allocates (an allocator hands out an index
+ * on the flow's packet): x and the sequential NF must begin one at the same
+ * packets (a sound plan expires and allocates at the same packets), x's
+ * values may not change in between, and (`injective`: where per-core ranges
+ * are disjoint) x may not send a tuple another flow's latest translation
+ * took. Every reply x re-addressed must leave with the capture's tuple (the
+ * translation leads back to the original host and port), unless it came
+ * after the translation was given to another flow in either run (a stale
+ * reply: where it goes depends on which values were reused, REL_TRANSLATED). */
+static int check_translations(const struct launcher *l, const struct machine_run *s,
+                              const struct machine_run *x, enum relation *rel, const char **why,
+                              bool injective, bool *flow_invalid, const struct flows *fl)
+{
+    struct flow_check *fc = calloc((size_t)fl->count + 1, sizeof *fc);
+    struct owners own_s = {{0}}, own_x = {{0}};
     if (!fc)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < l->set->n && rc == 0; i++) {
-        int64_t f = fid[i];
-        if (f < 0)
-            continue;
         const struct vpacket *v = &l->set->packets[i];
-        if (x->in[i] && x->verdict[i] >= 0) {
-            /* A re-addressed reply must leave as the capture had it. */
+        int64_t f = fl->id[i], back = fl->reverse[i];
+        if ((x->in[i] || s->in[i]) && back >= 0) {
+            bool stale = stale_reply(&own_s, l, s, i, back) || stale_reply(&own_x, l, x, i, back);
+            if (stale && rel[i] == REL_DIFFERENT) {
+                rel[i] = REL_TRANSLATED;
+                why[i] = "a reply to a translation since given to another flow";
+            }
             struct frame_tuple want, got;
-            if (!frame_tuple_of(v->bytes, v->len, &want) ||
-                !frame_tuple_of(machine_output(x, i), v->len, &got) ||
-                !frame_tuple_same_flow_fields(&want, &got))
-                fc[f].invalid = true;
+            if (!stale && x->in[i] && x->verdict[i] >= 0 &&
+                (!frame_tuple_of(v->bytes, v->len, &want) ||
+                 !frame_tuple_of(machine_output(x, i), v->len, &got) ||
+                 !frame_tuple_same_flow_fields(&want, &got)))
+                fc[back].invalid = true;
         }
-        if (rel[i] != REL_TRANSLATED)
+        if (f >= 0 && (owners_note(&own_s, l, s, i, f) != 0 ||
+                       owners_note(&own_x, l, x, i, f) != 0)) {
+            rc = -1;
+            break;
+        }
+        if (rel[i] != REL_TRANSLATED || f < 0 || x->in[i] || s->in[i])
             continue;
-        struct frame_tuple ts, tx;
-        frame_tuple_of(machine_output(s, i), v->len, &ts);
+        bool alloc_x = x->touched[i].allocated != 0;
+        if (alloc_x != (s->touched[i].allocated != 0))
+            fc[f].invalid = true;       /* a new translation in one run only */
+        struct frame_tuple tx;
         frame_tuple_of(machine_output(x, i), v->len, &tx);
         for (int k = 0; k < 4; k++) {
-            uint8_t vs[16], vx[16];
-            field_value(&ts, k, vs);
+            uint8_t vx[16];
             field_value(&tx, k, vx);
-            if (fc[f].has[k] && (memcmp(vs, fc[f].last_s[k], 16) == 0) !=
-                                    (memcmp(vx, fc[f].last_x[k], 16) == 0))
-                fc[f].invalid = true;
+            if (fc[f].has[k] && !alloc_x && memcmp(vx, fc[f].last_x[k], 16) != 0)
+                fc[f].invalid = true;   /* changed without a new translation */
             fc[f].has[k] = true;
-            memcpy(fc[f].last_s[k], vs, 16);
             memcpy(fc[f].last_x[k], vx, 16);
-            if (!injective || field_equal(&ts, &tx, k))
-                continue;
-            /* x's value k: which flow holds it (key: the field and the value). */
-            struct frame_tuple key = {0};
-            key.family = (uint8_t)(k + 1);
-            memcpy(key.src, vx, 16);
-            struct tuple_entry *e = tuple_map_get(&owner, &key);
-            if (!e) {
-                e = tuple_map_put(&owner, &key);
-                if (!e) {
-                    rc = -1;
-                    break;
-                }
-                e->id = f;
-                memcpy(e->to.src, vs, 16);
-            } else if (e->id != f) {
-                /* Another flow had this value; it may take it over only when
-                 * the sequential NF also moved on (a new value there too). */
-                if (memcmp(e->to.src, vs, 16) == 0) {
-                    fc[f].invalid = true;
-                    fc[e->id].invalid = true;
-                }
-                e->id = f;
-                memcpy(e->to.src, vs, 16);
-            }
+        }
+        /* Two flows on one output tuple are indistinguishable to the peer:
+         * only the flow of the latest translation may send it. */
+        const struct tuple_entry *e = tuple_map_get(&own_x.map, &tx);
+        if (injective && e && e->id != f) {
+            fc[f].invalid = true;
+            fc[e->id].invalid = true;
         }
     }
-    for (int64_t f = 0; f < flows; f++)
+    for (int64_t f = 0; f < fl->count; f++)
         flow_invalid[f] = fc[f].invalid;
     free(fc);
-    tuple_map_free(&owner);
+    tuple_map_free(&own_s.map);
+    tuple_map_free(&own_x.map);
     return rc;
 }
 
 /* rel[i] for every packet of x against s, translations checked per flow. */
 static int relate_all(const struct launcher *l, const struct machine_run *s,
-                      const struct machine_run *x, bool injective, const int64_t *fid,
-                      int64_t flows, enum relation *rel, const char **why)
+                      const struct machine_run *x, bool injective, const struct flows *fl,
+                      enum relation *rel, const char **why)
 {
     for (size_t i = 0; i < l->set->n; i++) {
         why[i] = NULL;
         rel[i] = relate(l, s, x, i, &why[i]);
     }
-    bool *invalid = calloc((size_t)flows + 1, sizeof *invalid);
-    if (!invalid || check_translations(l, s, x, rel, injective, invalid, fid, flows) != 0) {
+    bool *invalid = calloc((size_t)fl->count + 1, sizeof *invalid);
+    if (!invalid || check_translations(l, s, x, rel, why, injective, invalid, fl) != 0) {
         free(invalid);
         return -1;
     }
     for (size_t i = 0; i < l->set->n; i++)
-        if (rel[i] == REL_TRANSLATED && invalid[fid[i]]) {
+        if (rel[i] == REL_TRANSLATED && fl->id[i] >= 0 && invalid[fl->id[i]]) {
             rel[i] = REL_DIFFERENT;
             why[i] = "a translation that is not a consistent bijection back to the original "
                      "endpoints";
@@ -483,8 +547,8 @@ static bool plan_has_sharded_sketch(const struct launcher *l)
 /* Packets where A differs from S: unsound unless the replay with full
  * capacity and whole sketches (B) agrees with S. */
 static int explain_sharding(struct launcher *l, const struct machine_run *s,
-                            const enum relation *rel, const char **why, const int64_t *fid,
-                            int64_t flows, struct util_error *err)
+                            const enum relation *rel, const char **why,
+                            const struct flows *fl, struct util_error *err)
 {
     struct verify_state *vs = l->verify;
     size_t n = l->set->n, max = l->opt.examples;
@@ -498,7 +562,7 @@ static int explain_sharding(struct launcher *l, const struct machine_run *s,
     enum relation *rel_b = malloc((n + 1) * sizeof *rel_b);
     const char **why_b = malloc((n + 1) * sizeof *why_b);
     /* B's allocators repeat indexes across cores: no injectivity check. */
-    if (!rel_b || !why_b || relate_all(l, s, &b, false, fid, flows, rel_b, why_b) != 0) {
+    if (!rel_b || !why_b || relate_all(l, s, &b, false, fl, rel_b, why_b) != 0) {
         free(rel_b);
         free(why_b);
         machine_run_free(&b);
@@ -726,11 +790,11 @@ int verify_finish(struct launcher *l, struct util_error *err)
     }
     enum relation *rel = malloc((n + 1) * sizeof *rel);
     const char **why = malloc((n + 1) * sizeof *why);
-    int64_t flows = 0;
-    int64_t *fid = flow_ids(l, &flows);
+    struct flows fl = {0};
+    bool flows_ok = flows_of(l, &fl) == 0;
     struct machine_run s = {0}, c = {0};
     if (rc == 0 && (!vs->cls || !vs->why || !vs->seq_verdict || !vs->par_verdict || !rel ||
-                    !why || !fid)) {
+                    !why || !flows_ok)) {
         util_error_set(err, "out of memory");
         rc = UTIL_EXIT_FAILURE;
     }
@@ -744,7 +808,7 @@ int verify_finish(struct launcher *l, struct util_error *err)
                                   .reply_ref = vs->reply_ref};
     if (rc == 0)
         rc = machine_run(l, &spec_s, &s, err);
-    if (rc == 0 && relate_all(l, &s, &vs->arrival, true, fid, flows, rel, why) != 0) {
+    if (rc == 0 && relate_all(l, &s, &vs->arrival, true, &fl, rel, why) != 0) {
         util_error_set(err, "out of memory");
         rc = UTIL_EXIT_FAILURE;
     }
@@ -755,7 +819,7 @@ int verify_finish(struct launcher *l, struct util_error *err)
         vs->par_verdict[i] = by[i]->verdict;
     }
     if (rc == 0 && any_different)
-        rc = explain_sharding(l, &s, rel, why, fid, flows, err);
+        rc = explain_sharding(l, &s, rel, why, &fl, err);
     for (int o = 0; rc == 0 && o < vs->n_objects && o < RT_TRACK_OBJECTS; o++)
         if (s.first_full[o] != SIZE_MAX && !vs->sequential_full[0])
             snprintf(vs->sequential_full, sizeof vs->sequential_full,
@@ -775,7 +839,7 @@ int verify_finish(struct launcher *l, struct util_error *err)
     machine_run_free(&c);
     free(rel);
     free(why);
-    free(fid);
+    flows_free(&fl);
     free(by);
     return rc;
 }

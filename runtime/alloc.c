@@ -148,6 +148,8 @@ bool nf_alloc_new(struct nf_alloc *alloc, uint64_t now_ns, uint32_t *index)
     bool ok = alloc_inst_new_index(rt_inst(&alloc->obj), now_ns, index);
     if (!ok)
         rt_note_full(&alloc->obj);
+    else if (alloc->obj.guard & RT_GUARD_TRACK)
+        rt_note_allocated(&alloc->obj);
     return ok;
 }
 

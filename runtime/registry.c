@@ -440,6 +440,11 @@ void rt_note_full(struct rt_object *o)
     rt->core[rt_tls_core].touched.full |= object_bit(o);
 }
 
+void rt_note_allocated(struct rt_object *o)
+{
+    runtime_get()->core[rt_tls_core].touched.allocated |= object_bit(o);
+}
+
 void rt_set_tracking(bool on)
 {
     struct runtime *rt = runtime_get();

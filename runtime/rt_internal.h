@@ -75,6 +75,8 @@ void rt_guard_write_slow(struct rt_object *o, const char *op);
 void rt_guard_read_slow(struct rt_object *o, const char *op);
 /* An insert or allocation failed because the core's instance is full. */
 void rt_note_full(struct rt_object *o);
+/* An allocator handed out an index (recorded while tracking). */
+void rt_note_allocated(struct rt_object *o);
 
 static inline void rt_guard_write(struct rt_object *o, const char *op)
 {

@@ -170,12 +170,13 @@ void rt_set_abort_on_violation(bool abort_on_violation);
  * every state call records its object in the calling core's masks, cleared by
  * rt_packet_begin. Bit i is object i (registry order); objects from
  * RT_TRACK_OBJECTS - 1 on share the last bit. `full` marks objects where an
- * insert (nf_map_put) or allocation (nf_alloc_new) failed for lack of room.
+ * insert (nf_map_put) or allocation (nf_alloc_new) failed for lack of room,
+ * `allocated` allocators that handed out an index.
  * Off by default: tracking costs a call per state access.
  */
 #define RT_TRACK_OBJECTS 64
 struct rt_touched {
-    uint64_t read, write, full;
+    uint64_t read, write, full, allocated;
 };
 void rt_set_tracking(bool on);
 /* What core's current (or last) packet touched. */

@@ -13,6 +13,7 @@ PACKAGES=(
   libcmocka-dev                 # unit-test framework
   tshark                        # reference trace statistics in tests (capinfos, tshark)
   valgrind                      # cachegrind cross-check of the cache model
+  jq                            # the soundness matrix reads verify's JSON
 )
 
 missing=()
