@@ -152,7 +152,7 @@ static void send_or_free(struct launcher *l, struct worker *w, struct rte_mbuf *
         return;
     }
     struct idle idle = {0};
-    while (rte_ring_enqueue(l->tx_ring[verdict], m) != 0) {
+    while (rte_ring_enqueue(w->tx_ring[verdict], m) != 0) {
         if (launcher_stop_requested) {
             rte_pktmbuf_free(m);
             return;
@@ -199,19 +199,26 @@ int launcher_worker_loop(void *arg)
     return 0;
 }
 
-void launcher_drain_tx(struct launcher *l)
+/* Sends what one worker's ring holds for port p (software RSS). */
+static void drain_ring(struct launcher *l, struct rte_ring *ring, int p)
 {
     struct rte_mbuf *bufs[BURST];
-    for (int p = 0; p < l->n_ports; p++) {
-        unsigned n = rte_ring_dequeue_burst(l->tx_ring[p], (void **)bufs, BURST, NULL);
-        unsigned sent = 0;
-        for (int tries = 0; sent < n && tries < 1000; tries++)
-            sent += rte_eth_tx_burst((uint16_t)p, 0, bufs + sent, (uint16_t)(n - sent));
-        for (unsigned i = sent; i < n; i++)
-            rte_pktmbuf_free(bufs[i]);
-        l->tx_packets[p] += sent;
-        l->tx_failed[p] += n - sent;
-    }
+    unsigned n = rte_ring_dequeue_burst(ring, (void **)bufs, BURST, NULL);
+    unsigned sent = 0;
+    for (int tries = 0; sent < n && tries < 1000; tries++)
+        sent += rte_eth_tx_burst((uint16_t)p, 0, bufs + sent, (uint16_t)(n - sent));
+    for (unsigned i = sent; i < n; i++)
+        rte_pktmbuf_free(bufs[i]);
+    l->tx_packets[p] += sent;
+    l->tx_failed[p] += n - sent;
+}
+
+void launcher_drain_tx(struct launcher *l)
+{
+    for (int c = 0; c < l->cores; c++)
+        for (int p = 0; p < l->n_ports; p++)
+            if (l->workers[c].tx_ring[p])
+                drain_ring(l, l->workers[c].tx_ring[p], p);
 }
 
 /* Hands a packet to its core's ring, transmitting while the ring is full. */
@@ -372,6 +379,17 @@ void launcher_dispatch_from_set(struct launcher *l)
     }
 }
 
+/* After the last packet: transmits until every worker has finished. */
+void launcher_wait_workers(struct launcher *l)
+{
+    struct idle idle = {0};
+    atomic_store(&l->rx_done, 1);
+    while (atomic_load(&l->workers_done) < l->cores) {
+        launcher_drain_tx(l);
+        idle_wait(&idle);
+    }
+}
+
 /* Hardware RSS: the workers receive; the main lcore waits for idleness. */
 void launcher_wait_hardware_idle(struct launcher *l)
 {
@@ -425,14 +443,6 @@ int launcher_setup_dataplane(struct launcher *l, struct util_error *err)
         int rc = launcher_setup_port(l, (uint16_t)p, err);
         if (rc)
             return rc;
-        rss_port_hasher_init(&l->hashers[p], launcher_port_config(l, p));
-        char name[32];
-        snprintf(name, sizeof name, "rsskey_tx%d", p);
-        l->tx_ring[p] = rte_ring_create(name, 4096, (int)rte_socket_id(), RING_F_SC_DEQ);
-        if (!l->tx_ring[p]) {
-            util_error_set(err, "cannot create ring %s (%s)", name, rte_strerror(rte_errno));
-            return UTIL_EXIT_FAILURE;
-        }
     }
     for (int c = 0; c < l->cores; c++) {
         char name[32];
@@ -444,6 +454,15 @@ int launcher_setup_dataplane(struct launcher *l, struct util_error *err)
         if (!l->workers[c].rx_ring) {
             util_error_set(err, "cannot create ring %s (%s)", name, rte_strerror(rte_errno));
             return UTIL_EXIT_FAILURE;
+        }
+        for (int p = 0; p < l->n_ports; p++) {
+            snprintf(name, sizeof name, "rsskey_tx%d_%d", c, p);
+            l->workers[c].tx_ring[p] = rte_ring_create(name, 1024, (int)rte_socket_id(),
+                                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (!l->workers[c].tx_ring[p]) {
+                util_error_set(err, "cannot create ring %s (%s)", name, rte_strerror(rte_errno));
+                return UTIL_EXIT_FAILURE;
+            }
         }
     }
     return 0;

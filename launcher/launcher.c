@@ -271,13 +271,12 @@ static void start_workers(struct launcher *l)
 
 static void stop_workers(struct launcher *l)
 {
-    atomic_store(&l->rx_done, 1);
-    while (atomic_load(&l->workers_done) < l->cores)
-        launcher_drain_tx(l);
+    launcher_wait_workers(l);
     rte_eal_mp_wait_lcore();
-    for (int p = 0; p < l->n_ports; p++)
-        while (!rte_ring_empty(l->tx_ring[p]))
-            launcher_drain_tx(l);
+    for (int c = 0; c < l->cores; c++)
+        for (int p = 0; p < l->n_ports; p++)
+            while (!rte_ring_empty(l->workers[c].tx_ring[p]))
+                launcher_drain_tx(l);
     for (int p = 0; p < l->n_ports; p++) {
         rte_eth_dev_stop((uint16_t)p);
         rte_eth_dev_close((uint16_t)p);

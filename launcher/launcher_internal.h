@@ -94,6 +94,10 @@ struct worker {
     struct launcher *l;
     int core;
     struct rte_ring *rx_ring;       /* software RSS: main lcore -> this core */
+    /* software RSS: this core -> the main lcore, per output port. One
+     * producer each: a multi-producer ring stalls every producer while one
+     * that reserved a slot is descheduled (more lcores than CPUs). */
+    struct rte_ring *tx_ring[MAX_PORTS];
     uint64_t packets, forwarded, dropped;
     struct outcome *log;            /* --verify */
     size_t n_log, cap_log;
@@ -113,7 +117,6 @@ struct launcher {
     struct rss_port_hasher hashers[MAX_PORTS];
     struct rte_mempool *pool;
     struct rte_mempool *jumbo_pool; /* frames that do not fit a standard mbuf */
-    struct rte_ring *tx_ring[MAX_PORTS];
     int meta_offset;
     struct worker workers[RT_MAX_CORES];
     atomic_int rx_done;
@@ -154,6 +157,7 @@ void launcher_dispatch_from_ports(struct launcher *l);
 int launcher_dispatch_from_replay(struct launcher *l, struct util_error *err);
 void launcher_dispatch_from_set(struct launcher *l);
 void launcher_wait_hardware_idle(struct launcher *l);
+void launcher_wait_workers(struct launcher *l);
 
 /* replay_set.c */
 int replay_set_load(struct launcher *l, struct replay_set *set, struct util_error *err);

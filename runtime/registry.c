@@ -15,6 +15,7 @@
  * other cores take it); what the packet holds and the statistics sit on the
  * next line, written only by that core's thread.
  */
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,15 +328,22 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Spins briefly, then yields: with more threads than CPUs the holder may be
+ * waiting for this very CPU, and spinning would only burn its time slice. */
 static void token_take(atomic_int *token)
 {
+    unsigned spins = 0;
     for (;;) {
         int expected = 0;
         if (atomic_compare_exchange_weak_explicit(token, &expected, 1, memory_order_acquire,
                                                   memory_order_relaxed))
             return;
-        while (atomic_load_explicit(token, memory_order_relaxed))
-            cpu_relax();
+        while (atomic_load_explicit(token, memory_order_relaxed)) {
+            if (++spins < 256)
+                cpu_relax();
+            else
+                sched_yield();
+        }
     }
 }
 
