@@ -600,19 +600,18 @@ static int explain_sharding(struct launcher *l, const struct machine_run *s,
         bool filled = false;
         for (int o = 0; o < vs->n_objects && o < RT_TRACK_OBJECTS; o++)
             filled |= vs->arrival.first_full[o] <= i || s->first_full[o] <= i;
-        bool capacity_alone = false, sketch_alone = false;
+        /* Which toggle alone removes the difference: full capacity (with
+         * per-core sketches), or whole sketches (with per-core capacity)? */
+        bool by_capacity = false, by_sketch = false;
         const char *w;
         if (split) {
-            capacity_alone = relate(l, s, &cap_only, i, &w) != REL_DIFFERENT;
-            sketch_alone = relate(l, s, &sketch_only, i, &w) != REL_DIFFERENT;
+            by_capacity = relate(l, s, &cap_only, i, &w) != REL_DIFFERENT;
+            by_sketch = relate(l, s, &sketch_only, i, &w) != REL_DIFFERENT;
         }
-        if (split && capacity_alone && (!sketch_alone || !filled))
+        if (by_sketch && (!by_capacity || !filled))
             classify(vs, i, VC_ESTIMATE, "a per-core sketch estimated differently", touched, max);
         else if (filled)
             classify(vs, i, VC_CAPACITY, "a per-core share of a table filled", touched, max);
-        else if (split && !sketch_alone)
-            classify(vs, i, VC_ESTIMATE, "per-core sketches (with the per-core index ranges)",
-                     touched, max);
         else
             classify(vs, i, VC_UNSOUND, "the per-core index ranges of a sharded allocator "
                                         "change the outcome although no table filled",

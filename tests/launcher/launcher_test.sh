@@ -6,6 +6,15 @@
 #   wrong-key  a plan whose port-1 key is replaced is caught by --verify
 #   hardware   hardware RSS: the key and RETA read back from net_null ports
 #   errors     bad plans and arguments give clear errors and usage exit codes
+# With a real capture (TRACE from ../shared/traces):
+#   zero-diff  fw: no difference of any class at 2, 4 and 8 cores (e810 and x550),
+#              IPv4 fragments included
+#   wrong-field  psd's plan with policer's port-1 RSS (sharded by ipv4.dst instead
+#              of ipv4.src), every packet on port 1: caught as unsound
+#   capacity   fw with 256 flows split over 4 cores: capacity differences, none unsound
+#   estimate   cl with a 16-counter sketch: estimate differences, none unsound
+#   layouts    lb (shared backends) under three lcore layouts: never unsound or racy,
+#              and the deterministic classes identical in every run
 set -euo pipefail
 mode=$1 rsskey=$2 runner=$3 bc=$4 trace=$5
 work=$(mktemp -d)
@@ -15,6 +24,16 @@ prefix="rsskey-test-$$"
 eal=(--no-huge -m 512 --no-pci --file-prefix "$prefix" --log-level=1
      --vdev net_null0 --vdev net_null1)
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# run_verify PLAN LCORES: --verify --json on TRACE (LAN: $lan, default the
+# private ranges; --config from $config), JSON on stdout; exit status of the run.
+run_verify() {
+    local cfg=() c
+    for c in ${config:-}; do cfg+=(--config "$c"); done
+    "$runner" --plan "$1" "${cfg[@]}" --verify --json --replay "$trace" \
+        --lan "${lan:-10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fd00::/8}" -- "${eal[@]}" \
+        --lcores "$2" 2> "$work/run.err"
+}
 
 synth() {   # synth CORES NIC OUT
     local rc=0
@@ -79,6 +98,60 @@ errors)
     [ $rc2 != 0 ] && grep -q "missing.json" "$work/e2" || fail "missing file: $rc2"
     [ $rc3 != 0 ] && grep -q "broken.json" "$work/e3" || fail "broken plan: $rc3"
     [ $rc4 = 2 ] && grep -q "needs 4 lcores" "$work/e4" || fail "too few lcores: $rc4"
+    ;;
+zero-diff)
+    for nic in e810 x550; do
+        for cores in 2 4 8; do
+            synth $cores $nic "$work/plan.json"
+            run_verify "$work/plan.json" "0@0,(1-$cores)@1" > "$work/run.json"
+            for class in unsound interleaving translation capacity estimate; do
+                [ "$(jq ".verify.differences.$class" "$work/run.json")" = 0 ] ||
+                    fail "$cores cores, $nic: $class differences"
+            done
+            echo "$nic $cores cores: $(jq .verify.packets "$work/run.json") packets, 0 differences"
+        done
+    done
+    ;;
+wrong-field)
+    synth 4 e810 "$work/plan.json"
+    # The same NIC and cores, but port 1 hashed as the policer's plan does it.
+    "$rsskey" synth "$(dirname "$bc")/policer.O2.bc" --cores 4 --nic e810 \
+        -o "$work/policer.json" > /dev/null
+    jq --slurpfile pol "$work/policer.json" '.ports[1] = $pol[0].ports[1]' "$work/plan.json" \
+        > "$work/wrong.json"
+    lan=203.0.113.0/24 run_verify "$work/wrong.json" "0@0,(1-4)@1" > "$work/run.json" &&
+        fail "a plan sharded by the wrong field passed --verify"
+    [ "$(jq .verify.differences.unsound "$work/run.json")" -gt 0 ] || fail "nothing unsound"
+    jq -c '.verify.examples[0]' "$work/run.json"
+    ;;
+capacity)
+    synth 4 e810 "$work/plan.json"
+    config=capacity=256 run_verify "$work/plan.json" "0@0,(1-4)@1" > "$work/run.json"
+    [ "$(jq .verify.differences.unsound "$work/run.json")" = 0 ] || fail "unsound differences"
+    [ "$(jq .verify.differences.capacity "$work/run.json")" -gt 0 ] || fail "no capacity class"
+    jq -c .verify.differences "$work/run.json"
+    ;;
+estimate)
+    synth 4 e810 "$work/plan.json"
+    config="sketch_width=16 sketch_depth=1 limit=3" run_verify "$work/plan.json" \
+        "0@0,(1-4)@1" > "$work/run.json"
+    [ "$(jq .verify.differences.unsound "$work/run.json")" = 0 ] || fail "unsound differences"
+    [ "$(jq .verify.differences.estimate "$work/run.json")" -gt 0 ] || fail "no estimate class"
+    jq -c .verify.differences "$work/run.json"
+    ;;
+layouts)
+    synth 4 e810 "$work/plan.json"
+    first=""
+    for lay in "0@0,(1-4)@0" "0@0,(1-4)@1" "0@0,1@1,2@0,3@1,4@0" "0@0,(1-4)@0"; do
+        run_verify "$work/plan.json" "$lay" > "$work/run.json"
+        [ "$(jq .verify.races "$work/run.json")" = 0 ] || fail "$lay: races"
+        sig=$(jq -c '[.verify.packets, .verify.differences.unsound,
+                      .verify.differences.translation, .verify.differences.capacity,
+                      .verify.differences.estimate, .verify.result]' "$work/run.json")
+        echo "$lay: $sig, interleaving $(jq .verify.differences.interleaving "$work/run.json")"
+        [ -z "$first" ] && first=$sig
+        [ "$sig" = "$first" ] || fail "$lay gives $sig, the first layout $first"
+    done
     ;;
 *) fail "unknown mode $mode" ;;
 esac
