@@ -15,6 +15,8 @@
 #   estimate   cl with a 16-counter sketch: estimate differences, none unsound
 #   layouts    lb (shared backends) under three lcore layouts: never unsound or racy,
 #              and the deterministic classes identical in every run
+#   layouts-port1  psd with every packet on port 1 under the same layouts: no
+#              difference of any class
 set -euo pipefail
 mode=$1 rsskey=$2 runner=$3 bc=$4 trace=$5
 work=$(mktemp -d)
@@ -139,8 +141,11 @@ estimate)
     [ "$(jq .verify.differences.estimate "$work/run.json")" -gt 0 ] || fail "no estimate class"
     jq -c .verify.differences "$work/run.json"
     ;;
-layouts)
+layouts|layouts-port1)
     synth 4 e810 "$work/plan.json"
+    # layouts-port1: every packet on port 1 (a LAN matching none of the hosts),
+    # so many sources spread over the cores: no difference of any class.
+    [ "$mode" = layouts-port1 ] && lan=203.0.113.0/24
     first=""
     for lay in "0@0,(1-4)@0" "0@0,(1-4)@1" "0@0,1@1,2@0,3@1,4@0" "0@0,(1-4)@0"; do
         run_verify "$work/plan.json" "$lay" > "$work/run.json"
@@ -151,6 +156,12 @@ layouts)
         echo "$lay: $sig, interleaving $(jq .verify.differences.interleaving "$work/run.json")"
         [ -z "$first" ] && first=$sig
         [ "$sig" = "$first" ] || fail "$lay gives $sig, the first layout $first"
+        if [ "$mode" = layouts-port1 ]; then
+            for class in unsound interleaving translation capacity estimate; do
+                [ "$(jq ".verify.differences.$class" "$work/run.json")" = 0 ] ||
+                    fail "$lay: $class differences"
+            done
+        fi
     done
     ;;
 *) fail "unknown mode $mode" ;;
