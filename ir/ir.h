@@ -82,12 +82,21 @@ struct ir_key_part {
     uint8_t layer;          /* IR_FIELD_OTHER_HEADER: 2 = L2, 3 = L3, 4 = L4 */
     uint16_t offset;        /* IR_FIELD_OTHER_HEADER: byte offset in that header */
     uint16_t bits;          /* width of this part in the key, in bits */
+    /* Added by ir/ (fits in what was padding): an IR_FIELD_UNKNOWN part whose
+     * bits were computed from header bits by an operation that does not keep
+     * them (an addition's carries, a multiplication, a division, ...) says
+     * where: 1 + an index into ir_nf.derivations. 0 = none (not computed from
+     * header bits, or not known). */
+    uint16_t derived;
     int64_t constant;       /* IR_FIELD_CONSTANT: its value (0 when the constant
                                is a configuration value read from a global) */
     /* Added by ir/: IR_FIELD_STATE parts also set `offset` to the byte offset
      * of the part inside the record / value read by from_access. In a vector
      * or allocator index, the first header-field part's `constant` is the
-     * constant the index adds to the field (ntohs(dport) - 1000: -1000). */
+     * constant the index adds to the field (ntohs(dport) - 1000: -1000; 0 when
+     * what it adds is a configuration value); ir describes such an index by
+     * the field only when equal indexes mean equal fields (docs/analysis.md,
+     * "Which operations keep field bits, and why"). */
 };
 
 struct ir_key {
@@ -112,6 +121,17 @@ struct ir_location {
     char file[128];         /* "" when there is no debug info */
     int line;               /* 0 when unknown */
     char function[IR_NAME_MAX];
+};
+
+/* Added by ir/: where header bits stopped being bits of a field: the field
+ * they came from and the instruction that mixed them (ir_key_part.derived). */
+struct ir_derivation {
+    struct ir_field field;  /* the header field (prefix 0); IR_FIELD_OTHER_HEADER:
+                               the header byte at layer/offset */
+    uint8_t layer;          /* IR_FIELD_OTHER_HEADER: 2 = L2, 3 = L3, 4 = L4 */
+    uint16_t offset;        /* IR_FIELD_OTHER_HEADER: byte offset in that header */
+    char op[48];            /* what mixed them: "a multiplication", ... */
+    struct ir_location where;   /* that instruction's source line */
 };
 
 struct ir_object {
@@ -209,6 +229,10 @@ struct ir_nf {
     /* Added by ir/: writes into vector records. */
     int n_record_writes;
     struct ir_record_write *record_writes;
+    /* Added by ir/: where header bits were mixed by arithmetic (what key
+     * parts' `derived` refers to). */
+    int n_derivations;
+    struct ir_derivation *derivations;
 };
 
 struct ir_options {

@@ -148,6 +148,12 @@ struct abit lift_merge_bit(struct abit a, struct abit b)
     if (a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access &&
         a.alt1 == b.alt1)
         return a;
+    /* Unknown on one path: unknown, still saying what header bits were mixed
+     * (the derivation is for the reasons only). */
+    if (a.kind == AB_UNKNOWN && (a.access >= 0 || b.kind != AB_UNKNOWN))
+        return a;
+    if (b.kind == AB_UNKNOWN)
+        return b;
     bool ca = a.kind == AB_ZERO || a.kind == AB_ONE || a.kind == AB_GCONST;
     bool cb = b.kind == AB_ZERO || b.kind == AB_ONE || b.kind == AB_GCONST;
     if (ca && cb)
@@ -386,6 +392,10 @@ enum ir_field_id lift_header_field(int layer, int byte, int *field_start)
 
 /* ---- Bits -> ir_key ------------------------------------------------------------------- */
 
+/* ir_key embeds 16 parts and is itself embedded many times (guards, record
+ * writes): `derived` lives in what was padding. */
+_Static_assert(sizeof(struct ir_key_part) <= 32, "ir_key_part grew");
+
 /* What a bit contributes to: the part it belongs to. */
 struct bit_class {
     enum ir_field_id id;
@@ -434,7 +444,8 @@ static bool same_class(struct bit_class a, struct bit_class b)
 static struct ir_key_part make_part(const struct abit *bits, const int *order, int lo, int hi,
                                     struct bit_class c)
 {
-    struct ir_key_part part = {{c.id, 0}, -1, 0, 0, (uint16_t)(hi - lo), 0};
+    struct ir_key_part part = {.field = {c.id, 0}, .from_access = -1,
+                               .bits = (uint16_t)(hi - lo)};
     if (c.id == IR_FIELD_CONSTANT) {
         uint64_t v = 0;
         /* The value of the part's bits, least significant first as stored. */
@@ -464,7 +475,14 @@ static struct ir_key_part make_part(const struct abit *bits, const int *order, i
         part.offset = min == POS_UNKNOWN ? 0 : (uint16_t)(min / 8);
         return part;
     }
-    if (c.id == IR_FIELD_UNKNOWN || c.id == IR_FIELD_INPUT_PORT || c.id == IR_FIELD_TIME)
+    if (c.id == IR_FIELD_UNKNOWN) {
+        /* The first bit that says what header bits it was computed from. */
+        for (int i = lo; i < hi && !part.derived; i++)
+            if (bits[order[i]].access >= 0 && bits[order[i]].access < UINT16_MAX)
+                part.derived = (uint16_t)(bits[order[i]].access + 1);
+        return part;
+    }
+    if (c.id == IR_FIELD_INPUT_PORT || c.id == IR_FIELD_TIME)
         return part;
     /* Header bits. */
     int min_byte = 1 << 20;
@@ -564,7 +582,8 @@ void lift_bits_to_key(const struct abit *bits, int nbits, bool integer, struct i
             /* Too many parts: the rest is summarised as unknown (sound). */
             struct ir_key_part *last = &key->parts[IR_KEY_MAX_PARTS - 1];
             uint16_t total = (uint16_t)(last->bits + part.bits);
-            *last = (struct ir_key_part){{IR_FIELD_UNKNOWN, 0}, -1, 0, 0, total, 0};
+            *last = (struct ir_key_part){.field = {IR_FIELD_UNKNOWN, 0}, .from_access = -1,
+                                         .bits = total};
         }
         lo = hi;
     }

@@ -42,7 +42,9 @@ enum abit_kind {
     AB_PORT,        /* pkt->port bit pos */
     AB_TIME,        /* pkt->time_ns bit pos */
     AB_STATE,       /* bit pos of what access `access` returned / points to */
-    AB_UNKNOWN
+    AB_UNKNOWN      /* access >= 0: computed from header bits by the mixing
+                       operation ir_nf.derivations[access] (for the reasons
+                       only: every unknown bit means the same to the analysis) */
 };
 
 /* Header layers of AB_HDR bits. */

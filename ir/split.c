@@ -111,7 +111,8 @@ static int keys_from_memory(struct lift *L, LLVMValueRef call, LLVMValueRef ptr,
     if (size == 0 || size > 1024) {
         memset(&keys[0], 0, sizeof keys[0]);
         keys[0].count = 1;
-        keys[0].parts[0] = (struct ir_key_part){{IR_FIELD_UNKNOWN, 0}, -1, 0, 0, 0, 0};
+        keys[0].parts[0] = (struct ir_key_part){.field = {IR_FIELD_UNKNOWN, 0},
+                                                .from_access = -1};
         return 1;
     }
     struct abit *bits = calloc((size_t)size * 8, sizeof *bits);

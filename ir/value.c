@@ -4,15 +4,19 @@
  * bit, port, time, state bit, unknown), and every pointer by its base
  * (stack slot, header, state record, packet struct, global) plus offset.
  *
- * Bit-exact operations (shifts and rotates by constants, and/or/xor with
- * constants, truncation, extensions, bswap, shuffles) move bits; operations
- * that are injective in one operand when the other is constant (add, sub,
- * mul by an odd constant, xor) keep that operand's bits; everything else
- * mixes its operands' bits into one source (a single state access, the
- * time) or AB_UNKNOWN. Unknown is always a safe answer.
+ * Only GF(2)-affine movements keep a bit's source: shifts and rotates by
+ * constants, and/or/xor with constants, truncation, extensions, bswap,
+ * shuffles. add/sub/mul keep a bit only where no carry (borrow) can reach it:
+ * bit i of x + y is x_i ^ y_i while, below i, one operand's bits are known
+ * zeros; above the first possible carry every bit depends on all the
+ * operands' lower bits (eval_arith). Everything else mixes its operands' bits
+ * into one source (a single state access, the time) or AB_UNKNOWN, which for
+ * header bits remembers the field and the instruction (ir_nf.derivations),
+ * for the reasons only. Unknown is always a safe answer.
  */
 #include "ir/lift.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,38 +244,112 @@ static bool bit_eq(struct abit a, struct abit b)
            a.alt1 == b.alt1;
 }
 
-/* One source for a combination of bits: a single state access, the time, a
- * constant, else unknown. `have` tracks what was seen so far. */
+/* What mixed header bits: one ir_derivation per (field, operation, line);
+ * returns its index, -1 when there is no room. */
+static int derivation(struct lift *L, struct abit hdr, LLVMValueRef inst)
+{
+    struct ir_derivation d;
+    memset(&d, 0, sizeof d);
+    int start;
+    d.field.id = lift_header_field(hdr.layer, hdr.pos / 8, &start);
+    if (d.field.id == IR_FIELD_OTHER_HEADER) {
+        d.layer = (uint8_t)(hdr.layer == LAYER_V6 || hdr.layer == LAYER_PROTO ? 3 : hdr.layer);
+        d.offset = (uint16_t)(hdr.pos / 8);
+    }
+    const char *op;
+    switch (LLVMIsAInstruction(inst) ? LLVMGetInstructionOpcode(inst) : LLVMCall) {
+    case LLVMAdd: op = "an addition"; break;
+    case LLVMSub: op = "a subtraction"; break;
+    case LLVMMul: op = "a multiplication"; break;
+    case LLVMUDiv: case LLVMSDiv: op = "a division"; break;
+    case LLVMURem: case LLVMSRem: op = "a remainder (modulo)"; break;
+    case LLVMAnd: op = "an and of two non-constant values"; break;
+    case LLVMOr: op = "an or of two non-constant values"; break;
+    case LLVMXor: op = "an xor of two non-constant values"; break;
+    case LLVMShl: case LLVMLShr: case LLVMAShr: op = "a shift by a non-constant amount"; break;
+    case LLVMICmp: op = "a comparison"; break;
+    default: op = "an operation the analysis does not follow"; break;
+    }
+    if (LLVMIsACallInst(inst)) {
+        const char *name = lift_callee_name(inst);
+        snprintf(d.op, sizeof d.op, "a call to %s", name ? name : "a function");
+    } else {
+        snprintf(d.op, sizeof d.op, "%s", op);
+    }
+    lift_location(inst, &d.where);
+    struct ir_nf *nf = L->nf;
+    for (int i = 0; i < nf->n_derivations; i++) {
+        const struct ir_derivation *e = &nf->derivations[i];
+        if (e->field.id == d.field.id && e->layer == d.layer && e->offset == d.offset &&
+            strcmp(e->op, d.op) == 0 && e->where.line == d.where.line &&
+            strcmp(e->where.file, d.where.file) == 0 &&
+            strcmp(e->where.function, d.where.function) == 0)
+            return i;
+    }
+    if (nf->n_derivations >= UINT16_MAX - 1)
+        return -1;
+    nf->derivations = lift_grow(nf->derivations, nf->n_derivations, sizeof *nf->derivations);
+    nf->derivations[nf->n_derivations] = d;
+    return nf->n_derivations++;
+}
+
+/* One source for a combination of bits: a single state access (or one pair
+ * of alternative accesses), the time, the input port (at an unknown
+ * position), a constant, else unknown. Unknown
+ * remembers what it was computed from: an unknown operand bit's derivation,
+ * else the first header bit mixed in. */
 struct mix {
-    bool any;
+    bool any;               /* a non-constant bit was seen */
     struct abit src;
+    bool hdr_seen;
+    struct abit hdr;        /* the first header bit mixed in */
+    int derived;            /* 1 + the first derivation an operand bit carried; 0 none */
 };
+
+static const struct abit PLAIN_UNKNOWN = {AB_UNKNOWN, 0, 0, -1, 0};
 
 static void mix_add(struct mix *m, struct abit b)
 {
     if (bit_is_const(b))
         return;
+    if (b.kind == AB_HDR && !m->hdr_seen) {
+        m->hdr_seen = true;
+        m->hdr = b;
+    }
+    if (b.kind == AB_UNKNOWN && b.access >= 0 && !m->derived)
+        m->derived = b.access + 1;
+    /* A bit of access k (or, on other paths, of access alt1 - 1: the split
+     * into one key per access later follows the same paths) stays one. */
     struct abit s = b;
-    if (s.kind == AB_STATE && s.alt1)
-        s = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
-    else if (s.kind == AB_STATE || s.kind == AB_TIME || s.kind == AB_PORT)
+    if (s.kind == AB_STATE || s.kind == AB_TIME || s.kind == AB_PORT)
         s.pos = POS_UNKNOWN;
     else
-        s = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+        s = PLAIN_UNKNOWN;
     if (!m->any) {
         m->any = true;
         m->src = s;
     } else if (!bit_eq(m->src, s)) {
-        m->src = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+        m->src = PLAIN_UNKNOWN;
     }
 }
 
-static struct abit mix_result(const struct mix *m)
+/* The mixed bit; inst is the instruction that mixes (named in the reasons). */
+static struct abit mix_result(struct lift *L, const struct mix *m, LLVMValueRef inst)
 {
-    return m->any ? m->src : (struct abit){AB_GCONST, 0, 0, -1, 0};
+    if (!m->any)
+        return (struct abit){AB_GCONST, 0, 0, -1, 0};
+    if (m->src.kind != AB_UNKNOWN)
+        return m->src;
+    struct abit r = PLAIN_UNKNOWN;
+    if (m->derived)
+        r.access = m->derived - 1;
+    else if (m->hdr_seen)
+        r.access = derivation(L, m->hdr, inst);
+    return r;
 }
 
-static void aval_mix(struct aval *out, int width, const struct aval *a, const struct aval *b)
+static void aval_mix(struct lift *L, LLVMValueRef inst, struct aval *out, int width,
+                     const struct aval *a, const struct aval *b)
 {
     struct mix m = {0};
     for (int i = 0; a && i < a->width; i++)
@@ -279,12 +357,12 @@ static void aval_mix(struct aval *out, int width, const struct aval *a, const st
     for (int i = 0; b && i < b->width; i++)
         mix_add(&m, b->b[i]);
     out->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
-    struct abit r = mix_result(&m);
+    struct abit r = mix_result(L, &m, inst);
     for (int i = 0; i < out->width; i++)
         out->b[i] = r;
 }
 
-/* A lane that is wholly ZERO/ONE: its value. */
+/* A lane that is wholly ZERO/ONE and fits in 64 bits: its value. */
 static bool lane_const(const struct aval *a, int lo, int n, uint64_t *out)
 {
     uint64_t v = 0;
@@ -292,18 +370,12 @@ static bool lane_const(const struct aval *a, int lo, int n, uint64_t *out)
         struct abit b = a->b[lo + i];
         if (b.kind != AB_ZERO && b.kind != AB_ONE)
             return false;
-        if (b.kind == AB_ONE && i < 64)
+        if (b.kind == AB_ONE && i >= 64)
+            return false;
+        if (b.kind == AB_ONE)
             v |= 1ULL << i;
     }
     *out = v;
-    return true;
-}
-
-static bool lane_all_const(const struct aval *a, int lo, int n)
-{
-    for (int i = 0; i < n && lo + i < a->width; i++)
-        if (!bit_is_const(a->b[lo + i]))
-            return false;
     return true;
 }
 
@@ -474,8 +546,8 @@ static void eval_const(struct lift *L, LLVMValueRef v, struct aval *out, int wid
     aval_set_unknown(out, width);
 }
 
-static void eval_shift(LLVMOpcode op, const struct aval *x, const struct aval *s, int ew,
-                       struct aval *out)
+static void eval_shift(struct lift *L, LLVMValueRef inst, LLVMOpcode op, const struct aval *x,
+                       const struct aval *s, int ew, struct aval *out)
 {
     out->width = x->width;
     for (int lo = 0; lo < x->width; lo += ew) {
@@ -487,7 +559,7 @@ static void eval_shift(LLVMOpcode op, const struct aval *x, const struct aval *s
             for (int i = 0; i < ew; i++)
                 mix_add(&m, s->b[lo + i]);
             for (int i = 0; i < ew; i++)
-                out->b[lo + i] = mix_result(&m);
+                out->b[lo + i] = mix_result(L, &m, inst);
             continue;
         }
         int a = (int)amount;
@@ -504,7 +576,11 @@ static void eval_shift(LLVMOpcode op, const struct aval *x, const struct aval *s
     }
 }
 
-static struct abit bitwise(LLVMOpcode op, struct abit a, struct abit b)
+/* and/or/xor of two bits: a constant operand bit decides or passes the other
+ * bit on (xor with a constant keeps the other bit's source: x ^ 1 is a
+ * function of x alone); two non-constant bits mix. */
+static struct abit bitwise(struct lift *L, LLVMValueRef inst, LLVMOpcode op, struct abit a,
+                           struct abit b)
 {
     bool az = a.kind == AB_ZERO, ao = a.kind == AB_ONE;
     bool bz = b.kind == AB_ZERO, bo = b.kind == AB_ONE;
@@ -539,53 +615,77 @@ static struct abit bitwise(LLVMOpcode op, struct abit a, struct abit b)
     struct mix m = {0};
     mix_add(&m, a);
     mix_add(&m, b);
-    return mix_result(&m);
+    return mix_result(L, &m, inst);
 }
 
-/* add/sub/mul: per lane, if one operand is constant the result is an
- * injective function of the other (mul: odd constants; powers of two shift). */
-static void eval_arith(LLVMOpcode op, const struct aval *x, const struct aval *y, int ew,
-                       struct aval *out)
+/* x * C for a known constant C = 2^s * odd (one lane): bits below s are
+ * zeros, bit s is x_0 exactly, and with odd == 1 it is a shift; otherwise bit
+ * i > s depends on x_0 .. x_(i-s) through the carries: their mix. */
+static void mul_by_const(struct lift *L, LLVMValueRef inst, const struct aval *x, uint64_t c,
+                         int lo, int ew, struct aval *out)
+{
+    if (c == 0) {
+        for (int i = 0; i < ew; i++)
+            out->b[lo + i] = bit_const(0);
+        return;
+    }
+    int s = __builtin_ctzll(c);
+    bool shift = (c >> s) == 1;
+    struct mix m = {0};
+    for (int i = 0; i < ew; i++) {
+        if (i < s) {
+            out->b[lo + i] = bit_const(0);
+            continue;
+        }
+        mix_add(&m, x->b[lo + i - s]);
+        out->b[lo + i] = shift || i == s ? x->b[lo + i - s] : mix_result(L, &m, inst);
+    }
+}
+
+/* add/sub/mul, lane by lane. Bit i of a sum, difference or product depends
+ * only on the operands' bits 0..i. add: while no carry can come in (below i,
+ * every position has a known-zero operand bit), bit i is a_i ^ b_i with the
+ * xor rule above (`zext16(x) + (y << 16)` is x | y << 16); from the first
+ * position where a carry may come in, each bit is the mix of both operands'
+ * bits 0..i. sub a - b: the same with borrows, none while b's bit is a known
+ * zero or a's a known one. mul: by a known constant see mul_by_const; of two
+ * non-constant operands (a configured factor included: its bits are not
+ * known) every bit is the mix of the bits below it. A configured addend
+ * (gconst) is not a known zero either, so it gives no exact bit. */
+static void eval_arith(struct lift *L, LLVMValueRef inst, LLVMOpcode op, const struct aval *x,
+                       const struct aval *y, int ew, struct aval *out)
 {
     out->width = x->width;
     for (int lo = 0; lo < x->width; lo += ew) {
         uint64_t cx = 0, cy = 0;
-        bool kx = lane_const(x, lo, ew, &cx), ky = lane_const(y, lo, ew, &cy);
+        bool kx = ew <= 64 && lane_const(x, lo, ew, &cx);
+        bool ky = ew <= 64 && lane_const(y, lo, ew, &cy);
         if (kx && ky) {
             uint64_t r = op == LLVMAdd ? cx + cy : op == LLVMSub ? cx - cy : cx * cy;
             for (int i = 0; i < ew; i++)
-                out->b[lo + i] = bit_const(i < 64 ? (int)((r >> i) & 1) : 0);
+                out->b[lo + i] = bit_const((int)((r >> i) & 1));
             continue;
         }
-        const struct aval *var = NULL;
-        if (op == LLVMMul) {
-            uint64_t c = ky ? cy : cx;
-            const struct aval *other = ky ? x : y;
-            if ((kx || ky) && c != 0 && (c & (c - 1)) == 0) {
-                int sh = __builtin_ctzll(c);
-                for (int i = 0; i < ew; i++)
-                    out->b[lo + i] = i >= sh ? other->b[lo + i - sh] : bit_const(0);
-                continue;
-            }
-            if ((kx || ky) && (c & 1))
-                var = other;
-        } else if (lane_all_const(y, lo, ew)) {
-            var = x;
-        } else if (lane_all_const(x, lo, ew)) {
-            var = y;
-        }
-        if (var) {
-            for (int i = 0; i < ew; i++)
-                out->b[lo + i] = var->b[lo + i];
+        if (op == LLVMMul && (kx || ky)) {
+            mul_by_const(L, inst, ky ? x : y, ky ? cy : cx, lo, ew, out);
             continue;
         }
+        bool no_carry = op != LLVMMul;     /* nothing comes into bit i from below */
         struct mix m = {0};
         for (int i = 0; i < ew; i++) {
-            mix_add(&m, x->b[lo + i]);
-            mix_add(&m, y->b[lo + i]);
+            struct abit a = x->b[lo + i], b = y->b[lo + i];
+            mix_add(&m, a);
+            mix_add(&m, b);
+            if (!no_carry) {
+                out->b[lo + i] = mix_result(L, &m, inst);
+                continue;
+            }
+            out->b[lo + i] = bitwise(L, inst, LLVMXor, a, b);
+            if (op == LLVMAdd)
+                no_carry = a.kind == AB_ZERO || b.kind == AB_ZERO;
+            else
+                no_carry = b.kind == AB_ZERO || a.kind == AB_ONE;
         }
-        for (int i = 0; i < ew; i++)
-            out->b[lo + i] = mix_result(&m);
     }
 }
 
@@ -690,7 +790,7 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
         for (int base = 0; base < out->width; base += ew) {
             uint64_t amount;
             if (!lane_const(s, base, ew, &amount)) {
-                aval_mix(out, width, hi, lo);
+                aval_mix(L, call, out, width, hi, lo);
                 return;
             }
             int a = (int)(amount % (uint64_t)ew);
@@ -722,7 +822,7 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
                 mix_add(&m, x->b[j]);
         }
         for (int i = 0; i < out->width; i++)
-            out->b[i] = mix_result(&m);
+            out->b[i] = mix_result(L, &m, call);
         return;
     }
     aval_set_unknown(out, width);
@@ -742,14 +842,14 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
     case LLVMMul: {
         const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
         const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
-        eval_arith(op, x, y, ew, out);
+        eval_arith(L, v, op, x, y, ew, out);
         return;
     }
     case LLVMShl:
     case LLVMLShr:
     case LLVMAShr:
-        eval_shift(op, lift_eval(L, LLVMGetOperand(v, 0)), lift_eval(L, LLVMGetOperand(v, 1)),
-                   ew, out);
+        eval_shift(L, v, op, lift_eval(L, LLVMGetOperand(v, 0)),
+                   lift_eval(L, LLVMGetOperand(v, 1)), ew, out);
         return;
     case LLVMUDiv:
     case LLVMURem: {
@@ -766,16 +866,22 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
             }
             return;
         }
-        aval_mix(out, width, x, y);
+        aval_mix(L, v, out, width, x, y);
         return;
     }
+    case LLVMSDiv:
+    case LLVMSRem:
+        /* Rounds towards zero: not a shift even by a power of two. */
+        aval_mix(L, v, out, width, lift_eval(L, LLVMGetOperand(v, 0)),
+                 lift_eval(L, LLVMGetOperand(v, 1)));
+        return;
     case LLVMAnd:
     case LLVMOr:
     case LLVMXor: {
         const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
         const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
         for (int i = 0; i < width; i++)
-            out->b[i] = bitwise(op, x->b[i], y->b[i]);
+            out->b[i] = bitwise(L, v, op, x->b[i], y->b[i]);
         return;
     }
     case LLVMTrunc: {
@@ -810,7 +916,7 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
     case LLVMICmp: {
         const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
         const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
-        aval_mix(out, width, x, y);
+        aval_mix(L, v, out, width, x, y);
         return;
     }
     case LLVMSelect:
