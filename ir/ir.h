@@ -130,6 +130,8 @@ struct ir_derivation {
                                the header byte at layer/offset */
     uint8_t layer;          /* IR_FIELD_OTHER_HEADER: 2 = L2, 3 = L3, 4 = L4 */
     uint16_t offset;        /* IR_FIELD_OTHER_HEADER: byte offset in that header */
+    struct ir_field also;   /* a second field mixed in (src ^ dst); IR_FIELD_UNKNOWN
+                               when none, IR_FIELD_OTHER_HEADER: other header bytes */
     char op[48];            /* what mixed them: "a multiplication", ... */
     struct ir_location where;   /* that instruction's source line */
 };
@@ -262,7 +264,11 @@ const char *ir_issue_kind_name(enum ir_issue_kind k);
 const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned len);
 void ir_nf_write_text(const struct ir_nf *nf, FILE *out);
 /* Writes members "ports", "objects", "accesses", "header_writes", "issues",
- * "record_writes" into the JSON object open in w. */
+ * "record_writes" into the JSON object open in w. Accesses (key), header and
+ * record writes (value) have a "derived" array: for each unknown part
+ * computed from header bits, {"part", "field", "also" (a second field or
+ * null), "op", "file", "line"}; the text form appends "[from FIELD: OP at
+ * FILE:LINE]" to such a part. */
 void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w);
 
 #endif /* RSSKEY_IR_H */

@@ -244,29 +244,47 @@ static bool bit_eq(struct abit a, struct abit b)
            a.alt1 == b.alt1;
 }
 
-/* What mixed header bits: one ir_derivation per (field, operation, line);
- * returns its index, -1 when there is no room. */
-static int derivation(struct lift *L, struct abit hdr, LLVMValueRef inst)
+/* The field of a header bit; other header bytes differ by layer and byte. */
+static bool same_header_field(struct abit a, struct abit b)
+{
+    enum ir_field_id fa = lift_header_field(a.layer, a.pos / 8, NULL);
+    enum ir_field_id fb = lift_header_field(b.layer, b.pos / 8, NULL);
+    return fa == fb && (fa != IR_FIELD_OTHER_HEADER || (a.layer == b.layer && a.pos / 8 == b.pos / 8));
+}
+
+/* What mixed header bits: one ir_derivation per (fields, operation, line);
+ * hdr is a header bit that was mixed in, hdr2 (or NULL) one of another
+ * field. Returns its index, -1 when there is no room. */
+static int derivation(struct lift *L, struct abit hdr, const struct abit *hdr2,
+                      LLVMValueRef inst)
 {
     struct ir_derivation d;
     memset(&d, 0, sizeof d);
-    int start;
-    d.field.id = lift_header_field(hdr.layer, hdr.pos / 8, &start);
+    d.also.id = IR_FIELD_UNKNOWN;
+    if (hdr2) {
+        /* The lower field first, whichever operand the compiler put first. */
+        enum ir_field_id f1 = lift_header_field(hdr.layer, hdr.pos / 8, NULL);
+        enum ir_field_id f2 = lift_header_field(hdr2->layer, hdr2->pos / 8, NULL);
+        struct abit first = f2 < f1 ? *hdr2 : hdr;
+        d.also.id = f2 < f1 ? f1 : f2;
+        hdr = first;
+    }
+    d.field.id = lift_header_field(hdr.layer, hdr.pos / 8, NULL);
     if (d.field.id == IR_FIELD_OTHER_HEADER) {
         d.layer = (uint8_t)(hdr.layer == LAYER_V6 || hdr.layer == LAYER_PROTO ? 3 : hdr.layer);
         d.offset = (uint16_t)(hdr.pos / 8);
     }
     const char *op;
     switch (LLVMIsAInstruction(inst) ? LLVMGetInstructionOpcode(inst) : LLVMCall) {
-    case LLVMAdd: op = "an addition"; break;
-    case LLVMSub: op = "a subtraction"; break;
+    case LLVMAdd: op = "an addition with carries"; break;
+    case LLVMSub: op = "a subtraction with borrows"; break;
     case LLVMMul: op = "a multiplication"; break;
     case LLVMUDiv: case LLVMSDiv: op = "a division"; break;
     case LLVMURem: case LLVMSRem: op = "a remainder (modulo)"; break;
-    case LLVMAnd: op = "an and of two non-constant values"; break;
-    case LLVMOr: op = "an or of two non-constant values"; break;
-    case LLVMXor: op = "an xor of two non-constant values"; break;
-    case LLVMShl: case LLVMLShr: case LLVMAShr: op = "a shift by a non-constant amount"; break;
+    case LLVMAnd: op = "an and of two variables"; break;
+    case LLVMOr: op = "an or of two variables"; break;
+    case LLVMXor: op = "an xor of two variables"; break;
+    case LLVMShl: case LLVMLShr: case LLVMAShr: op = "a shift by a variable amount"; break;
     case LLVMICmp: op = "a comparison"; break;
     default: op = "an operation the analysis does not follow"; break;
     }
@@ -281,7 +299,7 @@ static int derivation(struct lift *L, struct abit hdr, LLVMValueRef inst)
     for (int i = 0; i < nf->n_derivations; i++) {
         const struct ir_derivation *e = &nf->derivations[i];
         if (e->field.id == d.field.id && e->layer == d.layer && e->offset == d.offset &&
-            strcmp(e->op, d.op) == 0 && e->where.line == d.where.line &&
+            e->also.id == d.also.id && strcmp(e->op, d.op) == 0 && e->where.line == d.where.line &&
             strcmp(e->where.file, d.where.file) == 0 &&
             strcmp(e->where.function, d.where.function) == 0)
             return i;
@@ -301,8 +319,9 @@ static int derivation(struct lift *L, struct abit hdr, LLVMValueRef inst)
 struct mix {
     bool any;               /* a non-constant bit was seen */
     struct abit src;
-    bool hdr_seen;
+    bool hdr_seen, hdr2_seen;
     struct abit hdr;        /* the first header bit mixed in */
+    struct abit hdr2;       /* the first one of another field */
     int derived;            /* 1 + the first derivation an operand bit carried; 0 none */
 };
 
@@ -315,6 +334,9 @@ static void mix_add(struct mix *m, struct abit b)
     if (b.kind == AB_HDR && !m->hdr_seen) {
         m->hdr_seen = true;
         m->hdr = b;
+    } else if (b.kind == AB_HDR && !m->hdr2_seen && !same_header_field(m->hdr, b)) {
+        m->hdr2_seen = true;
+        m->hdr2 = b;
     }
     if (b.kind == AB_UNKNOWN && b.access >= 0 && !m->derived)
         m->derived = b.access + 1;
@@ -344,7 +366,7 @@ static struct abit mix_result(struct lift *L, const struct mix *m, LLVMValueRef 
     if (m->derived)
         r.access = m->derived - 1;
     else if (m->hdr_seen)
-        r.access = derivation(L, m->hdr, inst);
+        r.access = derivation(L, m->hdr, m->hdr2_seen ? &m->hdr2 : NULL, inst);
     return r;
 }
 
