@@ -413,7 +413,7 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
         n = lift_access_keys(L, false, call, NULL, 0, root ? root : index, keys);
         for (int i = 0; i < n && addend != 0; i++)
             for (int p = 0; p < keys[i].count; p++)
-                if (keys[i].parts[p].field.id < IR_FIELD_OTHER_HEADER) {
+                if (keys[i].parts[p].field.id <= IR_FIELD_OTHER_HEADER) {
                     keys[i].parts[p].constant = addend;
                     break;
                 }
@@ -427,7 +427,7 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
          * not a global or a read-only record; into a header it is a rewrite. */
         struct abit bits[32];
         for (int i = 0; i < 32; i++)
-            bits[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0};
+            bits[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0, false};
         check_write(L, call, LLVMGetOperand(call, 2), 4, bits);
         a = &nf->accesses[k];
     }
@@ -597,7 +597,8 @@ static void scan_writes(struct lift *L, LLVMValueRef in)
             int before = L->nf->n_record_writes;
             for (int a = 0; a < n; a++) {
                 for (int i = 0; i < nbytes * 8; i++)
-                    bits[i] = i < alts[a].width ? alts[a].b[i] : (struct abit){AB_ZERO, 0, 0, -1, 0};
+                    bits[i] = i < alts[a].width ? alts[a].b[i]
+                                                : (struct abit){AB_ZERO, 0, 0, -1, 0, false};
                 check_write(L, in, LLVMGetOperand(in, 1), nbytes, bits);
             }
             if (L->nf->n_record_writes > before && !copies_bits(val, 0))
@@ -639,7 +640,7 @@ static void scan_writes(struct lift *L, LLVMValueRef in)
         /* A header write of unknown length: report it as unknown bytes. */
         struct abit unknown[8];
         for (int i = 0; i < 8; i++)
-            unknown[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+            unknown[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0, false};
         p.var_offset = true;
         add_header_write(L, in, p, 1, unknown);
     } else {

@@ -92,9 +92,10 @@ struct ir_key_part {
                                is a configuration value read from a global) */
     /* Added by ir/: IR_FIELD_STATE parts also set `offset` to the byte offset
      * of the part inside the record / value read by from_access. In a vector
-     * or allocator index, the first header-field part's `constant` is the
-     * constant the index adds to the field (ntohs(dport) - 1000: -1000; 0 when
-     * what it adds is a configuration value); ir describes such an index by
+     * or allocator index, the first header part's (a field or other header
+     * bytes) `constant` is the constant the index adds to the header bits
+     * (ntohs(dport) - 1000: -1000; 0 when what it adds is a configuration
+     * value); ir describes such an index by
      * the field only when equal indexes mean equal fields (docs/analysis.md,
      * "Which operations keep field bits, and why"). */
 };
@@ -260,7 +261,8 @@ const char *ir_api_name(enum ir_api api);
 const char *ir_object_kind_name(enum ir_object_kind k);
 const char *ir_issue_kind_name(enum ir_issue_kind k);
 /* "ipv4.src", "ipv4.src/24", "l4.dport-1000" (index offset), "L3[8]:8" (other
- * header bytes), "state#2+4:32" (access 2, record offset 4), "const(0):24", "unknown:32". */
+ * header bytes; "L3[8]:8+16" with an index offset), "state#2+4:32" (access 2,
+ * record offset 4), "const(0):24", "unknown:32". */
 const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned len);
 void ir_nf_write_text(const struct ir_nf *nf, FILE *out);
 /* Writes members "ports", "objects", "accesses", "header_writes", "issues",

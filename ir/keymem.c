@@ -18,7 +18,7 @@
 #define PKT_PORT_OFFSET 12
 #define PKT_TIME_OFFSET 16
 
-static const struct abit UNKNOWN_BIT = {AB_UNKNOWN, 0, 0, -1, 0};
+static const struct abit UNKNOWN_BIT = {AB_UNKNOWN, 0, 0, -1, 0, false};
 
 static void fill(struct abit out[8], struct abit b)
 {
@@ -35,7 +35,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
                     struct abit out[8], int depth)
 {
     if (j == slot) {
-        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
+        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0, false});
         return true;
     }
     if (LLVMIsAStoreInst(j)) {
@@ -59,7 +59,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         for (int i = 0; i < 8; i++)
             out[i] = lo + i < a->width ? a->b[lo + i]
                    : (a->width > 0 && LLVMGetTypeKind(LLVMTypeOf(val)) == LLVMIntegerTypeKind)
-                       ? (struct abit){AB_ZERO, 0, 0, -1, 0} : UNKNOWN_BIT;
+                       ? (struct abit){AB_ZERO, 0, 0, -1, 0, false} : UNKNOWN_BIT;
         return true;
     }
     if (!LLVMIsACallInst(j))
@@ -99,7 +99,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         if (strncmp(name, "llvm.lifetime.", 14) == 0) {
             struct aptr d = lift_resolve_ptr(L, LLVMGetOperand(j, 1));
             if (d.kind == PB_ALLOCA && d.base == slot) {
-                fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
+                fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0, false});
                 return true;
             }
         }
@@ -123,7 +123,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         if (o < d.offset || o >= d.offset + 4)
             return false;
         for (int i = 0; i < 8; i++)
-            out[i] = (struct abit){AB_STATE, 0, (uint16_t)((o - d.offset) * 8 + i), k, 0};
+            out[i] = (struct abit){AB_STATE, 0, (uint16_t)((o - d.offset) * 8 + i), k, 0, false};
         return true;
     }
     if (cls == CALL_UNKNOWN || cls == CALL_INDIRECT || cls == CALL_ASM || cls == CALL_DEFINED) {
@@ -142,11 +142,14 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
     return false;
 }
 
-/* Two descriptions of one bit on different paths (neither AB_UNDEF). */
+/* Two descriptions of one bit on different paths (neither AB_UNDEF). The
+ * path is chosen per packet, so two different constants (or two
+ * configuration values, which may be different ones) merge into unknown:
+ * a per-run constant they are not. */
 struct abit lift_merge_bit(struct abit a, struct abit b)
 {
     if (a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access &&
-        a.alt1 == b.alt1)
+        a.alt1 == b.alt1 && a.flipped == b.flipped && a.kind != AB_GCONST)
         return a;
     /* Unknown on one path: unknown, still saying what header bits were mixed
      * (the derivation is for the reasons only). */
@@ -154,17 +157,14 @@ struct abit lift_merge_bit(struct abit a, struct abit b)
         return a;
     if (b.kind == AB_UNKNOWN)
         return b;
-    bool ca = a.kind == AB_ZERO || a.kind == AB_ONE || a.kind == AB_GCONST;
-    bool cb = b.kind == AB_ZERO || b.kind == AB_ONE || b.kind == AB_GCONST;
-    if (ca && cb)
-        return (struct abit){AB_GCONST, 0, 0, -1, 0};
     if (a.kind == AB_STATE && b.kind == AB_STATE) {
         if (a.access == b.access && a.alt1 == b.alt1)
-            return (struct abit){AB_STATE, 0, POS_UNKNOWN, a.access, a.alt1};
+            return (struct abit){AB_STATE, 0, POS_UNKNOWN, a.access, a.alt1, false};
         /* Either of two reads, same position: remember both (split later). */
-        if (a.pos == b.pos && !b.alt1 && (!a.alt1 || a.alt1 == b.access + 1))
-            return (struct abit){AB_STATE, 0, a.pos, a.access, b.access + 1};
-        if (a.pos == b.pos && !a.alt1 && b.alt1 == a.access + 1)
+        if (a.pos == b.pos && a.flipped == b.flipped && !b.alt1 &&
+            (!a.alt1 || a.alt1 == b.access + 1))
+            return (struct abit){AB_STATE, 0, a.pos, a.access, b.access + 1, a.flipped};
+        if (a.pos == b.pos && a.flipped == b.flipped && !a.alt1 && b.alt1 == a.access + 1)
             return b;
     }
     return UNKNOWN_BIT;
@@ -294,7 +294,7 @@ static void slot_byte(struct lift *L, LLVMValueRef at, LLVMValueRef slot, int64_
     free(visited);
     free(stack);
     if (first)  /* no path from a definition: never written */
-        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
+        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0, false});
 }
 
 static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t off,
@@ -309,7 +309,8 @@ static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t of
         for (int i = 0; i < 8; i++) {
             int64_t pos = off * 8 + i;
             out[i] = off >= 0 && pos < POS_UNKNOWN
-                   ? (struct abit){AB_HDR, (uint8_t)p.layer, (uint16_t)pos, -1, 0} : UNKNOWN_BIT;
+                   ? (struct abit){AB_HDR, (uint8_t)p.layer, (uint16_t)pos, -1, 0, false}
+                   : UNKNOWN_BIT;
         }
         return;
     case PB_STATE:
@@ -317,21 +318,23 @@ static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t of
             int64_t pos = off * 8 + i;
             out[i] = (struct abit){AB_STATE, 0,
                                    (uint16_t)(p.var_offset || pos < 0 || pos >= POS_UNKNOWN
-                                              ? POS_UNKNOWN : pos), p.access, 0};
+                                              ? POS_UNKNOWN : pos), p.access, 0, false};
         }
         return;
     case PB_PKT:
         for (int i = 0; i < 8; i++) {
             if (off >= PKT_PORT_OFFSET && off < PKT_PORT_OFFSET + 2)
-                out[i] = (struct abit){AB_PORT, 0, (uint16_t)((off - PKT_PORT_OFFSET) * 8 + i), -1, 0};
+                out[i] = (struct abit){AB_PORT, 0, (uint16_t)((off - PKT_PORT_OFFSET) * 8 + i),
+                                       -1, 0, false};
             else if (off >= PKT_TIME_OFFSET && off < PKT_TIME_OFFSET + 8)
-                out[i] = (struct abit){AB_TIME, 0, (uint16_t)((off - PKT_TIME_OFFSET) * 8 + i), -1, 0};
+                out[i] = (struct abit){AB_TIME, 0, (uint16_t)((off - PKT_TIME_OFFSET) * 8 + i),
+                                       -1, 0, false};
             else
                 out[i] = UNKNOWN_BIT;
         }
         return;
     case PB_GLOBAL:
-        fill(out, (struct abit){AB_GCONST, 0, 0, -1, 0});
+        fill(out, (struct abit){AB_GCONST, 0, 0, -1, 0, false});
         return;
     case PB_ALLOCA:
         slot_byte(L, at, p.base, off, out, depth);

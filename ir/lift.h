@@ -63,6 +63,10 @@ struct abit {
     int32_t access;
     int32_t alt1;           /* AB_STATE: 1 + another access the bit may come from
                                instead (paths merged); 0 = none */
+    bool flipped;           /* AB_HDR/PORT/TIME/STATE: the complement of that bit
+                               (x ^ 1). Keys do not care (a flipped bit still
+                               names its source), but x and ~x merged on two
+                               paths are no function of x alone */
 };
 
 #define AVAL_MAX_BITS 256

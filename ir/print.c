@@ -31,6 +31,10 @@ const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned 
     switch (p->field.id) {
     case IR_FIELD_OTHER_HEADER:
         snprintf(buf, len, "L%u[%u]:%u", p->layer, p->offset, p->bits);
+        if (p->constant != 0) {
+            size_t n = strlen(buf);     /* an index's constant offset */
+            snprintf(buf + n, len - n, "%+lld", (long long)p->constant);
+        }
         break;
     case IR_FIELD_STATE:
         snprintf(buf, len, "state#%d+%u:%u", p->from_access, p->offset, p->bits);

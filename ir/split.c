@@ -133,7 +133,7 @@ static int keys_from_value(struct lift *L, LLVMValueRef v, bool integer, int nbi
         struct aval *a = &alts[i];
         if (nbits > 0) {
             for (int b = a->width; b < nbits && b < AVAL_MAX_BITS; b++)
-                a->b[b] = (struct abit){AB_ZERO, 0, 0, -1, 0};
+                a->b[b] = (struct abit){AB_ZERO, 0, 0, -1, 0, false};
             a->width = nbits < AVAL_MAX_BITS ? nbits : AVAL_MAX_BITS;
         }
         n += lift_bits_to_keys(a->b, a->width, integer, &keys[n]);

@@ -225,12 +225,12 @@ void aval_set_unknown(struct aval *a, int width)
 {
     a->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
     for (int i = 0; i < a->width; i++)
-        a->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+        a->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0, false};
 }
 
 static struct abit bit_const(int one)
 {
-    return (struct abit){one ? AB_ONE : AB_ZERO, 0, 0, -1, 0};
+    return (struct abit){one ? AB_ONE : AB_ZERO, 0, 0, -1, 0, false};
 }
 
 static bool bit_is_const(struct abit b)
@@ -241,7 +241,15 @@ static bool bit_is_const(struct abit b)
 static bool bit_eq(struct abit a, struct abit b)
 {
     return a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access &&
-           a.alt1 == b.alt1;
+           a.alt1 == b.alt1 && a.flipped == b.flipped;
+}
+
+/* x ^ 1: the same source, complemented. */
+static struct abit bit_flip(struct abit b)
+{
+    if (b.kind == AB_HDR || b.kind == AB_PORT || b.kind == AB_TIME || b.kind == AB_STATE)
+        b.flipped = !b.flipped;
+    return b;
 }
 
 /* The field of a header bit; other header bytes differ by layer and byte. */
@@ -249,7 +257,8 @@ static bool same_header_field(struct abit a, struct abit b)
 {
     enum ir_field_id fa = lift_header_field(a.layer, a.pos / 8, NULL);
     enum ir_field_id fb = lift_header_field(b.layer, b.pos / 8, NULL);
-    return fa == fb && (fa != IR_FIELD_OTHER_HEADER || (a.layer == b.layer && a.pos / 8 == b.pos / 8));
+    return fa == fb &&
+           (fa != IR_FIELD_OTHER_HEADER || (a.layer == b.layer && a.pos / 8 == b.pos / 8));
 }
 
 /* What mixed header bits: one ir_derivation per (fields, operation, line);
@@ -325,7 +334,7 @@ struct mix {
     int derived;            /* 1 + the first derivation an operand bit carried; 0 none */
 };
 
-static const struct abit PLAIN_UNKNOWN = {AB_UNKNOWN, 0, 0, -1, 0};
+static const struct abit PLAIN_UNKNOWN = {AB_UNKNOWN, 0, 0, -1, 0, false};
 
 static void mix_add(struct mix *m, struct abit b)
 {
@@ -343,6 +352,7 @@ static void mix_add(struct mix *m, struct abit b)
     /* A bit of access k (or, on other paths, of access alt1 - 1: the split
      * into one key per access later follows the same paths) stays one. */
     struct abit s = b;
+    s.flipped = false;
     if (s.kind == AB_STATE || s.kind == AB_TIME || s.kind == AB_PORT)
         s.pos = POS_UNKNOWN;
     else
@@ -359,7 +369,7 @@ static void mix_add(struct mix *m, struct abit b)
 static struct abit mix_result(struct lift *L, const struct mix *m, LLVMValueRef inst)
 {
     if (!m->any)
-        return (struct abit){AB_GCONST, 0, 0, -1, 0};
+        return (struct abit){AB_GCONST, 0, 0, -1, 0, false};
     if (m->src.kind != AB_UNKNOWN)
         return m->src;
     struct abit r = PLAIN_UNKNOWN;
@@ -540,7 +550,7 @@ static void eval_const(struct lift *L, LLVMValueRef v, struct aval *out, int wid
     LLVMTypeRef t = LLVMTypeOf(v);
     if (LLVMIsUndef(v) || LLVMIsPoison(v)) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_UNDEF, 0, 0, -1, 0};
+            out->b[i] = (struct abit){AB_UNDEF, 0, 0, -1, 0, false};
         return;
     }
     if (LLVMIsAConstantAggregateZero(v) || LLVMIsAConstantPointerNull(v)) {
@@ -627,9 +637,9 @@ static struct abit bitwise(struct lift *L, LLVMValueRef inst, LLVMOpcode op, str
         if ((az || ao) && (bz || bo))
             return bit_const(az != bz);
         if (az || ao)
-            return b;
+            return ao ? bit_flip(b) : b;
         if (bz || bo)
-            return a;
+            return bo ? bit_flip(a) : a;
         break;
     }
     if (bit_eq(a, b) && op != LLVMXor)
@@ -640,9 +650,32 @@ static struct abit bitwise(struct lift *L, LLVMValueRef inst, LLVMOpcode op, str
     return mix_result(L, &m, inst);
 }
 
-/* x * C for a known constant C = 2^s * odd (one lane): bits below s are
- * zeros, bit s is x_0 exactly, and with odd == 1 it is a shift; otherwise bit
- * i > s depends on x_0 .. x_(i-s) through the carries: their mix. */
+/* A known bit's value: 0 or 1; -1 when it is not a known constant. */
+static int bit_value(struct abit b)
+{
+    return b.kind == AB_ZERO ? 0 : b.kind == AB_ONE ? 1 : -1;
+}
+
+/* Bit i of x (as a number) when x's bits 0..i are all known (i < 64). */
+static bool low_bits_value(const struct aval *x, int lo, int i, uint64_t *out)
+{
+    if (i >= 64)
+        return false;
+    uint64_t v = 0;
+    for (int j = 0; j <= i; j++) {
+        int b = bit_value(x->b[lo + j]);
+        if (b < 0)
+            return false;
+        v |= (uint64_t)b << j;
+    }
+    *out = v;
+    return true;
+}
+
+/* x * C for a known constant C = 2^s * odd (one lane). Bit i of the product
+ * depends on x's bits 0..i-s only: computed when those are known; otherwise
+ * bits below s are zeros, bit s is x_0 exactly, with odd == 1 it is a shift,
+ * and bit i > s mixes x_0 .. x_(i-s) (the carries). */
 static void mul_by_const(struct lift *L, LLVMValueRef inst, const struct aval *x, uint64_t c,
                          int lo, int ew, struct aval *out)
 {
@@ -655,25 +688,66 @@ static void mul_by_const(struct lift *L, LLVMValueRef inst, const struct aval *x
     bool shift = (c >> s) == 1;
     struct mix m = {0};
     for (int i = 0; i < ew; i++) {
+        uint64_t low;
         if (i < s) {
             out->b[lo + i] = bit_const(0);
             continue;
         }
         mix_add(&m, x->b[lo + i - s]);
-        out->b[lo + i] = shift || i == s ? x->b[lo + i - s] : mix_result(L, &m, inst);
+        if (low_bits_value(x, lo, i - s, &low) && i < 64)
+            out->b[lo + i] = bit_const((int)(((low * c) >> i) & 1));
+        else if (shift || i == s)
+            out->b[lo + i] = x->b[lo + i - s];
+        else
+            out->b[lo + i] = mix_result(L, &m, inst);
     }
 }
 
-/* add/sub/mul, lane by lane. Bit i of a sum, difference or product depends
- * only on the operands' bits 0..i. add: while no carry can come in (below i,
- * every position has a known-zero operand bit), bit i is a_i ^ b_i with the
- * xor rule above (`zext16(x) + (y << 16)` is x | y << 16); from the first
- * position where a carry may come in, each bit is the mix of both operands'
- * bits 0..i. sub a - b: the same with borrows, none while b's bit is a known
- * zero or a's a known one. mul: by a known constant see mul_by_const; of two
- * non-constant operands (a configured factor included: its bits are not
- * known) every bit is the mix of the bits below it. A configured addend
- * (gconst) is not a known zero either, so it gives no exact bit. */
+/* The carry of a + b + c, or the borrow of a - b - c, out of one position
+ * (each 0, 1 or -1 for not known): the majority of a (add) or !a (sub), b
+ * and c; -1 when not known. */
+static int carry_out(bool sub, int a, int b, int c)
+{
+    if (sub && a >= 0)
+        a = !a;
+    int ones = (a == 1) + (b == 1) + (c == 1), zeros = (a == 0) + (b == 0) + (c == 0);
+    return ones >= 2 ? 1 : zeros >= 2 ? 0 : -1;
+}
+
+/* x * y, neither a known constant (one lane): bit i depends on both
+ * operands' bits 0..i: computed when those are all known, zero when one
+ * operand's are all zeros, else their mix. */
+static void mul_vars(struct lift *L, LLVMValueRef inst, const struct aval *x,
+                     const struct aval *y, int lo, int ew, struct aval *out)
+{
+    struct mix m = {0};
+    bool x_zero = true, y_zero = true;
+    for (int i = 0; i < ew; i++) {
+        mix_add(&m, x->b[lo + i]);
+        mix_add(&m, y->b[lo + i]);
+        x_zero &= x->b[lo + i].kind == AB_ZERO;
+        y_zero &= y->b[lo + i].kind == AB_ZERO;
+        uint64_t cx, cy;
+        if (x_zero || y_zero)
+            out->b[lo + i] = bit_const(0);
+        else if (low_bits_value(x, lo, i, &cx) && low_bits_value(y, lo, i, &cy))
+            out->b[lo + i] = bit_const((int)(((cx * cy) >> i) & 1));
+        else
+            out->b[lo + i] = mix_result(L, &m, inst);
+    }
+}
+
+/* add/sub/mul, lane by lane. Bit i of a + b (or a - b) is a_i ^ b_i ^ c_i,
+ * c_i the carry (borrow) into it, which depends on the operands' bits below
+ * i. The carry is tracked as 0, 1 or not known: none comes into bit 0; out of
+ * a position it is the majority of a_i (sub: !a_i), b_i and c_i, so it is 0
+ * while one operand's bit is a known zero (sub: b's bit a known zero or a's
+ * a known one) and known again wherever two of the three agree. While it is
+ * known, bit i is a_i ^ b_i ^ c_i with the xor rule above (`zext16(x) +
+ * (y << 16)` is x | y << 16, `x + 0x100` keeps x's low 8 bits and bit 8,
+ * flipped); where it is not, bit i mixes both operands' bits 0..i. A
+ * configured operand's bits (gconst) are not known, so they give no exact
+ * bit. mul: see mul_by_const and mul_vars. */
 static void eval_arith(struct lift *L, LLVMValueRef inst, LLVMOpcode op, const struct aval *x,
                        const struct aval *y, int ew, struct aval *out)
 {
@@ -688,25 +762,27 @@ static void eval_arith(struct lift *L, LLVMValueRef inst, LLVMOpcode op, const s
                 out->b[lo + i] = bit_const((int)((r >> i) & 1));
             continue;
         }
-        if (op == LLVMMul && (kx || ky)) {
-            mul_by_const(L, inst, ky ? x : y, ky ? cy : cx, lo, ew, out);
+        if (op == LLVMMul) {
+            if (kx || ky)
+                mul_by_const(L, inst, ky ? x : y, ky ? cy : cx, lo, ew, out);
+            else
+                mul_vars(L, inst, x, y, lo, ew, out);
             continue;
         }
-        bool no_carry = op != LLVMMul;     /* nothing comes into bit i from below */
+        int carry = 0;
         struct mix m = {0};
         for (int i = 0; i < ew; i++) {
             struct abit a = x->b[lo + i], b = y->b[lo + i];
             mix_add(&m, a);
             mix_add(&m, b);
-            if (!no_carry) {
+            if (carry < 0) {
                 out->b[lo + i] = mix_result(L, &m, inst);
-                continue;
+            } else {
+                out->b[lo + i] = bitwise(L, inst, LLVMXor, a, b);
+                if (carry == 1)
+                    out->b[lo + i] = bitwise(L, inst, LLVMXor, out->b[lo + i], bit_const(1));
             }
-            out->b[lo + i] = bitwise(L, inst, LLVMXor, a, b);
-            if (op == LLVMAdd)
-                no_carry = a.kind == AB_ZERO || b.kind == AB_ZERO;
-            else
-                no_carry = b.kind == AB_ZERO || a.kind == AB_ONE;
+            carry = carry_out(op == LLVMSub, bit_value(a), bit_value(b), carry);
         }
     }
 }
@@ -720,15 +796,10 @@ static void merge_into(struct aval *acc, const struct aval *one, bool *first)
     }
     for (int i = 0; i < acc->width && i < one->width; i++) {
         struct abit a = acc->b[i], b = one->b[i];
-        if (bit_eq(a, b) || b.kind == AB_UNDEF)
+        if ((bit_eq(a, b) && a.kind != AB_GCONST) || b.kind == AB_UNDEF)
             continue;
         if (a.kind == AB_UNDEF) {
             acc->b[i] = b;
-            continue;
-        }
-        if ((a.kind == AB_GCONST || a.kind == AB_ZERO || a.kind == AB_ONE) &&
-            (b.kind == AB_GCONST || b.kind == AB_ZERO || b.kind == AB_ONE)) {
-            acc->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0};
             continue;
         }
         acc->b[i] = lift_merge_bit(a, b);
@@ -775,7 +846,7 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
     out->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
     if (k >= 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0};
+            out->b[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0, false};
         return;
     }
     if (!name) {
@@ -784,12 +855,13 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
     }
     if (strcmp(name, "nf_l4_proto") == 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = i < 8 ? (struct abit){AB_HDR, LAYER_PROTO, (uint16_t)i, -1, 0} : bit_const(0);
+            out->b[i] = i < 8 ? (struct abit){AB_HDR, LAYER_PROTO, (uint16_t)i, -1, 0, false}
+                              : bit_const(0);
         return;
     }
     if (strcmp(name, "nf_config") == 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0};
+            out->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0, false};
         return;
     }
     if (strncmp(name, "llvm.bswap.", 11) == 0) {
@@ -1005,7 +1077,7 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
         for (unsigned i = 0; i < n; i++) {
             int m = LLVMGetMaskValue(v, i);
             for (int j = 0; j < ew && (int)i * ew + j < width; j++) {
-                struct abit bit = {AB_UNDEF, 0, 0, -1, 0};
+                struct abit bit = {AB_UNDEF, 0, 0, -1, 0, false};
                 if (m >= 0 && m < n_in && m * ew + j < a->width)
                     bit = a->b[m * ew + j];
                 else if (m >= n_in && (m - n_in) * ew + j < b->width)
