@@ -5,14 +5,15 @@
  * (stack slot, header, state record, packet struct, global) plus offset.
  *
  * Only GF(2)-affine movements keep a bit's source: shifts and rotates by
- * constants, and/or/xor with constants, truncation, extensions, bswap,
- * shuffles. add/sub/mul keep a bit only where no carry (borrow) can reach it:
- * bit i of x + y is x_i ^ y_i while, below i, one operand's bits are known
- * zeros; above the first possible carry every bit depends on all the
- * operands' lower bits (eval_arith). Everything else mixes its operands' bits
- * into one source (a single state access, the time) or AB_UNKNOWN, which for
- * header bits remembers the field and the instruction (ir_nf.derivations),
- * for the reasons only. Unknown is always a safe answer.
+ * constants, and/or/xor with constants (xor 1: the bit, flipped), truncation,
+ * extensions, bswap, shuffles. add/sub/mul keep a bit only where the carry
+ * (borrow) into it is known: bit i of x + y is x_i ^ y_i ^ c_i; where c_i is
+ * not known it depends on all the operands' lower bits (eval_arith). Other
+ * operations mix their operands' bits into one source (a single state access,
+ * the time, a constant) or AB_UNKNOWN, which for header bits remembers the
+ * field and the instruction (ir_nf.derivations), for the reasons only.
+ * Unknown is always a safe answer. docs/analysis.md, "Which operations keep
+ * field bits, and why".
  */
 #include "ir/lift.h"
 
