@@ -336,8 +336,12 @@ static int int_width(LLVMValueRef v)
  * good a key as the port: equal index <=> equal port. That holds for a chain
  * of zext/sext/trunc/freeze and add/sub of run constants around an inner
  * value X whose possibly non-zero bits fit in k bits, when k <= the width of
- * every add, sub and trunc of the chain: modulo 2^m (m the smallest such
- * width), the index is X + C, and X < 2^k <= 2^m, so X = (index - C) mod 2^m.
+ * every add, sub and trunc of the chain. Then every value of the chain is at
+ * least k bits wide (X too; an extension only widens), and modulo 2^m, m the
+ * narrowest of them, each step keeps the value congruent to X + C (an
+ * extension or truncation keeps it modulo its narrower side, add/sub move it
+ * by a constant): index = X + C (mod 2^m), and X < 2^k <= 2^m, so
+ * X = (index - C) mod 2^m.
  * Returns X (the index is then described by X's bits), or NULL when the
  * chain has no add/sub or is not provably injective. *addend is C when every
  * addend is an integer constant, else 0 (a configuration value). */

@@ -18,8 +18,9 @@
  *      is its complement on every packet: xor with a constant keeps a bit's
  *      source), or equals the constant's bit; bits above the key are zero.
  *      An index that ir describes through the whole-value exception (X + C)
- *      is checked as index - C; one split per condition outcome (several
- *      accesses) must, when all its keys are constants, hit one of them.
+ *      is checked as (index - C) mod 2^(key width); a split per condition
+ *      outcome (several accesses) must, when all its keys are constants, hit
+ *      one of them.
  *  (b) deps_plan_build on the whole NF and on each object alone: for every
  *      sharded object, packets that reach the same index agree on every
  *      sharding field (its prefix bits), on every port.
@@ -420,9 +421,12 @@ static bool claims_hold(const struct run *R, struct claim_ctx *c, index_fn f, ui
     uint32_t mask = total == 32 ? 0xffffffffu : (1u << total) - 1;
     memset(c->bits, 0, sizeof c->bits);
     for (int i = 0; i < CLAIM_PACKETS; i++) {
+        /* X + C: index = X + C modulo 2^m for some m >= the key's width, so
+         * only the low bits of index - C are X's. */
         uint32_t v = f(&R->packets[i].ip, &R->packets[i].l4) - addend;
-        if ((v & ~mask) != 0)
+        if ((v & ~mask) != 0 && addend == 0)
             return claim_broken(c, "0x%x has bits above the key's %d", v, total);
+        v &= mask;
         for (int q = 0; q < total; q++)
             if ((v >> q) & 1)
                 c->bits[q][i / 64] |= 1ULL << (i % 64);
