@@ -687,16 +687,41 @@ static void check_level(struct run *R, const char *dir, const char *level,
     ir_nf_free(&nf);
 }
 
+/* The batch's files live in a temporary directory that the teardown removes,
+ * also when a check fails. */
+static const char *const batch_files[] = {"batch.c", "batch.O0.bc", "batch.O2.bc", "batch.so"};
+
+static int make_dir(void **state)
+{
+    char *dir = strdup("/tmp/rsskey_arith_XXXXXX");
+    if (!dir || !mkdtemp(dir)) {
+        free(dir);
+        return -1;
+    }
+    *state = dir;
+    return 0;
+}
+
+static int remove_dir(void **state)
+{
+    char *dir = *state, path[512];
+    for (size_t i = 0; i < sizeof batch_files / sizeof batch_files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, batch_files[i]);
+        unlink(path);
+    }
+    int rc = rmdir(dir);
+    free(dir);
+    return rc;
+}
+
 static void test_domain_against_concrete(void **state)
 {
-    (void)state;
+    const char *dir = *state;
     struct rng rng = {20250601};
     const char *seed = getenv("RSSKEY_ARITH_SEED");
     if (seed)
         rng.s = strtoull(seed, NULL, 0);
     printf("arith_random_test: seed %llu\n", (unsigned long long)rng.s);
-    char dir[] = "/tmp/rsskey_arith_XXXXXX";
-    assert_non_null(mkdtemp(dir));
 
     struct run *R = calloc(1, sizeof *R);
     assert_non_null(R);
@@ -741,12 +766,6 @@ static void test_domain_against_concrete(void **state)
     assert_true(R->header_bits > 2000);
     assert_true(R->sharded > 40);
 
-    static const char *const files[] = {"batch.c", "batch.O0.bc", "batch.O2.bc", "batch.so"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
     free(batch);
     free(R->packets);
     free(R);
@@ -755,7 +774,7 @@ static void test_domain_against_concrete(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_domain_against_concrete),
+        cmocka_unit_test_setup_teardown(test_domain_against_concrete, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
