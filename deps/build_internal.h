@@ -36,7 +36,7 @@ enum key_class {
 struct rpart {
     bool hashable;
     struct ir_field field;
-    char what[80];
+    char what[256];
 };
 
 struct rkey {

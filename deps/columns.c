@@ -458,7 +458,7 @@ bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size
 {
     struct group *g = &b->groups[gi];
     const struct ir_nf *nf = b->nf;
-    char loc[160], loc2[160], text[256], f1[48];
+    char loc[160], loc2[160], text[640], f1[48];
     struct fieldset per_port[DEPS_MAX_PORTS];
     int ref = -1;
 

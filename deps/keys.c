@@ -295,6 +295,27 @@ static void describe_unhashable(const struct builder *b, const struct ir_key_par
             set_text(out->what, sizeof out->what, "a value read from state");
         break;
     default:
+        /* Header bits lost to arithmetic: which field, where, and what to do. */
+        if (part->field.id == IR_FIELD_UNKNOWN && part->derived > 0 &&
+            part->derived <= b->nf->n_derivations) {
+            const struct ir_derivation *d = &b->nf->derivations[part->derived - 1];
+            char loc[160], also[56] = "";
+            if (d->field.id == IR_FIELD_OTHER_HEADER)
+                set_text(buf, sizeof buf, "L%u header bytes at offset %u", (unsigned)d->layer,
+                         (unsigned)d->offset);
+            else
+                field_text(d->field, buf, sizeof buf);
+            if (d->also.id == IR_FIELD_OTHER_HEADER)
+                set_text(also, sizeof also, " and other header bytes");
+            else if (d->also.id != IR_FIELD_UNKNOWN)
+                set_text(also, sizeof also, " and %s", field_text(d->also, loc, sizeof loc));
+            set_text(out->what, sizeof out->what, "a value computed from %s%s by %s at %s "
+                     "(its bits are not bits of %s: no RSS key sends the packets that share an "
+                     "entry to one core; to shard it, key it by the field or a mask/shift of "
+                     "it)", buf, also, d->op, location_text(&d->where, loc, sizeof loc),
+                     also[0] ? "one field" : "the field");
+            break;
+        }
         set_text(out->what, sizeof out->what, "a value the analysis could not describe");
         break;
     }

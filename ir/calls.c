@@ -298,27 +298,101 @@ static void set_access_keys(struct lift *L, LLVMValueRef call, int k, const stru
 static void check_write(struct lift *L, LLVMValueRef inst, LLVMValueRef ptr, int nbytes,
                         const struct abit *bits);
 
-/* The constant an index adds to what it is made of: `ntohs(dport) - 1000`
- * gives -1000 (through extensions and truncations; 0 when none). */
-static int64_t index_addend(LLVMValueRef v)
+/* A value that is the same for every packet of a run: an integer constant, a
+ * load from a plain global at a constant offset (configuration nf_init
+ * stored; a global nf_process writes is an issue of its own), nf_config, or a
+ * cast of one. Not a phi or select of constants: those may differ between
+ * packets. */
+static bool run_constant(struct lift *L, LLVMValueRef v, int depth)
 {
-    int64_t total = 0;
-    for (int depth = 0; depth < 16 && LLVMIsAInstruction(v); depth++) {
-        LLVMOpcode op = LLVMGetInstructionOpcode(v);
-        int64_t c;
-        if (op == LLVMZExt || op == LLVMSExt || op == LLVMTrunc || op == LLVMFreeze) {
-            v = LLVMGetOperand(v, 0);
-        } else if ((op == LLVMAdd || op == LLVMSub) && lift_const_int(LLVMGetOperand(v, 1), &c)) {
-            total += op == LLVMAdd ? c : -c;
-            v = LLVMGetOperand(v, 0);
-        } else if (op == LLVMAdd && lift_const_int(LLVMGetOperand(v, 0), &c)) {
-            total += c;
-            v = LLVMGetOperand(v, 1);
-        } else {
-            break;
-        }
+    if (LLVMIsAConstantInt(v))
+        return true;
+    if (depth > 4 || !LLVMIsAInstruction(v))
+        return false;
+    switch (LLVMGetInstructionOpcode(v)) {
+    case LLVMZExt: case LLVMSExt: case LLVMTrunc: case LLVMFreeze:
+        return run_constant(L, LLVMGetOperand(v, 0), depth + 1);
+    case LLVMLoad: {
+        struct aptr p = lift_resolve_ptr(L, LLVMGetOperand(v, 0));
+        return p.kind == PB_GLOBAL && !p.var_offset;
     }
-    return total;
+    case LLVMCall: {
+        const char *name = lift_callee_name(v);
+        return name && strcmp(name, "nf_config") == 0;
+    }
+    default:
+        return false;
+    }
+}
+
+static int int_width(LLVMValueRef v)
+{
+    LLVMTypeRef t = LLVMTypeOf(v);
+    return LLVMGetTypeKind(t) == LLVMIntegerTypeKind ? (int)LLVMGetIntTypeWidth(t) : 0;
+}
+
+/* The whole-value exception for indexes. The domain loses the bits of
+ * `ntohs(dport) - base_port` to the borrows, yet as a whole the index is as
+ * good a key as the port: equal index <=> equal port. That holds for a chain
+ * of zext/sext/trunc/freeze and add/sub of run constants around an inner
+ * value X whose possibly non-zero bits fit in k bits, when k <= the width of
+ * every add, sub and trunc of the chain. Then every value of the chain is at
+ * least k bits wide (X too; an extension only widens), and modulo 2^m, m the
+ * narrowest of them, each step keeps the value congruent to X + C (an
+ * extension or truncation keeps it modulo its narrower side, add/sub move it
+ * by a constant): index = X + C (mod 2^m), and X < 2^k <= 2^m, so
+ * X = (index - C) mod 2^m.
+ * Returns X (the index is then described by X's bits), or NULL when the
+ * chain has no add/sub or is not provably injective. *addend is C when every
+ * addend is an integer constant, else 0 (a configuration value). */
+static LLVMValueRef injective_index_root(struct lift *L, LLVMValueRef v, int64_t *addend)
+{
+    uint64_t total = 0;
+    bool configured = false, arith = false;
+    int min_width = AVAL_MAX_BITS + 1;
+    for (int depth = 0; depth < 16 && LLVMIsAInstruction(v) && int_width(v) > 0; depth++) {
+        LLVMOpcode op = LLVMGetInstructionOpcode(v);
+        if (op == LLVMZExt || op == LLVMSExt || op == LLVMFreeze) {
+            v = LLVMGetOperand(v, 0);
+            continue;
+        }
+        if (op == LLVMTrunc) {
+            min_width = int_width(v) < min_width ? int_width(v) : min_width;
+            v = LLVMGetOperand(v, 0);
+            continue;
+        }
+        if (op != LLVMAdd && op != LLVMSub)
+            break;
+        LLVMValueRef c = LLVMGetOperand(v, 1), rest = LLVMGetOperand(v, 0);
+        if (!run_constant(L, c, 0)) {
+            if (op == LLVMSub || !run_constant(L, rest, 0))
+                break;
+            c = rest;
+            rest = LLVMGetOperand(v, 1);
+        }
+        int64_t k;
+        if (lift_const_int(c, &k))
+            total = op == LLVMAdd ? total + (uint64_t)k : total - (uint64_t)k;
+        else
+            configured = true;
+        min_width = int_width(v) < min_width ? int_width(v) : min_width;
+        arith = true;
+        v = rest;
+    }
+    if (!arith || int_width(v) == 0)
+        return NULL;
+    const struct aval *x = lift_eval(L, v);
+    int k = 0;
+    bool variable = false;
+    for (int i = 0; i < x->width; i++) {
+        if (x->b[i].kind != AB_ZERO)
+            k = i + 1;
+        variable |= x->b[i].kind != AB_ZERO && x->b[i].kind != AB_ONE;
+    }
+    if (!variable || k > min_width)
+        return NULL;
+    *addend = configured ? 0 : (int64_t)total;
+    return v;
 }
 
 static void fill_access(struct lift *L, LLVMValueRef call, int k)
@@ -337,11 +411,13 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
         }
         n = lift_access_keys(L, true, call, LLVMGetOperand(call, 1), size, NULL, keys);
     } else if (ae->key == KEY_INDEX) {
-        n = lift_access_keys(L, false, call, NULL, 0, LLVMGetOperand(call, 1), keys);
-        int64_t addend = index_addend(LLVMGetOperand(call, 1));
+        int64_t addend = 0;
+        LLVMValueRef index = LLVMGetOperand(call, 1);
+        LLVMValueRef root = injective_index_root(L, index, &addend);
+        n = lift_access_keys(L, false, call, NULL, 0, root ? root : index, keys);
         for (int i = 0; i < n && addend != 0; i++)
             for (int p = 0; p < keys[i].count; p++)
-                if (keys[i].parts[p].field.id < IR_FIELD_OTHER_HEADER) {
+                if (keys[i].parts[p].field.id <= IR_FIELD_OTHER_HEADER) {
                     keys[i].parts[p].constant = addend;
                     break;
                 }
@@ -355,7 +431,7 @@ static void fill_access(struct lift *L, LLVMValueRef call, int k)
          * not a global or a read-only record; into a header it is a rewrite. */
         struct abit bits[32];
         for (int i = 0; i < 32; i++)
-            bits[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0};
+            bits[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0, false};
         check_write(L, call, LLVMGetOperand(call, 2), 4, bits);
         a = &nf->accesses[k];
     }
@@ -477,10 +553,12 @@ static void check_write(struct lift *L, LLVMValueRef inst, LLVMValueRef ptr, int
 }
 
 /* False when v may be a non-identity function of the bits the abstract
- * domain names: it keeps a field's bits through add/sub/mul by constants and
- * xor with constants (enough for keys, which need only be injective), but a
- * value compared for equality must be the field itself. Follows SSA operands
- * (not memory) up to a small depth. */
+ * domain names: it keeps a field's bits through xor with constants and
+ * through the carry-free positions of an addition or subtraction (`src + 4`
+ * flips bit 2 of src; enough for keys, which need only be injective), but a
+ * value compared for equality must be the field itself. Any add, sub, mul,
+ * xor, div or rem on the way counts (more than needed, never less). Follows
+ * SSA operands (not memory) up to a small depth. */
 static bool copies_bits(LLVMValueRef v, int depth)
 {
     if (!LLVMIsAInstruction(v))
@@ -523,7 +601,8 @@ static void scan_writes(struct lift *L, LLVMValueRef in)
             int before = L->nf->n_record_writes;
             for (int a = 0; a < n; a++) {
                 for (int i = 0; i < nbytes * 8; i++)
-                    bits[i] = i < alts[a].width ? alts[a].b[i] : (struct abit){AB_ZERO, 0, 0, -1, 0};
+                    bits[i] = i < alts[a].width ? alts[a].b[i]
+                                                : (struct abit){AB_ZERO, 0, 0, -1, 0, false};
                 check_write(L, in, LLVMGetOperand(in, 1), nbytes, bits);
             }
             if (L->nf->n_record_writes > before && !copies_bits(val, 0))
@@ -565,7 +644,7 @@ static void scan_writes(struct lift *L, LLVMValueRef in)
         /* A header write of unknown length: report it as unknown bytes. */
         struct abit unknown[8];
         for (int i = 0; i < 8; i++)
-            unknown[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+            unknown[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0, false};
         p.var_offset = true;
         add_header_write(L, in, p, 1, unknown);
     } else {

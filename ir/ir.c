@@ -24,6 +24,7 @@ void ir_nf_free(struct ir_nf *nf)
     free(nf->writes);
     free(nf->issues);
     free(nf->record_writes);
+    free(nf->derivations);
     memset(nf, 0, sizeof *nf);
 }
 
@@ -106,7 +107,7 @@ static int analyze_here(const char *path, const struct ir_options *opts, struct 
 
 /* ---- Running the analysis in a child ---------------------------------------
  * The child sends: rc, the error message, then (rc == 0) the ir_nf header
- * and its five arrays. Every struct is plain data, so bytes suffice. */
+ * and its six arrays. Every struct is plain data, so bytes suffice. */
 
 static bool write_all(int fd, const void *data, size_t len)
 {
@@ -167,7 +168,9 @@ static void child_main(int fd, const char *path, const struct ir_options *opts)
              write_all(fd, nf.writes, (size_t)nf.n_writes * sizeof *nf.writes) &&
              write_all(fd, nf.issues, (size_t)nf.n_issues * sizeof *nf.issues) &&
              write_all(fd, nf.record_writes,
-                       (size_t)nf.n_record_writes * sizeof *nf.record_writes);
+                       (size_t)nf.n_record_writes * sizeof *nf.record_writes) &&
+             write_all(fd, nf.derivations,
+                       (size_t)nf.n_derivations * sizeof *nf.derivations);
     _exit(ok ? 0 : 1);
 }
 
@@ -214,13 +217,15 @@ static int analyze_isolated(const char *path, const struct ir_options *opts, str
         if (ok) {
             memcpy(out, &nf, sizeof nf);
             out->objects = NULL, out->accesses = NULL, out->writes = NULL, out->issues = NULL;
-            out->record_writes = NULL;
+            out->record_writes = NULL, out->derivations = NULL;
             ok = take_array(&r, (void **)&out->objects, nf.n_objects, sizeof *out->objects) &&
                  take_array(&r, (void **)&out->accesses, nf.n_accesses, sizeof *out->accesses) &&
                  take_array(&r, (void **)&out->writes, nf.n_writes, sizeof *out->writes) &&
                  take_array(&r, (void **)&out->issues, nf.n_issues, sizeof *out->issues) &&
                  take_array(&r, (void **)&out->record_writes, nf.n_record_writes,
-                            sizeof *out->record_writes);
+                            sizeof *out->record_writes) &&
+                 take_array(&r, (void **)&out->derivations, nf.n_derivations,
+                            sizeof *out->derivations);
         }
     }
     free(buf);

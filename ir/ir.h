@@ -82,12 +82,22 @@ struct ir_key_part {
     uint8_t layer;          /* IR_FIELD_OTHER_HEADER: 2 = L2, 3 = L3, 4 = L4 */
     uint16_t offset;        /* IR_FIELD_OTHER_HEADER: byte offset in that header */
     uint16_t bits;          /* width of this part in the key, in bits */
+    /* Added by ir/ (fits in what was padding): an IR_FIELD_UNKNOWN part whose
+     * bits were computed from header bits by an operation that does not keep
+     * them (an addition's carries, a multiplication, a division, ...) says
+     * where: 1 + an index into ir_nf.derivations. 0 = none (not computed from
+     * header bits, or not known). */
+    uint16_t derived;
     int64_t constant;       /* IR_FIELD_CONSTANT: its value (0 when the constant
                                is a configuration value read from a global) */
     /* Added by ir/: IR_FIELD_STATE parts also set `offset` to the byte offset
      * of the part inside the record / value read by from_access. In a vector
-     * or allocator index, the first header-field part's `constant` is the
-     * constant the index adds to the field (ntohs(dport) - 1000: -1000). */
+     * or allocator index, the first header part's (a field or other header
+     * bytes) `constant` is the constant the index adds to the header bits
+     * (ntohs(dport) - 1000: -1000; 0 when what it adds is a configuration
+     * value); ir describes such an index by
+     * the field only when equal indexes mean equal fields (docs/analysis.md,
+     * "Which operations keep field bits, and why"). */
 };
 
 struct ir_key {
@@ -112,6 +122,19 @@ struct ir_location {
     char file[128];         /* "" when there is no debug info */
     int line;               /* 0 when unknown */
     char function[IR_NAME_MAX];
+};
+
+/* Added by ir/: where header bits stopped being bits of a field: the field
+ * they came from and the instruction that mixed them (ir_key_part.derived). */
+struct ir_derivation {
+    struct ir_field field;  /* the header field (prefix 0); IR_FIELD_OTHER_HEADER:
+                               the header byte at layer/offset */
+    uint8_t layer;          /* IR_FIELD_OTHER_HEADER: 2 = L2, 3 = L3, 4 = L4 */
+    uint16_t offset;        /* IR_FIELD_OTHER_HEADER: byte offset in that header */
+    struct ir_field also;   /* a second field mixed in (src ^ dst); IR_FIELD_UNKNOWN
+                               when none, IR_FIELD_OTHER_HEADER: other header bytes */
+    char op[48];            /* what mixed them: "a multiplication", ... */
+    struct ir_location where;   /* that instruction's source line */
 };
 
 struct ir_object {
@@ -220,6 +243,10 @@ struct ir_nf {
     /* Added by ir/: writes into vector records. */
     int n_record_writes;
     struct ir_record_write *record_writes;
+    /* Added by ir/: where header bits were mixed by arithmetic (what key
+     * parts' `derived` refers to). */
+    int n_derivations;
+    struct ir_derivation *derivations;
 };
 
 struct ir_options {
@@ -245,11 +272,16 @@ const char *ir_api_name(enum ir_api api);
 const char *ir_object_kind_name(enum ir_object_kind k);
 const char *ir_issue_kind_name(enum ir_issue_kind k);
 /* "ipv4.src", "ipv4.src/24", "l4.dport-1000" (index offset), "L3[8]:8" (other
- * header bytes), "state#2+4:32" (access 2, record offset 4), "const(0):24", "unknown:32". */
+ * header bytes; "L3[8]:8+16" with an index offset), "state#2+4:32" (access 2,
+ * record offset 4), "const(0):24", "unknown:32". */
 const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned len);
 void ir_nf_write_text(const struct ir_nf *nf, FILE *out);
 /* Writes members "ports", "objects", "accesses", "header_writes", "issues",
- * "record_writes" into the JSON object open in w. */
+ * "record_writes" into the JSON object open in w. Accesses (key), header and
+ * record writes (value) have a "derived" array: for each unknown part
+ * computed from header bits, {"part", "field", "also" (a second field or
+ * null), "op", "file", "line"}; the text form appends "[from FIELD: OP at
+ * FILE:LINE]" to such a part. */
 void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w);
 
 #endif /* RSSKEY_IR_H */

@@ -18,7 +18,7 @@
 #define PKT_PORT_OFFSET 12
 #define PKT_TIME_OFFSET 16
 
-static const struct abit UNKNOWN_BIT = {AB_UNKNOWN, 0, 0, -1, 0};
+static const struct abit UNKNOWN_BIT = {AB_UNKNOWN, 0, 0, -1, 0, false};
 
 static void fill(struct abit out[8], struct abit b)
 {
@@ -35,7 +35,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
                     struct abit out[8], int depth)
 {
     if (j == slot) {
-        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
+        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0, false});
         return true;
     }
     if (LLVMIsAStoreInst(j)) {
@@ -59,7 +59,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         for (int i = 0; i < 8; i++)
             out[i] = lo + i < a->width ? a->b[lo + i]
                    : (a->width > 0 && LLVMGetTypeKind(LLVMTypeOf(val)) == LLVMIntegerTypeKind)
-                       ? (struct abit){AB_ZERO, 0, 0, -1, 0} : UNKNOWN_BIT;
+                       ? (struct abit){AB_ZERO, 0, 0, -1, 0, false} : UNKNOWN_BIT;
         return true;
     }
     if (!LLVMIsACallInst(j))
@@ -99,7 +99,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         if (strncmp(name, "llvm.lifetime.", 14) == 0) {
             struct aptr d = lift_resolve_ptr(L, LLVMGetOperand(j, 1));
             if (d.kind == PB_ALLOCA && d.base == slot) {
-                fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
+                fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0, false});
                 return true;
             }
         }
@@ -123,7 +123,7 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
         if (o < d.offset || o >= d.offset + 4)
             return false;
         for (int i = 0; i < 8; i++)
-            out[i] = (struct abit){AB_STATE, 0, (uint16_t)((o - d.offset) * 8 + i), k, 0};
+            out[i] = (struct abit){AB_STATE, 0, (uint16_t)((o - d.offset) * 8 + i), k, 0, false};
         return true;
     }
     if (cls == CALL_UNKNOWN || cls == CALL_INDIRECT || cls == CALL_ASM || cls == CALL_DEFINED) {
@@ -142,23 +142,29 @@ static bool defines(struct lift *L, LLVMValueRef j, LLVMValueRef slot, int64_t o
     return false;
 }
 
-/* Two descriptions of one bit on different paths (neither AB_UNDEF). */
+/* Two descriptions of one bit on different paths (neither AB_UNDEF). The
+ * path is chosen per packet, so two different constants (or two
+ * configuration values, which may be different ones) merge into unknown:
+ * a per-run constant they are not. */
 struct abit lift_merge_bit(struct abit a, struct abit b)
 {
     if (a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access &&
-        a.alt1 == b.alt1)
+        a.alt1 == b.alt1 && a.flipped == b.flipped && a.kind != AB_GCONST)
         return a;
-    bool ca = a.kind == AB_ZERO || a.kind == AB_ONE || a.kind == AB_GCONST;
-    bool cb = b.kind == AB_ZERO || b.kind == AB_ONE || b.kind == AB_GCONST;
-    if (ca && cb)
-        return (struct abit){AB_GCONST, 0, 0, -1, 0};
+    /* Unknown on one path: unknown, still saying what header bits were mixed
+     * (the derivation is for the reasons only). */
+    if (a.kind == AB_UNKNOWN && (a.access >= 0 || b.kind != AB_UNKNOWN))
+        return a;
+    if (b.kind == AB_UNKNOWN)
+        return b;
     if (a.kind == AB_STATE && b.kind == AB_STATE) {
         if (a.access == b.access && a.alt1 == b.alt1)
-            return (struct abit){AB_STATE, 0, POS_UNKNOWN, a.access, a.alt1};
+            return (struct abit){AB_STATE, 0, POS_UNKNOWN, a.access, a.alt1, false};
         /* Either of two reads, same position: remember both (split later). */
-        if (a.pos == b.pos && !b.alt1 && (!a.alt1 || a.alt1 == b.access + 1))
-            return (struct abit){AB_STATE, 0, a.pos, a.access, b.access + 1};
-        if (a.pos == b.pos && !a.alt1 && b.alt1 == a.access + 1)
+        if (a.pos == b.pos && a.flipped == b.flipped && !b.alt1 &&
+            (!a.alt1 || a.alt1 == b.access + 1))
+            return (struct abit){AB_STATE, 0, a.pos, a.access, b.access + 1, a.flipped};
+        if (a.pos == b.pos && a.flipped == b.flipped && !a.alt1 && b.alt1 == a.access + 1)
             return b;
     }
     return UNKNOWN_BIT;
@@ -288,7 +294,7 @@ static void slot_byte(struct lift *L, LLVMValueRef at, LLVMValueRef slot, int64_
     free(visited);
     free(stack);
     if (first)  /* no path from a definition: never written */
-        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0});
+        fill(out, (struct abit){AB_UNDEF, 0, 0, -1, 0, false});
 }
 
 static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t off,
@@ -303,7 +309,8 @@ static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t of
         for (int i = 0; i < 8; i++) {
             int64_t pos = off * 8 + i;
             out[i] = off >= 0 && pos < POS_UNKNOWN
-                   ? (struct abit){AB_HDR, (uint8_t)p.layer, (uint16_t)pos, -1, 0} : UNKNOWN_BIT;
+                   ? (struct abit){AB_HDR, (uint8_t)p.layer, (uint16_t)pos, -1, 0, false}
+                   : UNKNOWN_BIT;
         }
         return;
     case PB_STATE:
@@ -311,21 +318,23 @@ static void read_byte(struct lift *L, LLVMValueRef at, struct aptr p, int64_t of
             int64_t pos = off * 8 + i;
             out[i] = (struct abit){AB_STATE, 0,
                                    (uint16_t)(p.var_offset || pos < 0 || pos >= POS_UNKNOWN
-                                              ? POS_UNKNOWN : pos), p.access, 0};
+                                              ? POS_UNKNOWN : pos), p.access, 0, false};
         }
         return;
     case PB_PKT:
         for (int i = 0; i < 8; i++) {
             if (off >= PKT_PORT_OFFSET && off < PKT_PORT_OFFSET + 2)
-                out[i] = (struct abit){AB_PORT, 0, (uint16_t)((off - PKT_PORT_OFFSET) * 8 + i), -1, 0};
+                out[i] = (struct abit){AB_PORT, 0, (uint16_t)((off - PKT_PORT_OFFSET) * 8 + i),
+                                       -1, 0, false};
             else if (off >= PKT_TIME_OFFSET && off < PKT_TIME_OFFSET + 8)
-                out[i] = (struct abit){AB_TIME, 0, (uint16_t)((off - PKT_TIME_OFFSET) * 8 + i), -1, 0};
+                out[i] = (struct abit){AB_TIME, 0, (uint16_t)((off - PKT_TIME_OFFSET) * 8 + i),
+                                       -1, 0, false};
             else
                 out[i] = UNKNOWN_BIT;
         }
         return;
     case PB_GLOBAL:
-        fill(out, (struct abit){AB_GCONST, 0, 0, -1, 0});
+        fill(out, (struct abit){AB_GCONST, 0, 0, -1, 0, false});
         return;
     case PB_ALLOCA:
         slot_byte(L, at, p.base, off, out, depth);
@@ -386,6 +395,10 @@ enum ir_field_id lift_header_field(int layer, int byte, int *field_start)
 
 /* ---- Bits -> ir_key ------------------------------------------------------------------- */
 
+/* ir_key embeds 16 parts and is itself embedded many times (guards, record
+ * writes): `derived` lives in what was padding. */
+_Static_assert(sizeof(struct ir_key_part) <= 32, "ir_key_part grew");
+
 /* What a bit contributes to: the part it belongs to. */
 struct bit_class {
     enum ir_field_id id;
@@ -434,7 +447,8 @@ static bool same_class(struct bit_class a, struct bit_class b)
 static struct ir_key_part make_part(const struct abit *bits, const int *order, int lo, int hi,
                                     struct bit_class c)
 {
-    struct ir_key_part part = {{c.id, 0}, -1, 0, 0, (uint16_t)(hi - lo), 0};
+    struct ir_key_part part = {.field = {c.id, 0}, .from_access = -1,
+                               .bits = (uint16_t)(hi - lo)};
     if (c.id == IR_FIELD_CONSTANT) {
         uint64_t v = 0;
         /* The value of the part's bits, least significant first as stored. */
@@ -464,7 +478,14 @@ static struct ir_key_part make_part(const struct abit *bits, const int *order, i
         part.offset = min == POS_UNKNOWN ? 0 : (uint16_t)(min / 8);
         return part;
     }
-    if (c.id == IR_FIELD_UNKNOWN || c.id == IR_FIELD_INPUT_PORT || c.id == IR_FIELD_TIME)
+    if (c.id == IR_FIELD_UNKNOWN) {
+        /* The first bit that says what header bits it was computed from. */
+        for (int i = lo; i < hi && !part.derived; i++)
+            if (bits[order[i]].access >= 0 && bits[order[i]].access < UINT16_MAX)
+                part.derived = (uint16_t)(bits[order[i]].access + 1);
+        return part;
+    }
+    if (c.id == IR_FIELD_INPUT_PORT || c.id == IR_FIELD_TIME)
         return part;
     /* Header bits. */
     int min_byte = 1 << 20;
@@ -564,7 +585,8 @@ void lift_bits_to_key(const struct abit *bits, int nbits, bool integer, struct i
             /* Too many parts: the rest is summarised as unknown (sound). */
             struct ir_key_part *last = &key->parts[IR_KEY_MAX_PARTS - 1];
             uint16_t total = (uint16_t)(last->bits + part.bits);
-            *last = (struct ir_key_part){{IR_FIELD_UNKNOWN, 0}, -1, 0, 0, total, 0};
+            *last = (struct ir_key_part){.field = {IR_FIELD_UNKNOWN, 0}, .from_access = -1,
+                                         .bits = total};
         }
         lo = hi;
     }

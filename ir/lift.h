@@ -42,7 +42,9 @@ enum abit_kind {
     AB_PORT,        /* pkt->port bit pos */
     AB_TIME,        /* pkt->time_ns bit pos */
     AB_STATE,       /* bit pos of what access `access` returned / points to */
-    AB_UNKNOWN
+    AB_UNKNOWN      /* access >= 0: computed from header bits by the mixing
+                       operation ir_nf.derivations[access] (for the reasons
+                       only: every unknown bit means the same to the analysis) */
 };
 
 /* Header layers of AB_HDR bits. */
@@ -61,6 +63,10 @@ struct abit {
     int32_t access;
     int32_t alt1;           /* AB_STATE: 1 + another access the bit may come from
                                instead (paths merged); 0 = none */
+    bool flipped;           /* AB_HDR/PORT/TIME/STATE: the complement of that bit
+                               (x ^ 1). Keys do not care (a flipped bit still
+                               names its source), but x and ~x merged on two
+                               paths are no function of x alone */
 };
 
 #define AVAL_MAX_BITS 256

@@ -1,7 +1,8 @@
 /*
  * print.c - a lifted NF as text (for people) and as JSON (for scripts and
  * tests): objects, accesses with keys, guards and the guard each is under,
- * header writes, record writes, issues.
+ * header writes, record writes, issues; an unknown key part computed from
+ * header bits says which field and which instruction mixed them.
  */
 #include "ir/ir.h"
 
@@ -30,6 +31,10 @@ const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned 
     switch (p->field.id) {
     case IR_FIELD_OTHER_HEADER:
         snprintf(buf, len, "L%u[%u]:%u", p->layer, p->offset, p->bits);
+        if (p->constant != 0) {
+            size_t n = strlen(buf);     /* an index's constant offset */
+            snprintf(buf + n, len - n, "%+lld", (long long)p->constant);
+        }
         break;
     case IR_FIELD_STATE:
         snprintf(buf, len, "state#%d+%u:%u", p->from_access, p->offset, p->bits);
@@ -53,12 +58,52 @@ const char *ir_key_part_format(const struct ir_key_part *p, char *buf, unsigned 
     return buf;
 }
 
-static void key_text(const struct ir_key *k, FILE *out)
+/* The derivation an unknown part names, or NULL. */
+static const struct ir_derivation *derivation_of(const struct ir_nf *nf,
+                                                 const struct ir_key_part *p)
 {
-    char buf[64];
+    if (p->field.id != IR_FIELD_UNKNOWN || p->derived == 0 || p->derived > nf->n_derivations)
+        return NULL;
+    return &nf->derivations[p->derived - 1];
+}
+
+/* "ipv4.src" or "L3[8]": the (first) field a derivation mixed. */
+static const char *derived_field_text(const struct ir_derivation *d, char *buf, unsigned len)
+{
+    if (d->field.id == IR_FIELD_OTHER_HEADER)
+        snprintf(buf, len, "L%u[%u]", d->layer, d->offset);
+    else
+        ir_field_format(d->field, buf, len);
+    return buf;
+}
+
+/* "ipv4.dst", "other header bytes", or NULL: the second field it mixed. */
+static const char *derived_also_text(const struct ir_derivation *d, char *buf, unsigned len)
+{
+    if (d->also.id == IR_FIELD_UNKNOWN)
+        return NULL;
+    if (d->also.id == IR_FIELD_OTHER_HEADER)
+        snprintf(buf, len, "other header bytes");
+    else
+        ir_field_format(d->also, buf, len);
+    return buf;
+}
+
+/* "(ipv4.src, unknown:12 [from ipv4.dst: a multiplication at f.c:31])" */
+static void key_text(const struct ir_nf *nf, const struct ir_key *k, FILE *out)
+{
+    char buf[64], f[48], g[48];
     fputc('(', out);
-    for (int i = 0; i < k->count; i++)
+    for (int i = 0; i < k->count; i++) {
         fprintf(out, "%s%s", i ? ", " : "", ir_key_part_format(&k->parts[i], buf, sizeof buf));
+        const struct ir_derivation *d = derivation_of(nf, &k->parts[i]);
+        if (!d)
+            continue;
+        const char *also = derived_also_text(d, g, sizeof g);
+        fprintf(out, " [from %s%s%s: %s at %s:%d]", derived_field_text(d, f, sizeof f),
+                also ? " and " : "", also ? also : "", d->op,
+                d->where.file[0] ? d->where.file : d->where.function, d->where.line);
+    }
     fputc(')', out);
 }
 
@@ -84,15 +129,15 @@ void ir_nf_write_text(const struct ir_nf *nf, FILE *out)
         const struct ir_access *a = &nf->accesses[i];
         fprintf(out, "  #%d port %d %s %s ", i, a->port, ir_api_name(a->api),
                 nf->objects[a->object].name);
-        key_text(&a->key, out);
+        key_text(nf, &a->key, out);
         for (int r = 0; r < 2; r++)
             if (a->related[r] >= 0)
                 fprintf(out, " related=%s", nf->objects[a->related[r]].name);
         for (int g = 0; g < a->n_guards; g++) {
             fprintf(out, " guard ");
-            key_text(&a->guards[g].stored, out);
+            key_text(nf, &a->guards[g].stored, out);
             fprintf(out, "==");
-            key_text(&a->guards[g].packet, out);
+            key_text(nf, &a->guards[g].packet, out);
             if (a->guards[g].transformed)
                 fprintf(out, " (transformed)");
         }
@@ -111,7 +156,7 @@ void ir_nf_write_text(const struct ir_nf *nf, FILE *out)
         char f[48];
         fprintf(out, "  write port %d %s (L%u[%u]:%u) = ", w->port,
                 ir_field_format(w->field, f, sizeof f), w->layer, w->offset, w->bits);
-        key_text(&w->value, out);
+        key_text(nf, &w->value, out);
         if (w->guarded_by >= 0)
             fprintf(out, " guarded-by #%d", w->guarded_by);
         fprintf(out, " at ");
@@ -126,9 +171,9 @@ void ir_nf_write_text(const struct ir_nf *nf, FILE *out)
         else
             fprintf(out, "[%u]:%u", rw->offset, rw->bits);
         fprintf(out, " via #%d ", rw->access);
-        key_text(&rw->index, out);
+        key_text(nf, &rw->index, out);
         fprintf(out, " = ");
-        key_text(&rw->value, out);
+        key_text(nf, &rw->value, out);
         if (rw->transformed)
             fprintf(out, " (transformed)");
         if (rw->guarded_by >= 0)
@@ -152,6 +197,38 @@ static void key_json(struct util_json *w, const struct ir_key *k)
     util_json_array_begin(w);
     for (int i = 0; i < k->count; i++)
         util_json_string(w, ir_key_part_format(&k->parts[i], buf, sizeof buf));
+    util_json_array_end(w);
+}
+
+/* Member "derived": for each unknown part of k computed from header bits,
+ * which part, the field, the operation and where. */
+static void derived_json(struct util_json *w, const struct ir_nf *nf, const struct ir_key *k)
+{
+    char f[48];
+    util_json_key(w, "derived");
+    util_json_array_begin(w);
+    for (int i = 0; i < k->count; i++) {
+        const struct ir_derivation *d = derivation_of(nf, &k->parts[i]);
+        if (!d)
+            continue;
+        util_json_object_begin(w);
+        util_json_key(w, "part");
+        util_json_int(w, i);
+        util_json_key(w, "field");
+        util_json_string(w, derived_field_text(d, f, sizeof f));
+        util_json_key(w, "also");
+        if (derived_also_text(d, f, sizeof f))
+            util_json_string(w, f);
+        else
+            util_json_null(w);
+        util_json_key(w, "op");
+        util_json_string(w, d->op);
+        util_json_key(w, "file");
+        util_json_string(w, d->where.file);
+        util_json_key(w, "line");
+        util_json_int(w, d->where.line);
+        util_json_object_end(w);
+    }
     util_json_array_end(w);
 }
 
@@ -204,6 +281,7 @@ void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
         util_json_int(w, a->port);
         util_json_key(w, "key");
         key_json(w, &a->key);
+        derived_json(w, nf, &a->key);
         util_json_key(w, "guards");
         util_json_array_begin(w);
         for (int g = 0; g < a->n_guards; g++) {
@@ -244,6 +322,7 @@ void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
         util_json_string(w, ir_field_format(hw->field, f, sizeof f));
         util_json_key(w, "value");
         key_json(w, &hw->value);
+        derived_json(w, nf, &hw->value);
         util_json_key(w, "guarded_by");
         util_json_int(w, hw->guarded_by);
         where_json(w, &hw->where);
@@ -285,6 +364,7 @@ void ir_nf_write_json(const struct ir_nf *nf, struct util_json *w)
         util_json_uint(w, rw->bits);
         util_json_key(w, "value");
         key_json(w, &rw->value);
+        derived_json(w, nf, &rw->value);
         util_json_key(w, "transformed");
         util_json_bool(w, rw->transformed);
         util_json_key(w, "guarded_by");

@@ -111,7 +111,8 @@ static int keys_from_memory(struct lift *L, LLVMValueRef call, LLVMValueRef ptr,
     if (size == 0 || size > 1024) {
         memset(&keys[0], 0, sizeof keys[0]);
         keys[0].count = 1;
-        keys[0].parts[0] = (struct ir_key_part){{IR_FIELD_UNKNOWN, 0}, -1, 0, 0, 0, 0};
+        keys[0].parts[0] = (struct ir_key_part){.field = {IR_FIELD_UNKNOWN, 0},
+                                                .from_access = -1};
         return 1;
     }
     struct abit *bits = calloc((size_t)size * 8, sizeof *bits);
@@ -132,7 +133,7 @@ static int keys_from_value(struct lift *L, LLVMValueRef v, bool integer, int nbi
         struct aval *a = &alts[i];
         if (nbits > 0) {
             for (int b = a->width; b < nbits && b < AVAL_MAX_BITS; b++)
-                a->b[b] = (struct abit){AB_ZERO, 0, 0, -1, 0};
+                a->b[b] = (struct abit){AB_ZERO, 0, 0, -1, 0, false};
             a->width = nbits < AVAL_MAX_BITS ? nbits : AVAL_MAX_BITS;
         }
         n += lift_bits_to_keys(a->b, a->width, integer, &keys[n]);

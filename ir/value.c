@@ -4,15 +4,20 @@
  * bit, port, time, state bit, unknown), and every pointer by its base
  * (stack slot, header, state record, packet struct, global) plus offset.
  *
- * Bit-exact operations (shifts and rotates by constants, and/or/xor with
- * constants, truncation, extensions, bswap, shuffles) move bits; operations
- * that are injective in one operand when the other is constant (add, sub,
- * mul by an odd constant, xor) keep that operand's bits; everything else
- * mixes its operands' bits into one source (a single state access, the
- * time) or AB_UNKNOWN. Unknown is always a safe answer.
+ * Only GF(2)-affine movements keep a bit's source: shifts and rotates by
+ * constants, and/or/xor with constants (xor 1: the bit, flipped), truncation,
+ * extensions, bswap, shuffles. add/sub/mul keep a bit only where the carry
+ * (borrow) into it is known: bit i of x + y is x_i ^ y_i ^ c_i; where c_i is
+ * not known it depends on all the operands' lower bits (eval_arith). Other
+ * operations mix their operands' bits into one source (a single state access,
+ * the time, a constant) or AB_UNKNOWN, which for header bits remembers the
+ * field and the instruction (ir_nf.derivations), for the reasons only.
+ * Unknown is always a safe answer. docs/analysis.md, "Which operations keep
+ * field bits, and why".
  */
 #include "ir/lift.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,12 +226,12 @@ void aval_set_unknown(struct aval *a, int width)
 {
     a->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
     for (int i = 0; i < a->width; i++)
-        a->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+        a->b[i] = (struct abit){AB_UNKNOWN, 0, 0, -1, 0, false};
 }
 
 static struct abit bit_const(int one)
 {
-    return (struct abit){one ? AB_ONE : AB_ZERO, 0, 0, -1, 0};
+    return (struct abit){one ? AB_ONE : AB_ZERO, 0, 0, -1, 0, false};
 }
 
 static bool bit_is_const(struct abit b)
@@ -237,41 +242,147 @@ static bool bit_is_const(struct abit b)
 static bool bit_eq(struct abit a, struct abit b)
 {
     return a.kind == b.kind && a.layer == b.layer && a.pos == b.pos && a.access == b.access &&
-           a.alt1 == b.alt1;
+           a.alt1 == b.alt1 && a.flipped == b.flipped;
 }
 
-/* One source for a combination of bits: a single state access, the time, a
- * constant, else unknown. `have` tracks what was seen so far. */
+/* x ^ 1: the same source, complemented. */
+static struct abit bit_flip(struct abit b)
+{
+    if (b.kind == AB_HDR || b.kind == AB_PORT || b.kind == AB_TIME || b.kind == AB_STATE)
+        b.flipped = !b.flipped;
+    return b;
+}
+
+/* The field of a header bit; other header bytes differ by layer and byte. */
+static bool same_header_field(struct abit a, struct abit b)
+{
+    enum ir_field_id fa = lift_header_field(a.layer, a.pos / 8, NULL);
+    enum ir_field_id fb = lift_header_field(b.layer, b.pos / 8, NULL);
+    return fa == fb &&
+           (fa != IR_FIELD_OTHER_HEADER || (a.layer == b.layer && a.pos / 8 == b.pos / 8));
+}
+
+/* What mixed header bits: one ir_derivation per (fields, operation, line);
+ * hdr is a header bit that was mixed in, hdr2 (or NULL) one of another
+ * field. Returns its index, -1 when there is no room. */
+static int derivation(struct lift *L, struct abit hdr, const struct abit *hdr2,
+                      LLVMValueRef inst)
+{
+    struct ir_derivation d;
+    memset(&d, 0, sizeof d);
+    d.also.id = IR_FIELD_UNKNOWN;
+    if (hdr2) {
+        /* The lower field first, whichever operand the compiler put first. */
+        enum ir_field_id f1 = lift_header_field(hdr.layer, hdr.pos / 8, NULL);
+        enum ir_field_id f2 = lift_header_field(hdr2->layer, hdr2->pos / 8, NULL);
+        struct abit first = f2 < f1 ? *hdr2 : hdr;
+        d.also.id = f2 < f1 ? f1 : f2;
+        hdr = first;
+    }
+    d.field.id = lift_header_field(hdr.layer, hdr.pos / 8, NULL);
+    if (d.field.id == IR_FIELD_OTHER_HEADER) {
+        d.layer = (uint8_t)(hdr.layer == LAYER_V6 || hdr.layer == LAYER_PROTO ? 3 : hdr.layer);
+        d.offset = (uint16_t)(hdr.pos / 8);
+    }
+    const char *op;
+    switch (LLVMIsAInstruction(inst) ? LLVMGetInstructionOpcode(inst) : LLVMCall) {
+    case LLVMAdd: op = "an addition with carries"; break;
+    case LLVMSub: op = "a subtraction with borrows"; break;
+    case LLVMMul: op = "a multiplication"; break;
+    case LLVMUDiv: case LLVMSDiv: op = "a division"; break;
+    case LLVMURem: case LLVMSRem: op = "a remainder (modulo)"; break;
+    case LLVMAnd: op = "an and of two variables"; break;
+    case LLVMOr: op = "an or of two variables"; break;
+    case LLVMXor: op = "an xor of two variables"; break;
+    case LLVMShl: case LLVMLShr: case LLVMAShr: op = "a shift by a variable amount"; break;
+    case LLVMICmp: op = "a comparison"; break;
+    default: op = "an operation the analysis does not follow"; break;
+    }
+    if (LLVMIsACallInst(inst)) {
+        const char *name = lift_callee_name(inst);
+        snprintf(d.op, sizeof d.op, "a call to %s", name ? name : "a function");
+    } else {
+        snprintf(d.op, sizeof d.op, "%s", op);
+    }
+    lift_location(inst, &d.where);
+    struct ir_nf *nf = L->nf;
+    for (int i = 0; i < nf->n_derivations; i++) {
+        const struct ir_derivation *e = &nf->derivations[i];
+        if (e->field.id == d.field.id && e->layer == d.layer && e->offset == d.offset &&
+            e->also.id == d.also.id && strcmp(e->op, d.op) == 0 && e->where.line == d.where.line &&
+            strcmp(e->where.file, d.where.file) == 0 &&
+            strcmp(e->where.function, d.where.function) == 0)
+            return i;
+    }
+    if (nf->n_derivations >= UINT16_MAX - 1)
+        return -1;
+    nf->derivations = lift_grow(nf->derivations, nf->n_derivations, sizeof *nf->derivations);
+    nf->derivations[nf->n_derivations] = d;
+    return nf->n_derivations++;
+}
+
+/* One source for a combination of bits: a single state access (or one pair
+ * of alternative accesses), the time, the input port (at an unknown
+ * position), a constant, else unknown. Unknown
+ * remembers what it was computed from: an unknown operand bit's derivation,
+ * else the first header bit mixed in. */
 struct mix {
-    bool any;
+    bool any;               /* a non-constant bit was seen */
     struct abit src;
+    bool hdr_seen, hdr2_seen;
+    struct abit hdr;        /* the first header bit mixed in */
+    struct abit hdr2;       /* the first one of another field */
+    int derived;            /* 1 + the first derivation an operand bit carried; 0 none */
 };
+
+static const struct abit PLAIN_UNKNOWN = {AB_UNKNOWN, 0, 0, -1, 0, false};
 
 static void mix_add(struct mix *m, struct abit b)
 {
     if (bit_is_const(b))
         return;
+    if (b.kind == AB_HDR && !m->hdr_seen) {
+        m->hdr_seen = true;
+        m->hdr = b;
+    } else if (b.kind == AB_HDR && !m->hdr2_seen && !same_header_field(m->hdr, b)) {
+        m->hdr2_seen = true;
+        m->hdr2 = b;
+    }
+    if (b.kind == AB_UNKNOWN && b.access >= 0 && !m->derived)
+        m->derived = b.access + 1;
+    /* A bit of access k (or, on other paths, of access alt1 - 1: the split
+     * into one key per access later follows the same paths) stays one. */
     struct abit s = b;
-    if (s.kind == AB_STATE && s.alt1)
-        s = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
-    else if (s.kind == AB_STATE || s.kind == AB_TIME || s.kind == AB_PORT)
+    s.flipped = false;
+    if (s.kind == AB_STATE || s.kind == AB_TIME || s.kind == AB_PORT)
         s.pos = POS_UNKNOWN;
     else
-        s = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+        s = PLAIN_UNKNOWN;
     if (!m->any) {
         m->any = true;
         m->src = s;
     } else if (!bit_eq(m->src, s)) {
-        m->src = (struct abit){AB_UNKNOWN, 0, 0, -1, 0};
+        m->src = PLAIN_UNKNOWN;
     }
 }
 
-static struct abit mix_result(const struct mix *m)
+/* The mixed bit; inst is the instruction that mixes (named in the reasons). */
+static struct abit mix_result(struct lift *L, const struct mix *m, LLVMValueRef inst)
 {
-    return m->any ? m->src : (struct abit){AB_GCONST, 0, 0, -1, 0};
+    if (!m->any)
+        return (struct abit){AB_GCONST, 0, 0, -1, 0, false};
+    if (m->src.kind != AB_UNKNOWN)
+        return m->src;
+    struct abit r = PLAIN_UNKNOWN;
+    if (m->derived)
+        r.access = m->derived - 1;
+    else if (m->hdr_seen)
+        r.access = derivation(L, m->hdr, m->hdr2_seen ? &m->hdr2 : NULL, inst);
+    return r;
 }
 
-static void aval_mix(struct aval *out, int width, const struct aval *a, const struct aval *b)
+static void aval_mix(struct lift *L, LLVMValueRef inst, struct aval *out, int width,
+                     const struct aval *a, const struct aval *b)
 {
     struct mix m = {0};
     for (int i = 0; a && i < a->width; i++)
@@ -279,12 +390,12 @@ static void aval_mix(struct aval *out, int width, const struct aval *a, const st
     for (int i = 0; b && i < b->width; i++)
         mix_add(&m, b->b[i]);
     out->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
-    struct abit r = mix_result(&m);
+    struct abit r = mix_result(L, &m, inst);
     for (int i = 0; i < out->width; i++)
         out->b[i] = r;
 }
 
-/* A lane that is wholly ZERO/ONE: its value. */
+/* A lane that is wholly ZERO/ONE and fits in 64 bits: its value. */
 static bool lane_const(const struct aval *a, int lo, int n, uint64_t *out)
 {
     uint64_t v = 0;
@@ -292,18 +403,12 @@ static bool lane_const(const struct aval *a, int lo, int n, uint64_t *out)
         struct abit b = a->b[lo + i];
         if (b.kind != AB_ZERO && b.kind != AB_ONE)
             return false;
-        if (b.kind == AB_ONE && i < 64)
+        if (b.kind == AB_ONE && i >= 64)
+            return false;
+        if (b.kind == AB_ONE)
             v |= 1ULL << i;
     }
     *out = v;
-    return true;
-}
-
-static bool lane_all_const(const struct aval *a, int lo, int n)
-{
-    for (int i = 0; i < n && lo + i < a->width; i++)
-        if (!bit_is_const(a->b[lo + i]))
-            return false;
     return true;
 }
 
@@ -446,7 +551,7 @@ static void eval_const(struct lift *L, LLVMValueRef v, struct aval *out, int wid
     LLVMTypeRef t = LLVMTypeOf(v);
     if (LLVMIsUndef(v) || LLVMIsPoison(v)) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_UNDEF, 0, 0, -1, 0};
+            out->b[i] = (struct abit){AB_UNDEF, 0, 0, -1, 0, false};
         return;
     }
     if (LLVMIsAConstantAggregateZero(v) || LLVMIsAConstantPointerNull(v)) {
@@ -474,8 +579,8 @@ static void eval_const(struct lift *L, LLVMValueRef v, struct aval *out, int wid
     aval_set_unknown(out, width);
 }
 
-static void eval_shift(LLVMOpcode op, const struct aval *x, const struct aval *s, int ew,
-                       struct aval *out)
+static void eval_shift(struct lift *L, LLVMValueRef inst, LLVMOpcode op, const struct aval *x,
+                       const struct aval *s, int ew, struct aval *out)
 {
     out->width = x->width;
     for (int lo = 0; lo < x->width; lo += ew) {
@@ -487,7 +592,7 @@ static void eval_shift(LLVMOpcode op, const struct aval *x, const struct aval *s
             for (int i = 0; i < ew; i++)
                 mix_add(&m, s->b[lo + i]);
             for (int i = 0; i < ew; i++)
-                out->b[lo + i] = mix_result(&m);
+                out->b[lo + i] = mix_result(L, &m, inst);
             continue;
         }
         int a = (int)amount;
@@ -504,7 +609,11 @@ static void eval_shift(LLVMOpcode op, const struct aval *x, const struct aval *s
     }
 }
 
-static struct abit bitwise(LLVMOpcode op, struct abit a, struct abit b)
+/* and/or/xor of two bits: a constant operand bit decides or passes the other
+ * bit on (xor with a constant keeps the other bit's source: x ^ 1 is a
+ * function of x alone); two non-constant bits mix. */
+static struct abit bitwise(struct lift *L, LLVMValueRef inst, LLVMOpcode op, struct abit a,
+                           struct abit b)
 {
     bool az = a.kind == AB_ZERO, ao = a.kind == AB_ONE;
     bool bz = b.kind == AB_ZERO, bo = b.kind == AB_ONE;
@@ -529,9 +638,9 @@ static struct abit bitwise(LLVMOpcode op, struct abit a, struct abit b)
         if ((az || ao) && (bz || bo))
             return bit_const(az != bz);
         if (az || ao)
-            return b;
+            return ao ? bit_flip(b) : b;
         if (bz || bo)
-            return a;
+            return bo ? bit_flip(a) : a;
         break;
     }
     if (bit_eq(a, b) && op != LLVMXor)
@@ -539,53 +648,143 @@ static struct abit bitwise(LLVMOpcode op, struct abit a, struct abit b)
     struct mix m = {0};
     mix_add(&m, a);
     mix_add(&m, b);
-    return mix_result(&m);
+    return mix_result(L, &m, inst);
 }
 
-/* add/sub/mul: per lane, if one operand is constant the result is an
- * injective function of the other (mul: odd constants; powers of two shift). */
-static void eval_arith(LLVMOpcode op, const struct aval *x, const struct aval *y, int ew,
-                       struct aval *out)
+/* A known bit's value: 0 or 1; -1 when it is not a known constant. */
+static int bit_value(struct abit b)
+{
+    return b.kind == AB_ZERO ? 0 : b.kind == AB_ONE ? 1 : -1;
+}
+
+/* Bit i of x (as a number) when x's bits 0..i are all known (i < 64). */
+static bool low_bits_value(const struct aval *x, int lo, int i, uint64_t *out)
+{
+    if (i >= 64)
+        return false;
+    uint64_t v = 0;
+    for (int j = 0; j <= i; j++) {
+        int b = bit_value(x->b[lo + j]);
+        if (b < 0)
+            return false;
+        v |= (uint64_t)b << j;
+    }
+    *out = v;
+    return true;
+}
+
+/* x * C for a known constant C = 2^s * odd (one lane). Bit i of the product
+ * depends on x's bits 0..i-s only: computed when those are known; otherwise
+ * bits below s are zeros, bit s is x_0 exactly, with odd == 1 it is a shift,
+ * and bit i > s mixes x_0 .. x_(i-s) (the carries). */
+static void mul_by_const(struct lift *L, LLVMValueRef inst, const struct aval *x, uint64_t c,
+                         int lo, int ew, struct aval *out)
+{
+    if (c == 0) {
+        for (int i = 0; i < ew; i++)
+            out->b[lo + i] = bit_const(0);
+        return;
+    }
+    int s = __builtin_ctzll(c);
+    bool shift = (c >> s) == 1;
+    struct mix m = {0};
+    for (int i = 0; i < ew; i++) {
+        uint64_t low;
+        if (i < s) {
+            out->b[lo + i] = bit_const(0);
+            continue;
+        }
+        mix_add(&m, x->b[lo + i - s]);
+        if (low_bits_value(x, lo, i - s, &low) && i < 64)
+            out->b[lo + i] = bit_const((int)(((low * c) >> i) & 1));
+        else if (shift || i == s)
+            out->b[lo + i] = x->b[lo + i - s];
+        else
+            out->b[lo + i] = mix_result(L, &m, inst);
+    }
+}
+
+/* The carry of a + b + c, or the borrow of a - b - c, out of one position
+ * (each 0, 1 or -1 for not known): the majority of a (add) or !a (sub), b
+ * and c; -1 when not known. */
+static int carry_out(bool sub, int a, int b, int c)
+{
+    if (sub && a >= 0)
+        a = !a;
+    int ones = (a == 1) + (b == 1) + (c == 1), zeros = (a == 0) + (b == 0) + (c == 0);
+    return ones >= 2 ? 1 : zeros >= 2 ? 0 : -1;
+}
+
+/* x * y, neither a known constant (one lane): bit i depends on both
+ * operands' bits 0..i: computed when those are all known, zero when one
+ * operand's are all zeros, else their mix. */
+static void mul_vars(struct lift *L, LLVMValueRef inst, const struct aval *x,
+                     const struct aval *y, int lo, int ew, struct aval *out)
+{
+    struct mix m = {0};
+    bool x_zero = true, y_zero = true;
+    for (int i = 0; i < ew; i++) {
+        mix_add(&m, x->b[lo + i]);
+        mix_add(&m, y->b[lo + i]);
+        x_zero &= x->b[lo + i].kind == AB_ZERO;
+        y_zero &= y->b[lo + i].kind == AB_ZERO;
+        uint64_t cx, cy;
+        if (x_zero || y_zero)
+            out->b[lo + i] = bit_const(0);
+        else if (low_bits_value(x, lo, i, &cx) && low_bits_value(y, lo, i, &cy))
+            out->b[lo + i] = bit_const((int)(((cx * cy) >> i) & 1));
+        else
+            out->b[lo + i] = mix_result(L, &m, inst);
+    }
+}
+
+/* add/sub/mul, lane by lane. Bit i of a + b (or a - b) is a_i ^ b_i ^ c_i,
+ * c_i the carry (borrow) into it, which depends on the operands' bits below
+ * i. The carry is tracked as 0, 1 or not known: none comes into bit 0; out of
+ * a position it is the majority of a_i (sub: !a_i), b_i and c_i, so it is 0
+ * while one operand's bit is a known zero (sub: b's bit a known zero or a's
+ * a known one) and known again wherever two of the three agree. While it is
+ * known, bit i is a_i ^ b_i ^ c_i with the xor rule above (`zext16(x) +
+ * (y << 16)` is x | y << 16, `x + 0x100` keeps x's low 8 bits and bit 8,
+ * flipped); where it is not, bit i mixes both operands' bits 0..i. A
+ * configured operand's bits (gconst) are not known, so they give no exact
+ * bit. mul: see mul_by_const and mul_vars. */
+static void eval_arith(struct lift *L, LLVMValueRef inst, LLVMOpcode op, const struct aval *x,
+                       const struct aval *y, int ew, struct aval *out)
 {
     out->width = x->width;
     for (int lo = 0; lo < x->width; lo += ew) {
         uint64_t cx = 0, cy = 0;
-        bool kx = lane_const(x, lo, ew, &cx), ky = lane_const(y, lo, ew, &cy);
+        bool kx = ew <= 64 && lane_const(x, lo, ew, &cx);
+        bool ky = ew <= 64 && lane_const(y, lo, ew, &cy);
         if (kx && ky) {
             uint64_t r = op == LLVMAdd ? cx + cy : op == LLVMSub ? cx - cy : cx * cy;
             for (int i = 0; i < ew; i++)
-                out->b[lo + i] = bit_const(i < 64 ? (int)((r >> i) & 1) : 0);
+                out->b[lo + i] = bit_const((int)((r >> i) & 1));
             continue;
         }
-        const struct aval *var = NULL;
         if (op == LLVMMul) {
-            uint64_t c = ky ? cy : cx;
-            const struct aval *other = ky ? x : y;
-            if ((kx || ky) && c != 0 && (c & (c - 1)) == 0) {
-                int sh = __builtin_ctzll(c);
-                for (int i = 0; i < ew; i++)
-                    out->b[lo + i] = i >= sh ? other->b[lo + i - sh] : bit_const(0);
-                continue;
-            }
-            if ((kx || ky) && (c & 1))
-                var = other;
-        } else if (lane_all_const(y, lo, ew)) {
-            var = x;
-        } else if (lane_all_const(x, lo, ew)) {
-            var = y;
-        }
-        if (var) {
-            for (int i = 0; i < ew; i++)
-                out->b[lo + i] = var->b[lo + i];
+            if (kx || ky)
+                mul_by_const(L, inst, ky ? x : y, ky ? cy : cx, lo, ew, out);
+            else
+                mul_vars(L, inst, x, y, lo, ew, out);
             continue;
         }
+        int carry = 0;
         struct mix m = {0};
         for (int i = 0; i < ew; i++) {
-            mix_add(&m, x->b[lo + i]);
-            mix_add(&m, y->b[lo + i]);
+            struct abit a = x->b[lo + i], b = y->b[lo + i];
+            mix_add(&m, a);
+            mix_add(&m, b);
+            if (carry < 0) {
+                out->b[lo + i] = mix_result(L, &m, inst);
+            } else {
+                out->b[lo + i] = bitwise(L, inst, LLVMXor, a, b);
+                if (carry == 1)
+                    out->b[lo + i] = bitwise(L, inst, LLVMXor, out->b[lo + i], bit_const(1));
+            }
+            carry = carry_out(op == LLVMSub, bit_value(a), bit_value(b), carry);
         }
-        for (int i = 0; i < ew; i++)
-            out->b[lo + i] = mix_result(&m);
     }
 }
 
@@ -598,15 +797,10 @@ static void merge_into(struct aval *acc, const struct aval *one, bool *first)
     }
     for (int i = 0; i < acc->width && i < one->width; i++) {
         struct abit a = acc->b[i], b = one->b[i];
-        if (bit_eq(a, b) || b.kind == AB_UNDEF)
+        if ((bit_eq(a, b) && a.kind != AB_GCONST) || b.kind == AB_UNDEF)
             continue;
         if (a.kind == AB_UNDEF) {
             acc->b[i] = b;
-            continue;
-        }
-        if ((a.kind == AB_GCONST || a.kind == AB_ZERO || a.kind == AB_ONE) &&
-            (b.kind == AB_GCONST || b.kind == AB_ZERO || b.kind == AB_ONE)) {
-            acc->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0};
             continue;
         }
         acc->b[i] = lift_merge_bit(a, b);
@@ -653,7 +847,7 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
     out->width = width > AVAL_MAX_BITS ? AVAL_MAX_BITS : width;
     if (k >= 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0};
+            out->b[i] = (struct abit){AB_STATE, 0, (uint16_t)i, k, 0, false};
         return;
     }
     if (!name) {
@@ -662,12 +856,13 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
     }
     if (strcmp(name, "nf_l4_proto") == 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = i < 8 ? (struct abit){AB_HDR, LAYER_PROTO, (uint16_t)i, -1, 0} : bit_const(0);
+            out->b[i] = i < 8 ? (struct abit){AB_HDR, LAYER_PROTO, (uint16_t)i, -1, 0, false}
+                              : bit_const(0);
         return;
     }
     if (strcmp(name, "nf_config") == 0) {
         for (int i = 0; i < out->width; i++)
-            out->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0};
+            out->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0, false};
         return;
     }
     if (strncmp(name, "llvm.bswap.", 11) == 0) {
@@ -690,7 +885,7 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
         for (int base = 0; base < out->width; base += ew) {
             uint64_t amount;
             if (!lane_const(s, base, ew, &amount)) {
-                aval_mix(out, width, hi, lo);
+                aval_mix(L, call, out, width, hi, lo);
                 return;
             }
             int a = (int)(amount % (uint64_t)ew);
@@ -722,7 +917,7 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
                 mix_add(&m, x->b[j]);
         }
         for (int i = 0; i < out->width; i++)
-            out->b[i] = mix_result(&m);
+            out->b[i] = mix_result(L, &m, call);
         return;
     }
     aval_set_unknown(out, width);
@@ -742,14 +937,14 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
     case LLVMMul: {
         const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
         const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
-        eval_arith(op, x, y, ew, out);
+        eval_arith(L, v, op, x, y, ew, out);
         return;
     }
     case LLVMShl:
     case LLVMLShr:
     case LLVMAShr:
-        eval_shift(op, lift_eval(L, LLVMGetOperand(v, 0)), lift_eval(L, LLVMGetOperand(v, 1)),
-                   ew, out);
+        eval_shift(L, v, op, lift_eval(L, LLVMGetOperand(v, 0)),
+                   lift_eval(L, LLVMGetOperand(v, 1)), ew, out);
         return;
     case LLVMUDiv:
     case LLVMURem: {
@@ -766,16 +961,22 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
             }
             return;
         }
-        aval_mix(out, width, x, y);
+        aval_mix(L, v, out, width, x, y);
         return;
     }
+    case LLVMSDiv:
+    case LLVMSRem:
+        /* Rounds towards zero: not a shift even by a power of two. */
+        aval_mix(L, v, out, width, lift_eval(L, LLVMGetOperand(v, 0)),
+                 lift_eval(L, LLVMGetOperand(v, 1)));
+        return;
     case LLVMAnd:
     case LLVMOr:
     case LLVMXor: {
         const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
         const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
         for (int i = 0; i < width; i++)
-            out->b[i] = bitwise(op, x->b[i], y->b[i]);
+            out->b[i] = bitwise(L, v, op, x->b[i], y->b[i]);
         return;
     }
     case LLVMTrunc: {
@@ -810,7 +1011,7 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
     case LLVMICmp: {
         const struct aval *x = lift_eval(L, LLVMGetOperand(v, 0));
         const struct aval *y = lift_eval(L, LLVMGetOperand(v, 1));
-        aval_mix(out, width, x, y);
+        aval_mix(L, v, out, width, x, y);
         return;
     }
     case LLVMSelect:
@@ -877,7 +1078,7 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
         for (unsigned i = 0; i < n; i++) {
             int m = LLVMGetMaskValue(v, i);
             for (int j = 0; j < ew && (int)i * ew + j < width; j++) {
-                struct abit bit = {AB_UNDEF, 0, 0, -1, 0};
+                struct abit bit = {AB_UNDEF, 0, 0, -1, 0, false};
                 if (m >= 0 && m < n_in && m * ew + j < a->width)
                     bit = a->b[m * ew + j];
                 else if (m >= n_in && (m - n_in) * ew + j < b->width)

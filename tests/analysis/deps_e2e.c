@@ -224,6 +224,73 @@ static void check_text_width(void)
     assert_true(lines > 0);
 }
 
+/* ---- Arithmetic on header fields (tests/analysis/nfs/arith_*.c) ------------- */
+
+/* The object is shared and its reason says the key was computed from
+ * `fields` by `op` at `where`, and how to make it shardable. */
+static void expect_hashed(const struct analysis *a, const char *name, const char *fields,
+                          const char *op, const char *where)
+{
+    const struct util_jvalue *o = object(a, name);
+    const char *why = str(o, "reason");
+    if (strcmp(str(o, "decision"), "shared") != 0)
+        fail_msg("%s: %s, expected shared (reason: %s)", name, str(o, "decision"), why);
+    char text[256];
+    snprintf(text, sizeof text, "computed from %s by %s at %s", fields, op, where);
+    if (!strstr(why, text) || !strstr(why, "its bits are not bits of") ||
+        !strstr(why, "key it by the field or a mask/shift of it"))
+        fail_msg("%s: reason \"%s\" does not say \"%s\" and what to do", name, why, text);
+}
+
+static void expect_sharded(const struct analysis *a, const char *name, const char *key)
+{
+    const struct util_jvalue *o = object(a, name);
+    if (strcmp(str(o, "decision"), "sharded") != 0)
+        fail_msg("%s: %s, expected sharded (reason: %s)", name, str(o, "decision"),
+                 str(o, "reason"));
+    assert_string_equal(port_key(o, "0"), key);
+}
+
+static void check_arith(const struct analysis *a)
+{
+    const char *n = nf_name;
+    if (strcmp(n, "arith_hash_mul") == 0) {
+        /* the counters: (ntohl(src) * 2654435761) >> 20 */
+        expect_hashed(a, "hm_counters", "ipv4.src", "a multiplication", "arith_hash_mul.c:25");
+    } else if (strcmp(n, "arith_hash_salt") == 0) {
+        expect_hashed(a, "hs_counters", "ipv4.src", "an addition with carries",
+                      "arith_hash_salt.c:25");
+    } else if (strcmp(n, "arith_add_lowzero") == 0) {
+        expect_sharded(a, "al_by_net", "ipv4.src/16");
+        expect_hashed(a, "al_by_dst", "ipv4.dst", "an addition with carries",
+                      "arith_add_lowzero.c:32");
+    } else if (strcmp(n, "arith_zext_shift") == 0) {
+        expect_sharded(a, "zs_pairs", "l4.sport,l4.dport");
+        assert_string_equal(port_key(object(a, "zs_pairs"), "1"), "l4.sport,l4.dport");
+    } else if (strcmp(n, "arith_mul_odd") == 0) {
+        expect_hashed(a, "mo_slots", "ipv4.dst", "a multiplication", "arith_mul_odd.c:21");
+    } else if (strcmp(n, "arith_mul_pow2") == 0) {
+        expect_sharded(a, "mp_slots", "ipv4.src/8");
+        assert_true(warned(a, "balance"));
+    } else if (strcmp(n, "arith_sub_base") == 0) {
+        /* ntohs(dport) - base is injective: sharded by the port; >> 4 of it is not */
+        expect_sharded(a, "sb_by_port", "l4.dport");
+        expect_hashed(a, "sb_by_group", "l4.dport", "a subtraction with borrows",
+                      "arith_sub_base.c:33");
+    } else if (strcmp(n, "arith_xor_fields") == 0) {
+        expect_hashed(a, "xf_slots", "ipv4.src and ipv4.dst", "an xor of two variables",
+                      "arith_xor_fields.c:20");
+    } else if (strcmp(n, "arith_divmod") == 0) {
+        expect_hashed(a, "dm_by_rem", "ipv4.src", "a remainder (modulo)", "arith_divmod.c:23");
+        expect_hashed(a, "dm_by_div", "ipv4.dst", "a division", "arith_divmod.c:26");
+    } else if (strcmp(n, "arith_shift_mask") == 0) {
+        expect_sharded(a, "sm_counters", "ipv4.src/12");
+        assert_string_equal(port_key(object(a, "sm_counters"), "1"), "ipv4.src/12");
+    } else {
+        fail_msg("no expected plan for NF %s", n);
+    }
+}
+
 /* ---- The catalogue's expected plans ---------------------------------------- */
 
 static void test_expected_plan(void **state)
@@ -363,6 +430,8 @@ static void test_expected_plan(void **state)
         assert_string_equal(port_key(object(&a, "po_v6"), "2"), "ipv6.src,l4.sport");
         assert_string_equal(str(object(&a, "po_mixed"), "decision"), "shared");
         assert_non_null(strstr(str(object(&a, "po_mixed"), "reason"), "IPv4 and IPv6"));
+    } else if (strncmp(n, "arith_", 6) == 0) {
+        check_arith(&a);
     } else if (strcmp(n, "deps_mixed") == 0) {
         assert_string_equal(str(object(&a, "mx_by_src"), "decision"), "sharded");
         assert_string_equal(port_key(object(&a, "mx_by_src"), "0"), "ipv4.src");

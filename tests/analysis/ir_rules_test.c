@@ -471,6 +471,224 @@ static void test_nat_xor(void **state)
     each_level("deps_nat_xor", check_nat_xor);
 }
 
+/* ---- Arithmetic: which bits survive the carries (arith_*.c) ---------------- */
+
+/* Part `part` of the access's key is unknown and says it was computed from
+ * `field` (and `also`, or NULL) by an operation named `op` at `line`. */
+static void expect_derived(const struct ir_nf *nf, const struct ir_access *a, int part,
+                           enum ir_field_id field, const char *also, const char *op, int line)
+{
+    assert_true(part < a->key.count);
+    const struct ir_key_part *p = &a->key.parts[part];
+    assert_int_equal(p->field.id, IR_FIELD_UNKNOWN);
+    if (p->derived == 0 || p->derived > nf->n_derivations)
+        fail_msg("%s: part %d of the key at line %d names no derivation", nf->path, part,
+                 a->where.line);
+    const struct ir_derivation *d = &nf->derivations[p->derived - 1];
+    assert_int_equal(d->field.id, field);
+    if (also) {
+        char buf[48];
+        assert_string_equal(ir_field_format(d->also, buf, sizeof buf), also);
+    } else {
+        assert_int_equal(d->also.id, IR_FIELD_UNKNOWN);
+    }
+    if (!strstr(d->op, op))
+        fail_msg("%s: derivation op \"%s\", expected \"%s\"", nf->path, d->op, op);
+    assert_int_equal(d->where.line, line);
+    assert_non_null(strstr(d->where.file, "arith_"));
+}
+
+static void check_arith_hash_mul(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        ir_test_key_is(&nf, "hm_counters", IR_API_VECTOR_WRITE, port, "unknown:12");
+        expect_derived(&nf, ir_test_access(&nf, "hm_counters", IR_API_VECTOR_WRITE, port), 0,
+                       IR_FIELD_IPV4_SRC, NULL, "multiplication", 25);
+    }
+    assert_int_equal(nf.n_issues, 0);
+}
+
+static void test_arith_hash_mul(void **state)
+{
+    (void)state;
+    each_level("arith_hash_mul", check_arith_hash_mul);
+}
+
+static void check_arith_hash_salt(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        ir_test_key_is(&nf, "hs_counters", IR_API_VECTOR_WRITE, port, "unknown:12");
+        expect_derived(&nf, ir_test_access(&nf, "hs_counters", IR_API_VECTOR_WRITE, port), 0,
+                       IR_FIELD_IPV4_SRC, NULL, "addition", 25);
+    }
+}
+
+static void test_arith_hash_salt(void **state)
+{
+    (void)state;
+    each_level("arith_hash_salt", check_arith_hash_salt);
+}
+
+static void check_arith_add_lowzero(struct ir_nf nf)
+{
+    /* No carry anywhere: the /16 prefix and the constant, little-endian. */
+    for (int port = 0; port < 2; port++) {
+        ir_test_key_is(&nf, "al_by_net", IR_API_MAP_GET, port, "ipv4.src/16,const(1):16");
+        ir_test_key_is(&nf, "al_by_net", IR_API_MAP_PUT, port, "ipv4.src/16,const(1):16");
+    }
+    /* + 0x100: the low 8 bits and bit 8 (the last byte of ipv4.dst and one
+     * bit of the byte before), then 23 bits the carry reaches. */
+    ir_test_key_is(&nf, "al_by_dst", IR_API_MAP_PUT, 0, "L3[18]:9,unknown:23");
+    const struct ir_access *a = ir_test_access(&nf, "al_by_dst", IR_API_MAP_PUT, 0);
+    assert_int_equal(a->key.parts[0].layer, 3);
+    expect_derived(&nf, a, 1, IR_FIELD_IPV4_DST, NULL, "addition", 32);
+    assert_int_equal(ir_test_count(&nf, "al_by_dst", IR_API_MAP_PUT, 1), 0);
+}
+
+static void test_arith_add_lowzero(void **state)
+{
+    (void)state;
+    each_level("arith_add_lowzero", check_arith_add_lowzero);
+}
+
+static void check_arith_zext_shift(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++)
+        ir_test_key_is(&nf, "zs_pairs", IR_API_MAP_PUT, port, "l4.sport,l4.dport");
+}
+
+static void test_arith_zext_shift(void **state)
+{
+    (void)state;
+    each_level("arith_zext_shift", check_arith_zext_shift);
+}
+
+static void check_arith_mul_odd(struct ir_nf nf)
+{
+    /* Bit 0 of dst * 40503 is dst's bit 0 (the last bit of L3 byte 19). */
+    for (int port = 0; port < 2; port++) {
+        ir_test_key_is(&nf, "mo_slots", IR_API_VECTOR_WRITE, port, "unknown:11,L3[19]:1");
+        expect_derived(&nf, ir_test_access(&nf, "mo_slots", IR_API_VECTOR_WRITE, port), 0,
+                       IR_FIELD_IPV4_DST, NULL, "multiplication", 21);
+    }
+}
+
+static void test_arith_mul_odd(void **state)
+{
+    (void)state;
+    each_level("arith_mul_odd", check_arith_mul_odd);
+}
+
+static void check_arith_mul_pow2(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++)
+        ir_test_key_is(&nf, "mp_slots", IR_API_VECTOR_WRITE, port, "ipv4.src/8,const(0):4");
+}
+
+static void test_arith_mul_pow2(void **state)
+{
+    (void)state;
+    each_level("arith_mul_pow2", check_arith_mul_pow2);
+}
+
+static void check_arith_sub_base(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        /* ntohs(dport) - base: injective, described by the port (the
+         * configured base adds 0 to the printed key). */
+        ir_test_key_is(&nf, "sb_by_port", IR_API_VECTOR_WRITE, port, "l4.dport");
+        assert_int_equal(ir_test_access(&nf, "sb_by_port", IR_API_VECTOR_WRITE, port)
+                             ->key.parts[0].constant, 0);
+        /* (ntohs(dport) - base) >> 4: not the whole value, so the borrows count. */
+        ir_test_key_is(&nf, "sb_by_group", IR_API_VECTOR_WRITE, port, "unknown:28");
+        expect_derived(&nf, ir_test_access(&nf, "sb_by_group", IR_API_VECTOR_WRITE, port), 0,
+                       IR_FIELD_L4_DPORT, NULL, "subtraction", 33);
+    }
+}
+
+static void test_arith_sub_base(void **state)
+{
+    (void)state;
+    each_level("arith_sub_base", check_arith_sub_base);
+}
+
+static void check_arith_xor_fields(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        ir_test_key_is(&nf, "xf_slots", IR_API_VECTOR_WRITE, port, "unknown:12");
+        expect_derived(&nf, ir_test_access(&nf, "xf_slots", IR_API_VECTOR_WRITE, port), 0,
+                       IR_FIELD_IPV4_SRC, "ipv4.dst", "xor", 20);
+    }
+}
+
+static void test_arith_xor_fields(void **state)
+{
+    (void)state;
+    each_level("arith_xor_fields", check_arith_xor_fields);
+}
+
+static void check_arith_divmod(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++) {
+        ir_test_key_is(&nf, "dm_by_rem", IR_API_VECTOR_WRITE, port, "unknown:32");
+        expect_derived(&nf, ir_test_access(&nf, "dm_by_rem", IR_API_VECTOR_WRITE, port), 0,
+                       IR_FIELD_IPV4_SRC, NULL, "remainder", 23);
+    }
+    ir_test_key_is(&nf, "dm_by_div", IR_API_VECTOR_WRITE, 0, "unknown:21");
+    expect_derived(&nf, ir_test_access(&nf, "dm_by_div", IR_API_VECTOR_WRITE, 0), 0,
+                   IR_FIELD_IPV4_DST, NULL, "division", 26);
+}
+
+static void test_arith_divmod(void **state)
+{
+    (void)state;
+    each_level("arith_divmod", check_arith_divmod);
+}
+
+static void check_arith_shift_mask(struct ir_nf nf)
+{
+    for (int port = 0; port < 2; port++)
+        ir_test_key_is(&nf, "sm_counters", IR_API_VECTOR_WRITE, port, "ipv4.src/12");
+}
+
+static void test_arith_shift_mask(void **state)
+{
+    (void)state;
+    each_level("arith_shift_mask", check_arith_shift_mask);
+}
+
+/* The JSON dump names the derivation of an unknown part. */
+static void test_arith_json(void **state)
+{
+    (void)state;
+    struct ir_nf nf;
+    ir_test_lift(IR_TEST_NFS_DIR, "arith_xor_fields", "O2", &nf);
+    struct util_json *w = util_json_new();
+    util_json_object_begin(w);
+    ir_nf_write_json(&nf, w);
+    util_json_object_end(w);
+    size_t len;
+    const char *text = util_json_text(w, &len);
+    struct util_error err;
+    struct util_jvalue *root = util_json_parse(text, len, "ir json", &err);
+    if (!root)
+        fail_msg("%s", err.msg);
+    const struct util_jvalue *acc = util_jobject_get(root, "accesses");
+    assert_non_null(acc);
+    const struct util_jvalue *derived = util_jobject_get(&acc->items[0], "derived");
+    assert_non_null(derived);
+    assert_int_equal(derived->count, 1);
+    const struct util_jvalue *d = &derived->items[0];
+    assert_int_equal((int)util_jobject_get(d, "part")->number, 0);
+    assert_string_equal(util_jobject_get(d, "field")->string, "ipv4.src");
+    assert_string_equal(util_jobject_get(d, "also")->string, "ipv4.dst");
+    assert_non_null(strstr(util_jobject_get(d, "op")->string, "xor"));
+    assert_int_equal((int)util_jobject_get(d, "line")->number, 20);
+    util_jvalue_free(root);
+    util_json_free(w);
+    ir_nf_free(&nf);
+}
+
 static void test_ports_option(void **state)
 {
     (void)state;
@@ -641,6 +859,17 @@ int main(void)
         cmocka_unit_test(test_not_guard),
         cmocka_unit_test(test_symmetric_key),
         cmocka_unit_test(test_ports_option),
+        cmocka_unit_test(test_arith_hash_mul),
+        cmocka_unit_test(test_arith_hash_salt),
+        cmocka_unit_test(test_arith_add_lowzero),
+        cmocka_unit_test(test_arith_zext_shift),
+        cmocka_unit_test(test_arith_mul_odd),
+        cmocka_unit_test(test_arith_mul_pow2),
+        cmocka_unit_test(test_arith_sub_base),
+        cmocka_unit_test(test_arith_xor_fields),
+        cmocka_unit_test(test_arith_divmod),
+        cmocka_unit_test(test_arith_shift_mask),
+        cmocka_unit_test(test_arith_json),
         cmocka_unit_test(test_wrapper_magic),
         cmocka_unit_test(test_error_text_file),
         cmocka_unit_test(test_error_truncated),
