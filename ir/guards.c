@@ -128,6 +128,18 @@ static bool on_cycle(struct lift *L, int b, unsigned char *seen, int *stack)
     return false;
 }
 
+/* Cuts the edge from block b through its terminator's successor s; an edge
+ * leaving a block on a cycle proves nothing (the test may run again). */
+static bool cut_edge(struct lift *L, LLVMValueRef term, int b, unsigned s, unsigned char *cut,
+                     unsigned char *seen, int *stack)
+{
+    int j = successor_index(L, term, s);
+    if (j < 0 || on_cycle(L, b, seen, stack))
+        return false;
+    cut[(size_t)b * (size_t)L->n_blocks + j] = 1;
+    return true;
+}
+
 /* under[b] &= "every path from the entry to b takes an edge proving cmp". */
 static void restrict_to_cmp(struct lift *L, LLVMValueRef cmp, unsigned char *under,
                             unsigned char *cut, unsigned char *seen, int *stack)
@@ -142,13 +154,8 @@ static void restrict_to_cmp(struct lift *L, LLVMValueRef cmp, unsigned char *und
         LLVMValueRef cond = LLVMGetCondition(term);
         for (unsigned s = 0; s < 2; s++) {
             /* successor 0 is taken when cond is true */
-            if (!implies_equal(cond, s == 0, cmp, 0))
-                continue;
-            int j = successor_index(L, term, s);
-            if (j < 0 || on_cycle(L, b, seen, stack))
-                continue;
-            cut[(size_t)b * nb + j] = 1;
-            any = true;
+            if (implies_equal(cond, s == 0, cmp, 0))
+                any |= cut_edge(L, term, b, s, cut, seen, stack);
         }
     }
     if (!any) {
@@ -379,7 +386,6 @@ static bool implies_fact(struct lift *L, LLVMValueRef v, bool value, enum fact f
 static bool cut_proving_edges(struct lift *L, enum fact f, unsigned char *cut, unsigned char *seen,
                               int *stack)
 {
-    size_t nb = (size_t)L->n_blocks;
     bool any = false;
     for (int b = 0; b < L->n_blocks; b++) {
         LLVMValueRef term = LLVMGetBasicBlockTerminator(L->blocks[b]);
@@ -399,13 +405,8 @@ static bool cut_proving_edges(struct lift *L, enum fact f, unsigned char *cut, u
                     if (LLVMGetSuccessor(term, t) == dest)
                         proves = tcp_or_udp(LLVMGetOperand(term, 2 * t));
             }
-            if (!proves)
-                continue;
-            int j = successor_index(L, term, s);
-            if (j < 0 || on_cycle(L, b, seen, stack))
-                continue;
-            cut[(size_t)b * nb + j] = 1;
-            any = true;
+            if (proves)
+                any |= cut_edge(L, term, b, s, cut, seen, stack);
         }
     }
     return any;
