@@ -5,10 +5,12 @@
  *   adv-capture KIND -o FILE [--seed S] [--salt N]
  *
  * KIND (LAN hosts are in 10.0.0.0/8: split with --lan 10.0.0.0/8,fd00::/8):
- *   colliding-sources  WAN sources that share a hashidx_mul bucket, and others
- *                      that share a hashidx_salt bucket (salt --salt, default
- *                      the NF's 0x00054321), each group spread over different
- *                      /12s, none in 10/8; 1,280 packets over 2 s
+ *   colliding-sources  16 WAN sources that share one hashidx_mul bucket, each
+ *                      in its own /12, and 4 x 4 sources sharing 4
+ *                      hashidx_salt buckets (salt --salt, default the NF's
+ *                      0x00054321), each bucket over two /12s that differ in
+ *                      their top bits (63.240/12 and 64.0/12); none in 10/8;
+ *                      40 packets per source, 1,280 over 2 s
  *   fragments          IPv4 and IPv6 TCP/UDP flows, both directions, whose
  *                      datagrams go whole or as 2-3 fragments (first fragment
  *                      carries the ports; some fragments out of order)
@@ -369,9 +371,15 @@ static int colliding_sources(struct writer *w, uint32_t salt)
     }
     /* hashidx_salt: (s + salt) >> 20 == bucket for s = bucket<<20 - salt + r,
      * r < 2^20. The carry of the salt's low 20 bits splits that range over two
-     * /12s (when they are not zero): r below them gives the lower /12. */
-    uint32_t base = (0x5a6u << 20) - salt, split = salt & 0xfffff;
+     * /12s (when they are not zero): r below them gives the lower /12. Four
+     * buckets of four sources, two in each /12; the buckets are chosen where
+     * the carry crosses a /6 boundary (63.240/12 and 64.0/12 share bucket
+     * 0x400), so the two /12s differ in their top bits as well, which is all
+     * a plan keyed on ipv4.src/12 may use to pick one of a few cores. */
+    static const uint32_t salt_buckets[4] = {0x400, 0x600, 0xa00, 0xc00};
+    uint32_t split = salt & 0xfffff;
     for (int i = 0; i < GROUP; i++) {
+        uint32_t base = (salt_buckets[i / 4] << 20) - salt;
         uint32_t r = i % 2 == 0 && split > 0 ? below(split) : split + below(0x100000 - split);
         src[GROUP + i] = base + r;
     }
