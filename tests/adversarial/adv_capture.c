@@ -19,7 +19,8 @@
  *   dns                DNS queries from LAN clients with transaction ids, the
  *                      answers, some answers nobody asked for
  *   tcp-handshakes     SYN / SYN-ACK / ACK / data / FIN across two ports, plus
- *                      retransmitted SYNs, RSTs and unsolicited SYN-ACKs
+ *                      retransmitted SYNs, RSTs and unsolicited SYN-ACKs; 30%
+ *                      of the data segments go as 2-3 IPv4 fragments
  *   nat-replies        LAN flows, and WAN replies sent to the NAT address and
  *                      port a single nat_wrong_host instance allocates
  *                      (198.51.100.1, 20000 + flow number)
@@ -560,14 +561,20 @@ static int tcp_handshakes(struct writer *w)
             send_simple(w, in, out, 6, 0x10, 0, gap);
             c[i].step = 3;
             break;
-        case 3:                                 /* data both ways */
-            if (below(2))
-                send_simple(w, in, out, 6, 0x18, 100 + below(500), gap);
-            else
-                send_simple(w, out, in, 6, 0x18, 100 + below(1000), gap);
+        case 3: {                               /* data both ways, some fragmented */
+            bool from_inside = below(2);
+            const struct host *a = from_inside ? in : out, *b = from_inside ? out : in;
+            uint32_t size = 100 + below(from_inside ? 500 : 1000);
+            if (below(10) < 3) {
+                struct segment s = {6, 0x18, 1, 1, NULL, size};
+                send_datagram(w, a, b, &s, (uint16_t)rnd(), 2 + (int)below(2), false);
+            } else {
+                send_simple(w, a, b, 6, 0x18, size, gap);
+            }
             if (--c[i].data == 0)
                 c[i].step = i % 10 == 9 ? 6 : 4;
             break;
+        }
         case 4:                                 /* FIN from one side */
             if (i % 2)
                 send_simple(w, in, out, 6, 0x11, 0, gap);

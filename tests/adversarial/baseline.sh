@@ -4,8 +4,10 @@
 # `rsskey synth NF.O2.bc --nic e810 --cores 4` writes, and what the runner's
 # --verify reports on a capture that exercises the NF, RUNS times (default 2).
 # Prints one Markdown table row per run configuration. Needs the build's
-# rsskey, adv-capture and rsskey-run-adv-* (and rsskey-run-fw / -nat for the
-# reference rows). DPDK runs without hugepages or NICs (net_null ports).
+# rsskey, adv-capture, rsskey-run-adv-* and adv-replay-* (and rsskey-run-fw /
+# -nat for the reference rows). DPDK runs without hugepages or NICs (net_null
+# ports). The last column replays the same plan in capture order in one thread
+# (order_replay.c), which has none of --verify's reordering.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 runs=${2:-2}
@@ -27,6 +29,7 @@ gen gen-mix --flows 300 --packets 6000 --two-port --ipv6-share 0.5 --frag-share 
 gen gen-frag --flows 300 --packets 6000 --two-port --frag-share 0.3
 gen gen-v6 --flows 300 --packets 6000 --two-port --ipv6-share 1 --ipv6-ext-share 0.5 \
     --frag-share 0.3
+gen gen-v4v6 --flows 300 --packets 6000 --two-port --ipv6-share 0.5
 gen gen-slow --flows 100 --packets 4000 --pps 2000 --two-port
 
 decision() {    # decision FILE.bc: "S sharded / R repl. / X shared; RSS p0 ...; p1 ..."
@@ -69,12 +72,17 @@ verify_row() {  # verify_row NF RUNNER CAPTURE [--config X=Y ...]
     local config="${*:-}"
     local joined=${results[0]}
     for ((r = 1; r < ${#results[@]}; r++)); do joined+=" ; ${results[r]}"; done
+    # The same plan replayed in capture order in one thread (order_replay.c).
+    local replay
+    replay=$("$build/tests/adversarial/adv-replay-$nf" --plan "$work/plan.json" \
+             --replay "$work/$trace.pcap" --lan 10.0.0.0/8,fd00::/8 "$@" 2>&1 || true)
+    replay=$(echo "$replay" | sed -n 's/^packets \([0-9]*\) differences \([0-9]*\) .*cores \(.*\)/\2\/\1 (cores \3)/p')
     echo "| $nf${config:+ ($config)} | $trace | $(decision "$o0") | $(decision "$file") |" \
-         "$joined |"
+         "$joined | ${replay:-error} |"
 }
 
-echo "| NF | capture | -O0 analysis | -O2 analysis (plan) | verify: differences/verified, run 1 ; run 2 |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| NF | capture | -O0 analysis | -O2 analysis (plan) | verify: differences/verified, run 1 ; run 2 | capture-order replay: differences/packets |"
+echo "| --- | --- | --- | --- | --- | --- |"
 verify_row hashidx_mul rsskey-run-adv-hashidx_mul colliding-sources
 verify_row hashidx_salt rsskey-run-adv-hashidx_salt colliding-sources
 verify_row frag_fw rsskey-run-adv-frag_fw fragments
@@ -83,16 +91,21 @@ verify_row vlan_acl rsskey-run-adv-vlan_acl gen-vlan
 verify_row v6_flows rsskey-run-adv-v6_flows fragments
 verify_row v6_flows rsskey-run-adv-v6_flows gen-v6
 verify_row ports_counter rsskey-run-adv-ports_counter gen-mix
+verify_row ports_counter rsskey-run-adv-ports_counter gen-v4v6
+verify_row ports_counter rsskey-run-adv-ports_counter gen-frag
+verify_row ports_counter rsskey-run-adv-ports_counter gen-2port
 verify_row canon_monitor rsskey-run-adv-canon_monitor canonical
 verify_row dns_txid rsskey-run-adv-dns_txid dns
 verify_row cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port
 verify_row cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port --config wan_port=0
 verify_row src_dst_counters rsskey-run-adv-src_dst_counters gen-2port
 verify_row tcp_tracker rsskey-run-adv-tcp_tracker tcp-handshakes
+verify_row tcp_tracker rsskey-run-adv-tcp_tracker fragments
 verify_row nat_wrong_host rsskey-run-adv-nat_wrong_host nat-replies
 verify_row nat_wrong_host_det rsskey-run-adv-nat_wrong_host_det nat-replies
 verify_row expiry_heavy rsskey-run-adv-expiry_heavy gen-slow
 verify_row expiry_heavy rsskey-run-adv-expiry_heavy gen-2port
+verify_row expiry_heavy rsskey-run-adv-expiry_heavy gen-frag
 # Reference NFs on the same captures, for comparison.
 verify_row fw rsskey-run-fw fragments
 verify_row fw rsskey-run-fw gen-frag
