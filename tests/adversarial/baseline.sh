@@ -100,7 +100,6 @@ verify_row cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port
 verify_row cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port --config wan_port=0
 verify_row src_dst_counters rsskey-run-adv-src_dst_counters gen-2port
 verify_row tcp_tracker rsskey-run-adv-tcp_tracker tcp-handshakes
-verify_row tcp_tracker rsskey-run-adv-tcp_tracker fragments
 verify_row nat_wrong_host rsskey-run-adv-nat_wrong_host nat-replies
 verify_row nat_wrong_host_det rsskey-run-adv-nat_wrong_host_det nat-replies
 verify_row expiry_heavy rsskey-run-adv-expiry_heavy gen-slow
