@@ -74,6 +74,12 @@ static void usage_gen(FILE *out)
             "  --two-port            servers reply (LAN clients 10.0.0.0/8 and fd00::/8;\n"
             "                        split with --lan 10.0.0.0/8,fd00::/8)\n"
             "  --snaplen N           capture at most N bytes per packet (default: all)\n"
+            "  --frag-share F        fraction of IPv4 datagrams sent as 2-3 fragments (the\n"
+            "                        first carries the L4 header; default 0)\n"
+            "  --vlan-share F        fraction of flows with an 802.1Q tag, one VLAN id per\n"
+            "                        flow (default 0)\n"
+            "  --ipv6-ext-share F    fraction of IPv6 flows with a hop-by-hop or destination\n"
+            "                        options header before TCP/UDP (default 0)\n"
             "  --json                print a JSON summary of what was written\n"
             "  -h, --help            this help\n");
 }
@@ -413,7 +419,8 @@ static int run_gen(int argc, char **argv)
         static const char *const valued[] = {"-o", "--output", "--seed", "--flows",
                                              "--packets", "--zipf", "--pps", "--duration",
                                              "--size-dist", "--ipv6-share", "--tcp-share",
-                                             "--churn", "--snaplen", NULL};
+                                             "--churn", "--snaplen", "--frag-share",
+                                             "--vlan-share", "--ipv6-ext-share", NULL};
         bool known = false;
         for (int k = 0; valued[k]; k++)
             known = known || strcmp(a, valued[k]) == 0;
@@ -448,6 +455,12 @@ static int run_gen(int argc, char **argv)
             bad = parse_double(a, v, &o.tcp_share);
         else if (strcmp(a, "--churn") == 0)
             bad = parse_double(a, v, &o.churn);
+        else if (strcmp(a, "--frag-share") == 0)
+            bad = parse_double(a, v, &o.frag_share);
+        else if (strcmp(a, "--vlan-share") == 0)
+            bad = parse_double(a, v, &o.vlan_share);
+        else if (strcmp(a, "--ipv6-ext-share") == 0)
+            bad = parse_double(a, v, &o.ipv6_ext_share);
         else if (strcmp(a, "--snaplen") == 0) {
             bad = parse_u64(a, v, 65535, &u);
             o.snaplen = (uint32_t)u;

@@ -11,7 +11,11 @@
  *    a fragment header with a non-zero offset means no L4.
  *  - L4: only for TCP and UDP, never for non-first IPv4/IPv6 fragments.
  *    nf_l4 needs the 4 port bytes, nf_udp 8 bytes, nf_tcp its data offset
- *    (>= 5) times 4 bytes, options included.
+ *    (>= 5) times 4 bytes, options included, all inside the IP packet: before
+ *    the end its length field states (IPv4 total length when >= IHL*4, IPv6
+ *    payload length when not 0) as well as before len. Bytes after the IP
+ *    packet (Ethernet padding) are never taken for ports: traces/parse.c,
+ *    whose tuple RSS hashes, does not take them either.
  */
 #include <string.h>
 
@@ -26,6 +30,7 @@ struct layout {
     bool has_l4;        /* l4_off valid: a first fragment whose L4 may start there */
     uint32_t l4_off;
     uint32_t l4_len;    /* L4 bytes the IP header claims (0 when unknown) */
+    uint32_t l4_end;    /* L4 headers must end by here: IP packet end, at most len */
 };
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -65,6 +70,7 @@ static void parse(const struct nf_packet *pkt, struct layout *out)
         out->l4_off = off + ihl;
         uint16_t total = rd16(d + off + 2);
         out->l4_len = total > ihl ? total - ihl : 0;
+        out->l4_end = total >= ihl && off + total < len ? off + total : len;
         return;
     }
     if (type != NF_ETHERTYPE_IPV6)
@@ -98,6 +104,7 @@ static void parse(const struct nf_packet *pkt, struct layout *out)
             out->l4_off = pos;
             uint32_t used = pos - (off + 40);
             out->l4_len = payload > used ? payload - used : 0;
+            out->l4_end = payload && off + 40 + payload < len ? off + 40 + payload : len;
             return;
         }
         if (pos + ext > len)
@@ -133,10 +140,10 @@ struct nf_ipv6_hdr *nf_ipv6(struct nf_packet *pkt)
 /* Bytes of a TCP header (options included) when they fit, else 0. */
 static uint32_t tcp_header_len(const struct nf_packet *pkt, const struct layout *l)
 {
-    if (l->l4_off + 20 > pkt->len)
+    if (l->l4_off + 20 > l->l4_end)
         return 0;
     uint32_t hl = (pkt->data[l->l4_off + 12] >> 4) * 4u;
-    return hl >= 20 && l->l4_off + hl <= pkt->len ? hl : 0;
+    return hl >= 20 && l->l4_off + hl <= l->l4_end ? hl : 0;
 }
 
 struct nf_l4_ports *nf_l4(struct nf_packet *pkt)
@@ -144,7 +151,7 @@ struct nf_l4_ports *nf_l4(struct nf_packet *pkt)
     struct layout l;
     parse(pkt, &l);
     if (!l.has_l4 || (l.l4_proto != NF_PROTO_TCP && l.l4_proto != NF_PROTO_UDP) ||
-        l.l4_off + 4 > pkt->len)
+        l.l4_off + 4 > l.l4_end)
         return NULL;
     return (struct nf_l4_ports *)(pkt->data + l.l4_off);
 }
@@ -162,7 +169,7 @@ struct nf_udp_hdr *nf_udp(struct nf_packet *pkt)
 {
     struct layout l;
     parse(pkt, &l);
-    if (!l.has_l4 || l.l4_proto != NF_PROTO_UDP || l.l4_off + 8 > pkt->len)
+    if (!l.has_l4 || l.l4_proto != NF_PROTO_UDP || l.l4_off + 8 > l.l4_end)
         return NULL;
     return (struct nf_udp_hdr *)(pkt->data + l.l4_off);
 }

@@ -3,7 +3,8 @@
  * choice, so options + seed fix the output bytes. Flow slots hold 5-tuples;
  * slot i has popularity rank i+1 under Zipf(s), sampled in O(1) from an
  * alias table. Frames are built in one reusable buffer (zero payload, so
- * L4 checksums only sum headers and the pseudo-header).
+ * L4 checksums only sum headers and the pseudo-header). A datagram chosen for
+ * fragmentation is built whole, kept, and handed out one fragment per call.
  */
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@
 
 #define START_NS 1704067200000000000ull         /* 2024-01-01T00:00:00Z */
 #define MAX_FRAME 65535u
-#define HEADER_AREA 80u         /* bytes of g->frame that headers may occupy */
+#define HEADER_AREA 96u         /* bytes of g->frame that headers may occupy */
+#define MAX_FRAGMENTS 3
 
 struct rng {
     uint64_t s[4];
@@ -28,6 +30,9 @@ struct flow_slot {
     uint8_t version;            /* 4 or 6 */
     uint8_t proto;              /* 6 or 17 */
     bool started;               /* the client's first packet was sent */
+    uint8_t ext_header;         /* with has_ext: 0 hop-by-hop or 60 destination options */
+    bool has_ext;               /* an extension header precedes L4 */
+    uint16_t vlan;              /* 802.1Q VLAN id, 0 = untagged */
     uint16_t client_port, server_port;
     uint16_t ip_id;
     uint32_t client_seq, server_seq;
@@ -43,7 +48,14 @@ struct trace_gen {
     double churn_per_packet;    /* expected slot replacements per packet */
     double churn_credit;
     uint64_t emitted;
+    /* A fragmented datagram being handed out: the whole frame, its L2 length,
+     * the fragments' payload offsets (cut[0] = 0, cut[n] = IP payload). */
+    uint32_t frag_l2;
+    uint32_t frag_cut[MAX_FRAGMENTS + 1];
+    int frag_count, frag_next;
+    bool frag_reply;
     uint8_t frame[MAX_FRAME];
+    uint8_t datagram[MAX_FRAME];
 };
 
 /* ---- Random numbers -------------------------------------------------------- */
@@ -194,6 +206,14 @@ int trace_gen_check(struct trace_gen_options *o, struct util_error *err)
         util_error_set(err, "--ipv6-share must be in 0..1 (got %g)", o->ipv6_share);
         return -1;
     }
+    const double *shares[] = {&o->frag_share, &o->vlan_share, &o->ipv6_ext_share};
+    const char *names[] = {"--frag-share", "--vlan-share", "--ipv6-ext-share"};
+    for (int i = 0; i < 3; i++) {
+        if (!(*shares[i] >= 0 && *shares[i] <= 1)) {
+            util_error_set(err, "%s must be in 0..1 (got %g)", names[i], *shares[i]);
+            return -1;
+        }
+    }
     if (!(o->churn >= 0) || !isfinite(o->churn)) {
         util_error_set(err, "--churn must be >= 0 (fraction of flows replaced per second)");
         return -1;
@@ -241,6 +261,13 @@ static void new_flow(struct trace_gen *g, struct flow_slot *f)
     f->ip_id = (uint16_t)rng_next(r);
     f->client_seq = (uint32_t)rng_next(r);
     f->server_seq = (uint32_t)rng_next(r);
+    /* Draws for the optional encapsulations only when asked for. */
+    if (g->opt.vlan_share > 0 && rng_unit(r) < g->opt.vlan_share)
+        f->vlan = (uint16_t)(1 + rng_below(r, 4094));
+    if (f->version == 6 && g->opt.ipv6_ext_share > 0 && rng_unit(r) < g->opt.ipv6_ext_share) {
+        f->has_ext = true;
+        f->ext_header = rng_below(r, 2) ? 60 : 0;
+    }
 }
 
 /* Vose's alias method for P(slot i) proportional to (i+1)^-zipf: O(1) per
@@ -363,6 +390,17 @@ static uint16_t fold(uint32_t sum)
     return (uint16_t)~sum;
 }
 
+static uint32_t l2_len(const struct flow_slot *f)
+{
+    return f->vlan ? 18 : 14;
+}
+
+/* Bytes between the fixed IP header and L4: the IPv6 extension header. */
+static uint32_t ext_len(const struct flow_slot *f)
+{
+    return f->has_ext ? 8 : 0;
+}
+
 /* Builds one frame of frame_len bytes into g->frame (payload zero). */
 static void build_frame(struct trace_gen *g, struct flow_slot *f, bool reply, uint32_t frame_len)
 {
@@ -379,15 +417,21 @@ static void build_frame(struct trace_gen *g, struct flow_slot *f, bool reply, ui
     memcpy(server_mac + 2, f->server + addr_len - 4, 4);
     memcpy(b, reply ? client_mac : server_mac, 6);
     memcpy(b + 6, reply ? server_mac : client_mac, 6);
-    put16(b + 12, f->version == 4 ? 0x0800 : 0x86DD);
+    uint32_t l2 = l2_len(f);
+    if (f->vlan) {
+        put16(b + 12, 0x8100);
+        put16(b + 14, f->vlan);                 /* priority 0, DEI 0 */
+    }
+    put16(b + l2 - 2, f->version == 4 ? 0x0800 : 0x86DD);
 
-    uint8_t *ip = b + 14;
-    uint32_t ip_len = frame_len - 14;
+    uint8_t *ip = b + l2;
+    uint32_t ip_len = frame_len - l2;
     uint32_t ip_hdr = f->version == 4 ? 20 : 40;
-    uint32_t l4_len = ip_len - ip_hdr;
-    /* Headers end by byte 74; beyond HEADER_AREA the buffer is never written,
-     * so it stays zero from calloc and only the header area needs clearing. */
-    memset(ip, 0, (frame_len < HEADER_AREA ? frame_len : HEADER_AREA) - 14);
+    uint32_t ext = ext_len(f);
+    uint32_t l4_len = ip_len - ip_hdr - ext;
+    /* Headers end by byte 90; beyond HEADER_AREA the buffer is never written
+     * with anything but zeros, so only the header area needs clearing. */
+    memset(ip, 0, (frame_len < HEADER_AREA ? frame_len : HEADER_AREA) - l2);
     uint32_t pseudo = 0;
     if (f->version == 4) {
         ip[0] = 0x45;
@@ -402,16 +446,23 @@ static void build_frame(struct trace_gen *g, struct flow_slot *f, bool reply, ui
         pseudo = sum16(ip + 12, 8, 0);
     } else {
         ip[0] = 0x60;
-        put16(ip + 4, l4_len);
-        ip[6] = f->proto;
+        put16(ip + 4, ext + l4_len);
+        ip[6] = f->has_ext ? f->ext_header : f->proto;
         ip[7] = 64;
         memcpy(ip + 8, src, 16);
         memcpy(ip + 24, dst, 16);
         pseudo = sum16(ip + 8, 32, 0);
+        if (f->has_ext) {       /* next header, length 0 (8 bytes), PadN of 4 */
+            uint8_t *e = ip + ip_hdr;
+            e[0] = f->proto;
+            e[1] = 0;
+            e[2] = 1;
+            e[3] = 4;
+        }
     }
     pseudo += f->proto + (l4_len & 0xffff) + (l4_len >> 16);
 
-    uint8_t *l4 = ip + ip_hdr;
+    uint8_t *l4 = ip + ip_hdr + ext;
     put16(l4, sport);
     put16(l4 + 2, dport);
     uint32_t hdr_len;
@@ -441,23 +492,83 @@ static void build_frame(struct trace_gen *g, struct flow_slot *f, bool reply, ui
     put16(l4 + csum_off, csum);
 }
 
+/* Plans the fragments of an IPv4 datagram whose IP payload is `payload`
+ * bytes, starting with an L4 header of `l4_hdr` bytes: 2 or 3 pieces, every
+ * one but the last a multiple of 8 bytes, the first holding the whole L4
+ * header. Returns the number of pieces, 0 when the payload is too short. */
+static int plan_fragments(struct trace_gen *g, uint32_t payload, uint32_t l4_hdr)
+{
+    uint32_t first_min = (l4_hdr + 7) & ~7u;
+    if (payload <= first_min)
+        return 0;
+    int n = 2 + (int)rng_below(&g->rng, 2);
+    uint32_t first = (payload / (uint32_t)n) & ~7u;
+    g->frag_cut[0] = 0;
+    g->frag_cut[1] = first > first_min ? first : first_min;
+    if (n == 3) {
+        uint32_t second = g->frag_cut[1] + (((payload - g->frag_cut[1]) / 2) & ~7u);
+        if (second > g->frag_cut[1] && second < payload)
+            g->frag_cut[2] = second;
+        else
+            n = 2;
+    }
+    g->frag_cut[n] = payload;
+    return n;
+}
+
+/* Writes fragment g->frag_next of the kept datagram into g->frame; returns
+ * its length. Same IP ID as the datagram, DF cleared, MF on all but the last. */
+static uint32_t build_fragment(struct trace_gen *g)
+{
+    int i = g->frag_next;
+    uint32_t l2 = g->frag_l2, from = g->frag_cut[i], to = g->frag_cut[i + 1];
+    uint32_t len = l2 + 20 + (to - from);
+    memcpy(g->frame, g->datagram, l2 + 20);
+    memcpy(g->frame + l2 + 20, g->datagram + l2 + 20 + from, to - from);
+    uint8_t *ip = g->frame + l2;
+    put16(ip + 2, 20 + (to - from));
+    put16(ip + 6, (from / 8) | (i + 1 < g->frag_count ? 0x2000 : 0));
+    put16(ip + 10, 0);
+    put16(ip + 10, fold(sum16(ip, 20, 0)));
+    return len;
+}
+
 int trace_gen_next(struct trace_gen *g, struct trace_packet *pkt)
 {
     if (g->emitted >= g->opt.packets)
         return 0;
-    g->churn_credit += g->churn_per_packet;
-    while (g->churn_credit >= 1.0) {
-        new_flow(g, &g->slots[rng_below(&g->rng, g->opt.flows)]);
-        g->churn_credit -= 1.0;
+    uint32_t len;
+    bool reply;
+    if (g->frag_next < g->frag_count) {         /* the rest of a fragmented datagram */
+        reply = g->frag_reply;
+        len = build_fragment(g);
+        g->frag_next++;
+    } else {
+        g->churn_credit += g->churn_per_packet;
+        while (g->churn_credit >= 1.0) {
+            new_flow(g, &g->slots[rng_below(&g->rng, g->opt.flows)]);
+            g->churn_credit -= 1.0;
+        }
+        struct flow_slot *f = &g->slots[pick_slot(g)];
+        reply = g->opt.two_port && f->started && (rng_next(&g->rng) >> 63);
+        uint32_t l4_hdr = f->proto == 6 ? 20 : 8;
+        uint32_t min_len = l2_len(f) + (f->version == 4 ? 20 : 40) + ext_len(f) + l4_hdr;
+        len = pick_size(g);
+        if (len < min_len)
+            len = min_len;
+        build_frame(g, f, reply, len);
+        f->started = true;
+        g->frag_count = g->frag_next = 0;
+        if (f->version == 4 && g->opt.frag_share > 0 &&
+            rng_unit(&g->rng) < g->opt.frag_share &&
+            (g->frag_count = plan_fragments(g, len - l2_len(f) - 20, l4_hdr)) > 0) {
+            g->frag_l2 = l2_len(f);
+            g->frag_reply = reply;
+            memcpy(g->datagram, g->frame, len);
+            len = build_fragment(g);
+            g->frag_next = 1;
+        }
     }
-    struct flow_slot *f = &g->slots[pick_slot(g)];
-    bool reply = g->opt.two_port && f->started && (rng_next(&g->rng) >> 63);
-    uint32_t min_len = 14 + (f->version == 4 ? 20 : 40) + (f->proto == 6 ? 20 : 8);
-    uint32_t len = pick_size(g);
-    if (len < min_len)
-        len = min_len;
-    build_frame(g, f, reply, len);
-    f->started = true;
 
     memset(pkt, 0, sizeof *pkt);
     pkt->time_ns = START_NS + (uint64_t)((double)g->emitted * 1e9 / g->opt.pps);

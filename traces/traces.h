@@ -207,8 +207,11 @@ void trace_flow_format(const struct trace_flow_key *k, char *buf, size_t size);
  * clients are in 10.0.0.0/8 and fd00::/8, WAN servers in 20.0.0.0-119.255.255.255
  * and 2001:db8::/32. With two_port, packets after a flow's first one are
  * replies (addresses, ports and MACs swapped) with probability 1/2, so
- * `--lan 10.0.0.0/8,fd00::/8` splits directions onto ports 0 and 1. The same
- * options and seed give the same bytes. */
+ * `--lan 10.0.0.0/8,fd00::/8` splits directions onto ports 0 and 1. Optionally
+ * some IPv4 datagrams go out as 2-3 fragments (the first holds the L4 header;
+ * each fragment is one packet of the trace), some flows carry an 802.1Q tag,
+ * some IPv6 flows an 8-byte hop-by-hop or destination-options header. The
+ * same options and seed give the same bytes. */
 
 #define TRACE_SIZE_DIST_MAX 16
 
@@ -237,6 +240,12 @@ struct trace_gen_options {
     bool two_port;              /* replies from servers, default false */
     uint32_t snaplen;           /* capture at most this many bytes (0 = whole frames) */
     struct trace_size_dist sizes;       /* default "imix" */
+    /* Encapsulation variety (all default 0: none, and then no random draw is
+     * made for them, so traces made without them keep their bytes): */
+    double frag_share;          /* fraction of IPv4 datagrams sent as 2-3 fragments */
+    double vlan_share;          /* fraction of flows 802.1Q tagged (VLAN id per flow) */
+    double ipv6_ext_share;      /* fraction of IPv6 flows with a hop-by-hop or
+                                   destination-options header before L4 */
 };
 
 void trace_gen_defaults(struct trace_gen_options *o);

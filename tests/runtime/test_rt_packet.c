@@ -403,6 +403,45 @@ static void test_fragment_checksum_untouched(void **state)
     assert_int_not_equal(get16(f.buf + f.l3_off + 10), 0);     /* IP header still done */
 }
 
+/* The IP packet's stated length bounds the L4 headers: bytes after it are
+ * Ethernet padding, not ports (traces/parse.c, whose tuple RSS hashes, agrees;
+ * tests/adversarial/test_parser_crosscheck.c compares the two). A zero length
+ * (TSO capture, IPv6 jumbogram) means "up to the captured end". */
+static void test_ip_length_bounds_l4(void **state)
+{
+    (void)state;
+    for (int ip = 4; ip <= 6; ip += 2) {
+        for (int l4 = 6; l4 <= 17; l4 += 11) {
+            struct frame f;
+            struct frame_spec s = {.ip = ip, .l4 = l4, .v6_ext = ip == 6 ? 1 : 0};
+            build(&s, &f);
+            f.len += 16;                        /* padding behind the IP packet */
+            /* IPv4 total length, or IPv6 payload length (after 40 bytes) */
+            uint32_t stated_at = f.l3_off + (ip == 4 ? 2 : 4);
+            uint16_t ports_end = (uint16_t)(f.l4_off + 4 - f.l3_off - (ip == 4 ? 0 : 40));
+            struct nf_packet p = packet(f.buf, f.len);
+            /* Whole L4 header inside the stated length: every accessor. */
+            assert_non_null(nf_l4(&p));
+            assert_non_null(l4 == 6 ? (void *)nf_tcp(&p) : (void *)nf_udp(&p));
+            /* Ports inside, the rest of the header not: nf_l4 only. */
+            put16(f.buf + stated_at, ports_end);
+            assert_non_null(nf_l4(&p));
+            assert_null(nf_tcp(&p));
+            assert_null(nf_udp(&p));
+            /* The stated length ends inside the ports: no L4 at all. */
+            put16(f.buf + stated_at, (uint16_t)(ports_end - 2));
+            assert_null(nf_l4(&p));
+            assert_null(nf_tcp(&p));
+            assert_null(nf_udp(&p));
+            assert_non_null(ip == 4 ? (void *)nf_ipv4(&p) : (void *)nf_ipv6(&p));
+            /* Zero: up to what was captured. */
+            put16(f.buf + stated_at, 0);
+            assert_non_null(nf_l4(&p));
+            assert_non_null(l4 == 6 ? (void *)nf_tcp(&p) : (void *)nf_udp(&p));
+        }
+    }
+}
+
 /* Random frames (valid Ethernet + IP prefixes with random bytes after): any
  * pointer an accessor returns lies wholly inside the frame, and checksum
  * updates stay inside it (ASan, exact-length buffers). */
@@ -472,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_checksums),
         cmocka_unit_test(test_udp_zero_rules),
         cmocka_unit_test(test_fragment_checksum_untouched),
+        cmocka_unit_test(test_ip_length_bounds_l4),
         cmocka_unit_test(test_random_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
