@@ -403,8 +403,10 @@ static int first_guarded_access(const struct builder *b, int group, int q)
 
 /* A header write on another port whose value is this group's state, and whose
  * field (or its mirror) port q uses as a key: the NF's own allocated value
- * coming back. Returns the write's index or -1. */
-static int find_own_value_key(const struct builder *b, int group, int q, int *key_access)
+ * coming back. Returns the write's index or -1; *own_field is the field of
+ * port q's packets that carries the value. */
+static int find_own_value_key(const struct builder *b, int group, int q, int *key_access,
+                              enum ir_field_id *own_field)
 {
     const struct ir_nf *nf = b->nf;
     for (int w = 0; w < nf->n_writes; w++) {
@@ -430,8 +432,40 @@ static int find_own_value_key(const struct builder *b, int group, int q, int *ke
                     (key->parts[k].field.id == hw->field.id ||
                      key->parts[k].field.id == mirror_field(hw->field.id))) {
                     *key_access = i;
+                    *own_field = key->parts[k].field.id;
                     return w;
                 }
+        }
+    }
+    return -1;
+}
+
+/* Does a header write on port q take its value from `own` (the field that
+ * carries an index nf_process allocated), copied or computed? Per-core
+ * allocators hand out other indexes than the sequential NF, so such a
+ * rewrite would differ (a NAT that answers host `stored + (index & 1)`).
+ * Writing state the index selects is fine: that is the entry itself. */
+static int header_write_from_own_value(const struct builder *b, int q, enum ir_field_id own,
+                                       int *derivation)
+{
+    const struct ir_nf *nf = b->nf;
+    for (int w = 0; w < nf->n_writes; w++) {
+        const struct ir_header_write *hw = &nf->writes[w];
+        if (hw->port != q)
+            continue;
+        for (int k = 0; k < hw->value.count && k < IR_KEY_MAX_PARTS; k++) {
+            const struct ir_key_part *p = &hw->value.parts[k];
+            *derivation = -1;
+            if (p->field.id == own)
+                return w;
+            if (p->field.id == IR_FIELD_UNKNOWN && p->derived > 0 &&
+                p->derived <= nf->n_derivations) {
+                const struct ir_derivation *d = &nf->derivations[p->derived - 1];
+                if (d->field.id == own || d->also.id == own) {
+                    *derivation = p->derived - 1;
+                    return w;
+                }
+            }
         }
     }
     return -1;
@@ -666,7 +700,8 @@ bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size
                          "(e.g. stored remote ip/port == packet source) to shard by instead", q);
             }
             int key_access = -1;
-            int w = find_own_value_key(b, gi, q, &key_access);
+            enum ir_field_id own = IR_FIELD_UNKNOWN;
+            int w = find_own_value_key(b, gi, q, &key_access, &own);
             int qa = raw ? raw_first[q] : first_keyed_access(b, gi, q);
             access_where(b, qa, loc, sizeof loc);
             key_list_text(&b->keys[qa], text, sizeof text);
@@ -716,7 +751,33 @@ bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size
         }
         if (by_guard) {
             int key_access = -1;
-            int w = find_own_value_key(b, gi, q, &key_access);
+            enum ir_field_id own = IR_FIELD_UNKNOWN;
+            int w = find_own_value_key(b, gi, q, &key_access, &own);
+            int derivation = -1;
+            int leak = w >= 0 ? header_write_from_own_value(b, q, own, &derivation) : -1;
+            if (leak >= 0) {
+                const struct ir_header_write *hw = &nf->writes[leak];
+                char f2[48], how[200] = "a copy";
+                location_text(&hw->where, loc, sizeof loc);
+                location_text(&nf->writes[w].where, loc2, sizeof loc2);
+                if (derivation >= 0) {
+                    const struct ir_derivation *d = &nf->derivations[derivation];
+                    char dl[160];
+                    location_text(&d->where, dl, sizeof dl);
+                    set_text(how, sizeof how, "computed by %s at %s", d->op, dl);
+                }
+                struct ir_field of = {own, 0};
+                set_text(g->reason, sizeof g->reason,
+                         "port %d rewrites %s (at %s) from %s (%s), which carries the index "
+                         "nf_process allocated and wrote into %s on port %d (at %s): per-core "
+                         "allocators hand out other indexes than one instance does, so the "
+                         "rewritten bytes would change with the plan; shared under the lock",
+                         q, field_text(hw->field, f1, sizeof f1), loc,
+                         field_text(of, f2, sizeof f2), how,
+                         field_text(nf->writes[w].field, text, sizeof text),
+                         nf->writes[w].port, loc2);
+                return false;
+            }
             char pairs[256] = "", f2[48];
             for (int c = 0; c < g->n_columns; c++) {
                 struct ir_field a = {g->columns[c].id[ref], g->columns[c].prefix};

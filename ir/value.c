@@ -840,6 +840,33 @@ static int minmax_under_assumption(struct lift *L, LLVMValueRef call, const char
     return is_min ? small_index : 1 - small_index;
 }
 
+/* ntohl/htonl on a 32-bit value, ntohs/htons on a 16-bit one. */
+static bool byte_order_call(LLVMValueRef call, const char *name)
+{
+    int bits;
+    if (strcmp(name, "ntohl") == 0 || strcmp(name, "htonl") == 0)
+        bits = 32;
+    else if (strcmp(name, "ntohs") == 0 || strcmp(name, "htons") == 0)
+        bits = 16;
+    else
+        return false;
+    LLVMTypeRef t = LLVMTypeOf(call);
+    return LLVMGetNumArgOperands(call) == 1 && LLVMGetTypeKind(t) == LLVMIntegerTypeKind &&
+           (int)LLVMGetIntTypeWidth(t) == bits &&
+           LLVMTypeOf(LLVMGetOperand(call, 0)) == t;
+}
+
+/* The module's data layout says big-endian ("E"); LLVM's default is little. */
+static bool big_endian_module(LLVMValueRef inst)
+{
+    LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInstructionParent(inst));
+    const char *layout = LLVMGetDataLayoutStr(LLVMGetGlobalParent(fn));
+    for (const char *p = layout; p && *p; p++)
+        if ((p == layout || p[-1] == '-') && (*p == 'E' || *p == 'e'))
+            return *p == 'E';
+    return false;
+}
+
 static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int width)
 {
     const char *name = lift_callee_name(call);
@@ -863,6 +890,20 @@ static void eval_call(struct lift *L, LLVMValueRef call, struct aval *out, int w
     if (strcmp(name, "nf_config") == 0) {
         for (int i = 0; i < out->width; i++)
             out->b[i] = (struct abit){AB_GCONST, 0, 0, -1, 0, false};
+        return;
+    }
+    if (byte_order_call(call, name)) {
+        /* ntohl & co. are calls at -O0 and llvm.bswap once inlined: the same
+         * bits either way, so the analysis does not depend on the -O level. */
+        const struct aval *x = lift_eval(L, LLVMGetOperand(call, 0));
+        int ew = lane_bits(LLVMTypeOf(call));
+        bool swap = !big_endian_module(call);
+        int nbytes = ew / 8;
+        for (int lo = 0; lo < out->width; lo += ew)
+            for (int byte = 0; byte < nbytes; byte++)
+                for (int bit = 0; bit < 8; bit++)
+                    out->b[lo + byte * 8 + bit] =
+                        x->b[lo + (swap ? nbytes - 1 - byte : byte) * 8 + bit];
         return;
     }
     if (strncmp(name, "llvm.bswap.", 11) == 0) {

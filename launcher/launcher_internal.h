@@ -209,6 +209,11 @@ struct machine_spec {
     /* The tuple the network knows each packet's flow by (the model's key);
      * NULL = the packet as captured. */
     const struct frame_tuple *reply_ref;
+    /* A second tuple the network may know packet i's flow by: what the
+     * sequential NF sent (family 0: none). A capture recorded where one
+     * instance of the NF ran addresses replies to that instance's
+     * translations; each replay re-addresses them to its own. */
+    const struct frame_tuple *seq_sent;
 };
 
 struct machine_run {

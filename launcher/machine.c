@@ -11,7 +11,9 @@
  * endpoints, which the translated flow's peer never saw. Each replay
  * therefore re-addresses such replies to what that replay's NF sent (the
  * reverse of its output tuple), as the network would; checksums that were
- * valid stay valid.
+ * valid stay valid. A capture recorded behind one running instance of the NF
+ * addresses replies to that instance's translations instead: given what the
+ * sequential NF sent (machine_spec.seq_sent), those are re-addressed too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -273,28 +275,44 @@ static const uint8_t *input_of(struct launcher *l, const struct machine_spec *sp
     return r->in[i];
 }
 
+/* Replies addressed to the reverse of `ref` arriving on `port` go to `to`. */
+static int learn_key(struct tuple_map *m, const struct frame_tuple *ref,
+                     const struct frame_tuple *to, int port)
+{
+    struct frame_tuple key;
+    frame_tuple_reverse(ref, &key);
+    if (frame_tuple_same_flow_fields(&key, to))
+        return 0;
+    struct tuple_entry *e = tuple_map_put(m, &key);
+    if (!e)
+        return -1;
+    e->to = *to;
+    e->port = port;
+    return 0;
+}
+
 /* After packet i: a forward packet the NF translated and sent out of port
  * `out_port` teaches the model where the capture's replies to it, arriving
  * on that port, must go. `ref` is the tuple the network addressed the flow by
- * (as captured; in a live run, what the parallel run sent). */
-static int learn(struct tuple_map *m, const struct frame_tuple *ref, const uint8_t *in,
-                 const uint8_t *out, uint32_t len, int out_port)
+ * (as captured; in a live run, what the parallel run sent); `seq_sent`, when
+ * not NULL, what the sequential NF sent for it (replies recorded behind one
+ * instance of the NF are addressed to that). */
+static int learn(struct tuple_map *m, const struct frame_tuple *ref,
+                 const struct frame_tuple *seq_sent, const uint8_t *in, const uint8_t *out,
+                 uint32_t len, int out_port)
 {
     struct frame_tuple tin, tout;
     if (!frame_tuple_of(in, len, &tin) || !frame_tuple_of(out, len, &tout) ||
         tin.family != tout.family || tin.has_ports != tout.has_ports ||
         frame_tuple_same_flow_fields(&tin, &tout))
         return 0;
-    struct frame_tuple key, to;
-    frame_tuple_reverse(ref, &key);
+    struct frame_tuple to;
     frame_tuple_reverse(&tout, &to);
-    if (frame_tuple_same_flow_fields(&key, &to))
-        return 0;
-    struct tuple_entry *e = tuple_map_put(m, &key);
-    if (!e)
+    if (learn_key(m, ref, &to, out_port) != 0)
         return -1;
-    e->to = to;
-    e->port = out_port;
+    if (seq_sent && seq_sent->family == tout.family &&
+        !frame_tuple_same_flow_fields(seq_sent, ref))
+        return learn_key(m, seq_sent, &to, out_port);
     return 0;
 }
 
@@ -358,7 +376,8 @@ int machine_run(struct launcher *l, const struct machine_spec *spec, struct mach
             struct frame_tuple ref;
             bool have_ref = spec->reply_ref ? (ref = spec->reply_ref[i], ref.family != 0)
                                             : frame_tuple_of(v->bytes, v->len, &ref);
-            if (have_ref && learn(&model, &ref, in, buf, v->len, r->verdict[i]) != 0) {
+            const struct frame_tuple *seq_sent = spec->seq_sent ? &spec->seq_sent[i] : NULL;
+            if (have_ref && learn(&model, &ref, seq_sent, in, buf, v->len, r->verdict[i]) != 0) {
                 util_error_set(err, "out of memory in the %s replay", spec->name);
                 rc = UTIL_EXIT_FAILURE;
                 break;

@@ -12,17 +12,18 @@
  *  translation   a forward packet's rewritten addresses/ports differ (a NAT's
  *                external port comes from a per-core range), and the
  *                translation is a consistent bijection whose replies come
- *                back to the original host and port.
+ *                back where the sequential NF's go.
  *  capacity      a per-core share of a table filled where the whole did not
  *                (or the sequential table filled first).
  *  estimate      a sharded count-min sketch estimated differently.
  *
  * How (docs/launcher.md says what each step proves): deterministic replays
  * on one thread (machine.c) separate the freedoms a plan takes, one at a time.
+ *   S  the sequential NF in arrival order. It runs first: the network model
+ *      (machine.c) re-addresses replies sent to its translations.
  *   A  the plan's shape in arrival order (per-core instances, each packet on
  *      the core the plan's RSS gives it). With captures it runs before the
  *      parallel run and gives it its inputs (replies re-addressed).
- *   S  the sequential NF in arrival order.
  *   S vs A differs only through sharding. Where they differ, the replay B
  *      (full capacity per core, sketches whole) decides: B equal to S means
  *      capacity or estimate (two more replays tell which), else unsound.
@@ -55,6 +56,8 @@ enum relation { REL_EQUAL, REL_TRANSLATED, REL_DIFFERENT };
 struct verify_state {
     struct machine_run arrival;     /* A: the plan's shape, arrival order */
     bool have_arrival;
+    struct machine_run sequential;  /* S: the sequential NF, arrival order */
+    struct frame_tuple *seq_sent;   /* per packet: S's translation (family 0: none) */
     struct frame_tuple *reply_ref;  /* live runs: what the parallel run sent */
     size_t n;                       /* packets compared */
     uint8_t *cls;                   /* per packet: enum vclass */
@@ -181,10 +184,12 @@ static enum relation relate(const struct launcher *l, const struct machine_run *
 
 /* A NAT translates each direction of a connection on its own, so a flow here
  * is directional: the packet's tuple as captured. A reply's flow is the one
- * of its reverse tuple. */
+ * of its reverse tuple, or, when the reply is addressed to a translation the
+ * sequential NF sent (a capture taken behind one instance), the flow that
+ * translation belongs to. */
 struct flows {
     int64_t *id;            /* per packet: its tuple's flow (-1: not IP) */
-    int64_t *reverse;       /* per packet: its reverse tuple's flow */
+    int64_t *reverse;       /* per packet: the flow it answers */
     int64_t count;
 };
 
@@ -200,9 +205,10 @@ static int64_t flow_id(struct tuple_map *ids, const struct frame_tuple *t, int64
     return e->id;
 }
 
-static int flows_of(const struct launcher *l, struct flows *f)
+static int flows_of(const struct launcher *l, const struct frame_tuple *seq_sent,
+                    struct flows *f)
 {
-    struct tuple_map ids = {0};
+    struct tuple_map ids = {0}, sent = {0};
     size_t n = l->set->n;
     f->count = 0;
     f->id = malloc((n + 1) * sizeof *f->id);
@@ -215,11 +221,21 @@ static int flows_of(const struct launcher *l, struct flows *f)
             continue;
         frame_tuple_reverse(&t, &r);
         f->id[i] = flow_id(&ids, &t, &f->count);
-        f->reverse[i] = flow_id(&ids, &r, &f->count);
+        const struct tuple_entry *to_seq = tuple_map_get(&sent, &r);
+        f->reverse[i] = to_seq ? to_seq->id : flow_id(&ids, &r, &f->count);
         if (f->id[i] < -1 || f->reverse[i] < -1)
             rc = -1;
+        /* The latest flow S translated to a tuple owns the replies to it. */
+        struct tuple_entry *e;
+        if (rc == 0 && seq_sent && seq_sent[i].family) {
+            if (!(e = tuple_map_put(&sent, &seq_sent[i])))
+                rc = -1;
+            else
+                e->id = f->id[i];
+        }
     }
     tuple_map_free(&ids);
+    tuple_map_free(&sent);
     return rc;
 }
 
@@ -288,8 +304,8 @@ static bool stale_reply(const struct owners *o, const struct launcher *l,
  * packets (a sound plan expires and allocates at the same packets), x's
  * values may not change in between, and (`injective`: where per-core ranges
  * are disjoint) x may not send a tuple another flow's latest translation
- * took. Every reply x re-addressed must leave with the capture's tuple (the
- * translation leads back to the original host and port), unless it came
+ * took. Every reply x re-addressed must leave with the sequential NF's tuple
+ * (the translation leads back where the NF sends replies), unless it came
  * after the translation was given to another flow in either run (a stale
  * reply: where it goes depends on which values were reused, REL_TRANSLATED). */
 static int check_translations(const struct launcher *l, const struct machine_run *s,
@@ -311,8 +327,8 @@ static int check_translations(const struct launcher *l, const struct machine_run
                 why[i] = "a reply to a translation since given to another flow";
             }
             struct frame_tuple want, got;
-            if (!stale && x->in[i] && x->verdict[i] >= 0 &&
-                (!frame_tuple_of(v->bytes, v->len, &want) ||
+            if (!stale && x->in[i] && x->verdict[i] >= 0 && s->verdict[i] >= 0 &&
+                (!frame_tuple_of(machine_output(s, i), v->len, &want) ||
                  !frame_tuple_of(machine_output(x, i), v->len, &got) ||
                  !frame_tuple_same_flow_fields(&want, &got)))
                 fc[back].invalid = true;
@@ -379,6 +395,30 @@ static int relate_all(const struct launcher *l, const struct machine_run *s,
 
 /* ---- Before the run ------------------------------------------------------------ */
 
+/* S, then A, whose model re-addresses replies to S's translations too. */
+static int run_references(struct launcher *l, struct util_error *err)
+{
+    struct verify_state *vs = l->verify;
+    struct machine_spec spec_s = {.name = "sequential", .sequential = true,
+                                  .reply_ref = vs->reply_ref};
+    int rc = machine_run(l, &spec_s, &vs->sequential, err);
+    if (rc)
+        return rc;
+    vs->seq_sent = calloc(l->set->n + 1, sizeof *vs->seq_sent);
+    if (!vs->seq_sent) {
+        util_error_set(err, "out of memory");
+        return UTIL_EXIT_FAILURE;
+    }
+    for (size_t i = 0; i < l->set->n; i++)
+        if (!translated_tuple(l, &vs->sequential, i, &vs->seq_sent[i]))
+            vs->seq_sent[i].family = 0;
+    struct machine_spec a = {.name = "plan (arrival order)", .reply_ref = vs->reply_ref,
+                             .seq_sent = vs->seq_sent};
+    rc = machine_run(l, &a, &vs->arrival, err);
+    vs->have_arrival = rc == 0;
+    return rc;
+}
+
 int verify_prepare(struct launcher *l, struct util_error *err)
 {
     l->verify = calloc(1, sizeof *l->verify);
@@ -388,10 +428,7 @@ int verify_prepare(struct launcher *l, struct util_error *err)
     }
     if (!l->set)
         return 0;                       /* live ports: everything happens afterwards */
-    struct machine_spec a = {.name = "plan (arrival order)"};
-    int rc = machine_run(l, &a, &l->verify->arrival, err);
-    l->verify->have_arrival = rc == 0;
-    return rc;
+    return run_references(l, err);
 }
 
 const uint8_t *verify_input(const struct launcher *l, size_t i, int *core)
@@ -554,7 +591,7 @@ static int explain_sharding(struct launcher *l, const struct machine_run *s,
     size_t n = l->set->n, max = l->opt.examples;
     struct machine_spec spec_b = {.name = "plan (full capacity, whole sketches)",
                                   .full_capacity = true, .sketches_single = true,
-                                  .reply_ref = vs->reply_ref};
+                                  .reply_ref = vs->reply_ref, .seq_sent = vs->seq_sent};
     struct machine_run b;
     int rc = machine_run(l, &spec_b, &b, err);
     if (rc)
@@ -575,9 +612,9 @@ static int explain_sharding(struct launcher *l, const struct machine_run *s,
     bool split = plan_has_sharded_sketch(l);
     if (split) {
         struct machine_spec full = {.name = "plan (full capacity)", .full_capacity = true,
-                                    .reply_ref = vs->reply_ref};
+                                    .reply_ref = vs->reply_ref, .seq_sent = vs->seq_sent};
         struct machine_spec whole = {.name = "plan (whole sketches)", .sketches_single = true,
-                                     .reply_ref = vs->reply_ref};
+                                     .reply_ref = vs->reply_ref, .seq_sent = vs->seq_sent};
         rc = machine_run(l, &full, &cap_only, err);
         if (rc == 0)
             rc = machine_run(l, &whole, &sketch_only, err);
@@ -769,12 +806,8 @@ int verify_finish(struct launcher *l, struct util_error *err)
         for (int c = 0; c < l->cores; c++)
             total += l->workers[c].n_log;
         rc = set_from_log(l, by, total, err);
-        if (rc == 0) {
-            struct machine_spec a = {.name = "plan (arrival order)",
-                                     .reply_ref = vs->reply_ref};
-            rc = machine_run(l, &a, &vs->arrival, err);
-            vs->have_arrival = rc == 0;
-        }
+        if (rc == 0)
+            rc = run_references(l, err);
     }
     size_t n = l->set ? l->set->n : 0;
     vs->n = n;
@@ -790,8 +823,8 @@ int verify_finish(struct launcher *l, struct util_error *err)
     enum relation *rel = malloc((n + 1) * sizeof *rel);
     const char **why = malloc((n + 1) * sizeof *why);
     struct flows fl = {0};
-    bool flows_ok = flows_of(l, &fl) == 0;
-    struct machine_run s = {0}, c = {0};
+    bool flows_ok = rc == 0 && flows_of(l, vs->seq_sent, &fl) == 0;
+    struct machine_run *s = &vs->sequential, c = {0};
     if (rc == 0 && (!vs->cls || !vs->why || !vs->seq_verdict || !vs->par_verdict || !rel ||
                     !why || !flows_ok)) {
         util_error_set(err, "out of memory");
@@ -802,39 +835,34 @@ int verify_finish(struct launcher *l, struct util_error *err)
     /* Races first: they are unsound whatever else the packet shows. */
     if (rc == 0)
         rc = replay_commit_order(l, by, &c, err);
-    /* S, and how A relates to it. */
-    struct machine_spec spec_s = {.name = "sequential", .sequential = true,
-                                  .reply_ref = vs->reply_ref};
-    if (rc == 0)
-        rc = machine_run(l, &spec_s, &s, err);
-    if (rc == 0 && relate_all(l, &s, &vs->arrival, true, &fl, rel, why) != 0) {
+    /* How A relates to S. */
+    if (rc == 0 && relate_all(l, s, &vs->arrival, true, &fl, rel, why) != 0) {
         util_error_set(err, "out of memory");
         rc = UTIL_EXIT_FAILURE;
     }
     bool any_different = false;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         any_different |= rel[i] == REL_DIFFERENT;
-        vs->seq_verdict[i] = s.verdict[i];
+        vs->seq_verdict[i] = s->verdict[i];
         vs->par_verdict[i] = by[i]->verdict;
     }
     if (rc == 0 && any_different)
-        rc = explain_sharding(l, &s, rel, why, &fl, err);
+        rc = explain_sharding(l, s, rel, why, &fl, err);
     for (int o = 0; rc == 0 && o < vs->n_objects && o < RT_TRACK_OBJECTS; o++)
-        if (s.first_full[o] != SIZE_MAX && !vs->sequential_full[0])
+        if (s->first_full[o] != SIZE_MAX && !vs->sequential_full[0])
             snprintf(vs->sequential_full, sizeof vs->sequential_full,
                      "the sequential NF's '%s' was full at packet %zu", vs->names[o],
-                     s.first_full[o]);
+                     s->first_full[o]);
     if (rc == 0)
         classify_interleaving(l, by, &c);
     /* What is left that differs from S is a translation. */
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (rel[i] == REL_TRANSLATED)
             classify(vs, i, VC_TRANSLATION, why[i],
-                     touched_any(&s.touched[i]) | touched_any(&vs->arrival.touched[i]),
+                     touched_any(&s->touched[i]) | touched_any(&vs->arrival.touched[i]),
                      l->opt.examples);
     if (rc == 0)
-        describe_examples(l, &s, by);
-    machine_run_free(&s);
+        describe_examples(l, s, by);
     machine_run_free(&c);
     free(rel);
     free(why);
@@ -1056,6 +1084,8 @@ void verify_free(struct launcher *l)
     if (!vs)
         return;
     machine_run_free(&vs->arrival);
+    machine_run_free(&vs->sequential);
+    free(vs->seq_sent);
     free(vs->reply_ref);
     free(vs->cls);
     free(vs->why);

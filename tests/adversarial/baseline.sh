@@ -59,14 +59,16 @@ verify_row() {  # verify_row NF RUNNER CAPTURE [--config X=Y ...]
             --no-huge -m 512 --no-pci --file-prefix "adv$$-$row" --log-level=1 \
             --vdev net_null0 --vdev net_null1 --lcores 0@0,1@0,2@1,3@0,4@1 \
             > "$work/run.json" 2> "$work/run.err" || rc=$?
-        local v m viol
-        v=$(sed -n 's/.*"verified": \([0-9]*\).*/\1/p' "$work/run.json")
-        m=$(sed -n 's/.*"mismatches": \([0-9]*\).*/\1/p' "$work/run.json")
-        viol=$(sed -n 's/.*"plan_violations": \([0-9]*\).*/\1/p' "$work/run.json")
+        local v
+        v=$(jq -r 'if .verify then "\(.verify.differences.unsound) unsound, \(.verify.races) races, "
+                  + "\(.verify.differences.interleaving) interl., \(.verify.differences.translation) transl., "
+                  + "\(.verify.differences.capacity) cap., \(.verify.differences.estimate) est. "
+                  + "/ \(.verify.packets)" + (if .plan_violations > 0 then " (viol. \(.plan_violations))" else "" end)
+                  else empty end' "$work/run.json" 2> /dev/null || true)
         if [ -z "$v" ]; then
             results+=("error (exit $rc): $(grep -m1 error "$work/run.err" || tail -1 "$work/run.err")")
         else
-            results+=("$m/$v${viol:+ (viol. $viol)}")
+            results+=("$v (exit $rc)")
         fi
     done
     local config="${*:-}"
@@ -81,7 +83,7 @@ verify_row() {  # verify_row NF RUNNER CAPTURE [--config X=Y ...]
          "$joined | ${replay:-error} |"
 }
 
-echo "| NF | capture | -O0 analysis | -O2 analysis (plan) | verify: differences/verified, run 1 ; run 2 | capture-order replay: differences/packets |"
+echo "| NF | capture | -O0 analysis | -O2 analysis (plan) | verify: differences by class / packets, run 1 ; run 2 | capture-order replay: differences/packets |"
 echo "| --- | --- | --- | --- | --- | --- |"
 verify_row hashidx_mul rsskey-run-adv-hashidx_mul colliding-sources
 verify_row hashidx_salt rsskey-run-adv-hashidx_salt colliding-sources

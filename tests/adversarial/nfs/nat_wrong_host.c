@@ -16,6 +16,9 @@
  * (nat_wrong_host_det.c) the host is always stored ^ 1: wrong, but the same
  * whatever slot a flow gets.
  *
+ * IPv4 fragments are dropped (as nfs/nat.c drops them), so the analysis can
+ * shard it by the remote end like the NAT; what remains is the slot bug.
+ *
  * Configuration: public_ip (host order, default 0xC6336401 = 198.51.100.1),
  * first_port (default 20000), flows (default 4096; first_port + flows <=
  * 65536), idle_ms (default 10000).
@@ -138,6 +141,8 @@ int nf_process(struct nf_packet *pkt)
     struct nf_ipv4_hdr *ip = nf_ipv4(pkt);
     struct nf_l4_ports *l4 = nf_l4(pkt);
     if (!ip || !l4 || (ip->proto != NF_PROTO_TCP && ip->proto != NF_PROTO_UDP))
+        return NF_DROP;
+    if (ip->frag_off & swap16(0x3fff))  /* fragments: dropped, as nfs/nat.c does */
         return NF_DROP;
     uint64_t now = pkt->time_ns;
     nf_alloc_expire(nat_slots, now > idle_ns ? now - idle_ns : 0, nat_lookup, nat_keys);
