@@ -16,6 +16,13 @@ struct cmd_entry {
 /* Prints "rsskey NAME: error: MESSAGE" to stderr. */
 void cmd_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --config NAME=VALUE (analyze, synth): appends to list[*n] (at most max
+ * values; a name given twice keeps the last value). Returns 0, or prints the
+ * error and returns -1. */
+struct ir_config_value;
+int cmd_config_option(const char *cmd, const char *assignment, struct ir_config_value *list,
+                      int *n, int max);
+
 /* Subcommands (one file each). */
 int cmd_trace(int argc, char **argv);
 

@@ -25,6 +25,9 @@ static void usage(FILE *out)
             "\n"
             "  --ports N        input ports to analyse (default: the NF's nf_config(\"ports\"),\n"
             "                   else 2; at most %d)\n"
+            "  --config NAME=VALUE  analyse with this nf_config value instead of the NF's\n"
+            "                   default (repeatable). nf_config defaults count as constants:\n"
+            "                   the plan holds for the values it lists under \"config\"\n"
             "  --json           print JSON (schema rsskey-analysis/1, docs/plan-format.md)\n"
             "  --dot            print the dependency graph for Graphviz (dot -Tsvg)\n"
             "  -o, --output F   write to F (atomically) instead of standard output\n"
@@ -102,7 +105,8 @@ int cmd_analyze(int argc, char **argv)
 {
     const char *input = NULL, *output = "-";
     bool json = false, dot = false;
-    int ports = 0;
+    int ports = 0, n_config = 0;
+    struct ir_config_value config[IR_MAX_CONFIG];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -122,6 +126,10 @@ int cmd_analyze(int argc, char **argv)
                 return UTIL_EXIT_USAGE;
             }
             ports = (int)n;
+        } else if (strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
+            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (cmd_config_option("analyze", v, config, &n_config, IR_MAX_CONFIG) != 0)
+                return UTIL_EXIT_USAGE;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             if (i + 1 >= argc) {
                 cmd_error("analyze", "%s needs a file name", a);
@@ -150,7 +158,7 @@ int cmd_analyze(int argc, char **argv)
     struct util_error err;
     struct ir_nf nf;
     memset(&nf, 0, sizeof nf);
-    struct ir_options ir_opts = {.ports = ports};
+    struct ir_options ir_opts = {.ports = ports, .n_config = n_config, .config = config};
     int rc = ir_analyze_file(input, &ir_opts, &nf, &err);
     if (rc != 0) {
         cmd_error("analyze", "%s", err.msg);

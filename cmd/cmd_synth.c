@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "  --reta-seconds S    local-search budget for the RETA (default 0.2)\n"
             "  --seed S            seed for the free key bits (default 1): same seed, same keys\n"
             "  --ports N           input ports to analyse (default: the NF's own, else 2)\n"
+            "  --config NAME=VALUE analyse with this nf_config value instead of the NF's\n"
+            "                      default (repeatable; the plan records what it assumed)\n"
             "  --plan-in FILE      take the analysis from 'rsskey analyze --json' output\n"
             "  -o, --output FILE   where to write the plan (default plan.json; - = stdout)\n"
             "  --json              print the plan JSON on standard output too\n"
@@ -60,6 +62,7 @@ static int parse_number(const char *opt, const char *v, double lo, double hi, do
 }
 
 static int load_analysis(const char *bitcode, const char *plan_in, int ports,
+                         const struct ir_config_value *config, int n_config,
                          struct deps_plan *plan, struct util_error *err)
 {
     memset(plan, 0, sizeof *plan);
@@ -84,7 +87,7 @@ static int load_analysis(const char *bitcode, const char *plan_in, int ports,
     }
     struct ir_nf nf;
     memset(&nf, 0, sizeof nf);
-    struct ir_options ir_opts = {.ports = ports};
+    struct ir_options ir_opts = {.ports = ports, .n_config = n_config, .config = config};
     int rc = ir_analyze_file(bitcode, &ir_opts, &nf, err);
     if (rc == 0) {
         struct deps_options opts;
@@ -186,6 +189,22 @@ static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic
         printf("  RETA round-robin over %d cores, one table for every port\n", plan->cores);
     for (int i = 0; i < plan->deps.n_warnings; i++)
         print_wrapped("  warning: ", plan->deps.warnings[i]);
+    /* The configuration the decisions depend on: the launcher refuses others. */
+    char assumed[512] = "";
+    size_t at = 0;
+    for (int i = 0; i < plan->deps.n_config && at < sizeof assumed; i++) {
+        const struct deps_config_value *c = &plan->deps.config[i];
+        if (c->affects_plan)
+            at += (size_t)snprintf(assumed + at, sizeof assumed - at, "%s%s=%llu%s",
+                                   at ? ", " : "", c->name, (unsigned long long)c->value,
+                                   c->from_user ? "" : " (default)");
+    }
+    if (assumed[0]) {
+        char line[640];
+        snprintf(line, sizeof line, "%s; the runner refuses other values (rsskey synth "
+                 "--config NAME=VALUE makes a plan for them)", assumed);
+        print_wrapped("  made for: ", line);
+    }
     if (output && strcmp(output, "-") != 0)
         printf("wrote %s\n", output);
 }
@@ -195,7 +214,8 @@ int cmd_synth(int argc, char **argv)
     const char *input = NULL, *plan_in = NULL, *output = "plan.json", *nic_name = NULL;
     const char *nic_file = NULL;
     bool json = false;
-    int ports = 0;
+    int ports = 0, n_config = 0;
+    struct ir_config_value config[IR_MAX_CONFIG];
     struct rss_synth_options o;
     rss_synth_options_init(&o);
     struct trace_source_options trace;
@@ -262,6 +282,10 @@ int cmd_synth(int argc, char **argv)
                 cmd_error("synth", "--lan: %s", v ? err.msg : "needs CIDR[,CIDR...]");
                 return UTIL_EXIT_USAGE;
             }
+        } else if (!strcmp(a, "--config") || !strncmp(a, "--config=", 9)) {
+            const char *cv = a[8] == '=' ? a + 9 : (v ? argv[++i] : NULL);
+            if (cmd_config_option("synth", cv, config, &n_config, IR_MAX_CONFIG) != 0)
+                return UTIL_EXIT_USAGE;
         } else if (!strcmp(a, "--plan-in")) {
             if (!v) {
                 cmd_error("synth", "--plan-in needs a file");
@@ -316,7 +340,12 @@ int cmd_synth(int argc, char **argv)
         o.trace = &trace;
 
     struct deps_plan analysis;
-    int rc = load_analysis(input, plan_in, ports, &analysis, &err);
+    if (plan_in && n_config > 0) {
+        cmd_error("synth", "--config applies to the analysis; with --plan-in give it to "
+                  "'rsskey analyze' instead");
+        return UTIL_EXIT_USAGE;
+    }
+    int rc = load_analysis(input, plan_in, ports, config, n_config, &analysis, &err);
     if (rc) {
         cmd_error("synth", "%s", err.msg);
         return rc;

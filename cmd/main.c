@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "ir/ir.h"
 #include "util/util.h"
 
 static const struct cmd_entry commands[] = {
@@ -28,6 +29,32 @@ void cmd_error(const char *name, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int cmd_config_option(const char *cmd, const char *assignment, struct ir_config_value *list,
+                      int *n, int max)
+{
+    struct util_error err;
+    struct ir_config_value v = {{0}, 0, true, false};
+    if (!assignment) {
+        cmd_error(cmd, "--config needs NAME=VALUE");
+        return -1;
+    }
+    if (util_parse_assignment(assignment, v.name, sizeof v.name, &v.value, &err) != 0) {
+        cmd_error(cmd, "--config: %s", err.msg);
+        return -1;
+    }
+    for (int i = 0; i < *n; i++)
+        if (strcmp(list[i].name, v.name) == 0) {
+            list[i] = v;
+            return 0;
+        }
+    if (*n >= max) {
+        cmd_error(cmd, "--config: at most %d values", max);
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 0;
 }
 
 static void print_usage(FILE *out)

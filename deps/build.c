@@ -290,6 +290,13 @@ int deps_plan_build(const struct ir_nf *nf, const struct deps_options *opts,
         goto done;
     }
     set_text(out->nf, sizeof out->nf, "%s", nf->path);
+    for (int i = 0; i < nf->n_config && i < DEPS_MAX_CONFIG; i++) {
+        struct deps_config_value *c = &out->config[out->n_config++];
+        set_text(c->name, sizeof c->name, "%s", nf->config[i].name);
+        c->value = nf->config[i].value;
+        c->from_user = nf->config[i].from_user;
+        c->affects_plan = nf->config[i].affects_plan;
+    }
     out->n_ports = b.n_ports;
     out->n_objects = nf->n_objects;
 

@@ -68,9 +68,20 @@ struct deps_object {
 
 /* Owner: whoever filled it (deps_plan_build or deps_plan_from_json) calls
  * deps_plan_free. */
+/* A configuration value the plan was made for (nf_config read as it). */
+#define DEPS_MAX_CONFIG 32
+struct deps_config_value {
+    char name[48];
+    uint64_t value;
+    bool from_user;             /* given with --config, not the NF's default */
+    bool affects_plan;          /* the plan holds only for this value (ir_config_value) */
+};
+
 struct deps_plan {
     char nf[256];               /* source bitcode path or NF name */
     int n_ports;
+    int n_config;               /* the configuration the plan holds for */
+    struct deps_config_value config[DEPS_MAX_CONFIG];
     int n_objects;
     struct deps_object *objects;
     int n_accesses;
@@ -81,8 +92,8 @@ struct deps_plan {
 
 void deps_plan_free(struct deps_plan *plan);
 
-/* Writes the plan's members "nf", "input_ports", "objects", "accesses" and
- * "warnings" into the JSON object currently open in w (schema:
+/* Writes the plan's members "nf", "input_ports", "config", "objects",
+ * "accesses" and "warnings" into the JSON object currently open in w (schema:
  * docs/plan-format.md). Top-level "ports" is left to the caller: plan.json uses
  * it for the per-port RSS configuration. */
 void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w);

@@ -6,6 +6,7 @@
 #include "deps/deps.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,9 @@ static void write_size(struct util_json *w, const struct deps_object *o)
     util_json_object_end(w);
 }
 
+/* Above this a JSON number (a double) may not hold the value exactly. */
+#define CONFIG_EXACT_MAX (1ULL << 53)
+
 void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w)
 {
     char port_name[16];
@@ -100,6 +104,28 @@ void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w)
     util_json_string(w, plan->nf);
     util_json_key(w, "input_ports");
     util_json_int(w, plan->n_ports);
+    util_json_key(w, "config");
+    util_json_array_begin(w);
+    for (int i = 0; i < plan->n_config; i++) {
+        const struct deps_config_value *c = &plan->config[i];
+        util_json_object_begin(w);
+        util_json_key(w, "name");
+        util_json_string(w, c->name);
+        util_json_key(w, "value");
+        if (c->value <= CONFIG_EXACT_MAX) {
+            util_json_uint(w, c->value);
+        } else {
+            char text[24];
+            snprintf(text, sizeof text, "%llu", (unsigned long long)c->value);
+            util_json_string(w, text);
+        }
+        util_json_key(w, "from");
+        util_json_string(w, c->from_user ? "--config" : "default");
+        util_json_key(w, "affects_plan");
+        util_json_bool(w, c->affects_plan);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
 
     util_json_key(w, "objects");
     util_json_array_begin(w);
@@ -303,6 +329,53 @@ static int read_access(const struct util_jvalue *ja, int index, struct deps_plan
     return 0;
 }
 
+/* "config" (optional: plans written before it assume nothing). */
+static int read_config(const struct util_jvalue *root, struct deps_plan *plan,
+                       struct util_error *err)
+{
+    const struct util_jvalue *list = util_jobject_get(root, "config");
+    if (!list)
+        return 0;
+    if (list->type != UTIL_JARRAY || list->count > DEPS_MAX_CONFIG) {
+        util_error_set(err, "plan: \"config\" must be an array of at most %d values",
+                       DEPS_MAX_CONFIG);
+        return -1;
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        const struct util_jvalue *name = util_jobject_get(&list->items[i], "name");
+        const struct util_jvalue *value = util_jobject_get(&list->items[i], "value");
+        const struct util_jvalue *from = util_jobject_get(&list->items[i], "from");
+        struct deps_config_value *c = &plan->config[i];
+        char *end = NULL;
+        bool ok = name && name->type == UTIL_JSTRING && strlen(name->string) > 0 &&
+                  strlen(name->string) < sizeof c->name && value;
+        if (ok && value->type == UTIL_JNUMBER) {
+            ok = value->number >= 0 && value->number <= (double)CONFIG_EXACT_MAX &&
+                 value->number == (double)(uint64_t)value->number;
+            c->value = ok ? (uint64_t)value->number : 0;
+        } else if (ok && value->type == UTIL_JSTRING && value->string[0] >= '0' &&
+                   value->string[0] <= '9') {
+            errno = 0;
+            c->value = strtoull(value->string, &end, 10);
+            ok = errno == 0 && *end == 0;
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            util_error_set(err, "plan: config[%zu] needs a \"name\" (1 to %zu characters) and "
+                           "a \"value\" (an integer 0..2^64-1; a decimal string above 2^53)",
+                           i, sizeof c->name - 1);
+            return -1;
+        }
+        copy_string(c->name, sizeof c->name, name->string);
+        c->from_user = from && from->type == UTIL_JSTRING && strcmp(from->string, "--config") == 0;
+        const struct util_jvalue *affects = util_jobject_get(&list->items[i], "affects_plan");
+        c->affects_plan = !affects || affects->type != UTIL_JBOOL || affects->boolean;
+        plan->n_config = (int)i + 1;
+    }
+    return 0;
+}
+
 int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
                         struct util_error *err)
 {
@@ -318,6 +391,10 @@ int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
     if (plan->n_ports < 0 || plan->n_ports > DEPS_MAX_PORTS) {
         util_error_set(err, "plan: input_ports %d is outside 0..%d", plan->n_ports,
                        DEPS_MAX_PORTS);
+        return -1;
+    }
+    if (read_config(root, plan, err) != 0) {
+        plan->n_config = 0;
         return -1;
     }
     plan->objects = calloc(objects->count ? objects->count : 1, sizeof *plan->objects);

@@ -54,8 +54,17 @@ static int analyze(const char *path, const struct ir_options *opts, LLVMContextR
     if (rc)
         return rc;
     rc = lift_check_entry_points(mod, path, err);
+    /* The port count first: nf_config("ports", N) is bound like any value. */
+    int ports = opts && opts->ports > 0 ? opts->ports : 0;
+    for (int i = 0; !rc && ports == 0 && opts && i < opts->n_config; i++)
+        if (strcmp(opts->config[i].name, "ports") == 0 && opts->config[i].value <= IR_MAX_PORTS)
+            ports = (int)opts->config[i].value;
+    if (!rc && ports == 0)
+        ports = lift_config_ports(LLVMGetNamedFunction(mod, "nf_init"));
     if (!rc)
         rc = lift_normalise(mod, err);
+    if (!rc)
+        rc = lift_bind_config(mod, opts, out, err);
     if (!rc)
         rc = check_no_create(LLVMGetNamedFunction(mod, "nf_process"), path, err);
     struct lift L;
@@ -66,9 +75,6 @@ static int analyze(const char *path, const struct ir_options *opts, LLVMContextR
     LLVMValueRef init = LLVMGetNamedFunction(mod, "nf_init");
     if (!rc)
         rc = lift_objects(&L, init, err);
-    int ports = opts && opts->ports > 0 ? opts->ports : 0;
-    if (!rc && ports == 0)
-        ports = lift_config_ports(init);
     if (!rc && ports == 0)
         ports = 2;
     if (!rc && (ports < 1 || ports > IR_MAX_PORTS)) {

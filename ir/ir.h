@@ -228,10 +228,26 @@ struct ir_issue {
     struct ir_location where;
 };
 
+/* A configuration value the analysis assumed: nf_config(name, default)
+ * read as the value given (--config) or its default. */
+#define IR_MAX_CONFIG 32
+#define IR_CONFIG_NAME_MAX 48
+struct ir_config_value {
+    char name[IR_CONFIG_NAME_MAX];
+    uint64_t value;
+    bool from_user;         /* given with --config, not the NF's default */
+    bool affects_plan;      /* nf_process depends on it (read there, or through a
+                               global nf_init set from it): the plan holds only
+                               for this value. Else it only sizes objects. */
+};
+
 /* Owner: ir_analyze_file fills it; the caller frees it with ir_nf_free. */
 struct ir_nf {
     char path[256];
     int n_ports;
+    /* Added by ir/ (config.c): the configuration the analysis is valid for. */
+    int n_config;
+    struct ir_config_value config[IR_MAX_CONFIG];
     int n_objects;
     struct ir_object *objects;
     int n_accesses;
@@ -251,6 +267,9 @@ struct ir_nf {
 
 struct ir_options {
     int ports;              /* 0 = the NF's nf_config("ports", N) default, else 2 */
+    /* Values to analyse with instead of nf_config defaults (--config). */
+    int n_config;
+    const struct ir_config_value *config;
     /* Added by ir/: LLVM's bitcode reader trusts its input and some corrupt
      * files crash it, so by default the analysis runs in a short-lived child
      * process that sends the result back (a crash becomes an error). true =

@@ -216,6 +216,12 @@ enum call_class lift_call_class(LLVMValueRef call);
 void lift_mem_read(struct lift *L, LLVMValueRef at, struct aptr p, int nbytes, struct abit *out);
 int lift_objects(struct lift *L, LLVMValueRef init_fn, struct util_error *err);
 int lift_config_ports(LLVMValueRef init_fn);
+/* The constant string a name argument points to (len without the NUL), or NULL. */
+const char *lift_constant_string(LLVMValueRef v, size_t *len);
+/* config.c: nf_config calls and the globals nf_init sets from them become
+ * constants (the given or default values, recorded in nf->config). */
+int lift_bind_config(LLVMModuleRef mod, const struct ir_options *opts, struct ir_nf *nf,
+                     struct util_error *err);
 int lift_port(struct lift *L, struct util_error *err);
 void lift_location(LLVMValueRef inst, struct ir_location *loc);
 const char *lift_callee_name(LLVMValueRef call);

@@ -60,8 +60,7 @@ bool lift_global_slot(LLVMTargetDataRef td, LLVMValueRef p, char *name, size_t l
     return false;
 }
 
-/* The constant string a name argument points to, or NULL. */
-static const char *constant_string(LLVMValueRef v, size_t *len)
+const char *lift_constant_string(LLVMValueRef v, size_t *len)
 {
     for (int depth = 0; depth < 4 && v; depth++) {
         if (LLVMIsAGlobalVariable(v)) {
@@ -171,7 +170,7 @@ int lift_config_ports(LLVMValueRef init_fn)
             if (!name || strcmp(name, "nf_config") != 0 || LLVMGetNumArgOperands(in) != 2)
                 continue;
             size_t len;
-            const char *key = constant_string(LLVMGetOperand(in, 0), &len);
+            const char *key = lift_constant_string(LLVMGetOperand(in, 0), &len);
             int64_t def;
             if (key && len == 5 && memcmp(key, "ports", 5) == 0 &&
                 lift_const_int(LLVMGetOperand(in, 1), &def))
@@ -197,7 +196,7 @@ static int add_object(struct lift *L, LLVMValueRef call, const struct create_ent
         return UTIL_EXIT_INPUT;
     }
     size_t len;
-    const char *name = constant_string(LLVMGetOperand(call, 0), &len);
+    const char *name = lift_constant_string(LLVMGetOperand(call, 0), &len);
     if (!name) {
         util_error_set(err, "%s: %s: API misuse: the name given to %s is not a string "
                        "literal; name every state object with a constant string",

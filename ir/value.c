@@ -286,7 +286,18 @@ static int derivation(struct lift *L, struct abit hdr, const struct abit *hdr2,
     }
     const char *op;
     switch (LLVMIsAInstruction(inst) ? LLVMGetInstructionOpcode(inst) : LLVMCall) {
-    case LLVMAdd: op = "an addition with carries"; break;
+    case LLVMAdd: {
+        /* LLVM writes x - C as x + (-C): say what the source most likely
+         * says (a small negative constant; a huge one is a salt). */
+        int64_t c;
+        int w = LLVMGetTypeKind(LLVMTypeOf(inst)) == LLVMIntegerTypeKind
+                    ? (int)LLVMGetIntTypeWidth(LLVMTypeOf(inst)) : 64;
+        bool minus = (lift_const_int(LLVMGetOperand(inst, 1), &c) ||
+                      lift_const_int(LLVMGetOperand(inst, 0), &c)) && c < 0 && w >= 3 &&
+                     w <= 64 && (w == 64 || c > -(INT64_C(1) << (w - 2)));
+        op = minus ? "a subtraction with borrows" : "an addition with carries";
+        break;
+    }
     case LLVMSub: op = "a subtraction with borrows"; break;
     case LLVMMul: op = "a multiplication"; break;
     case LLVMUDiv: case LLVMSDiv: op = "a division"; break;

@@ -54,6 +54,50 @@ int launcher_apply_configs(const struct options *o, struct util_error *err)
     return 0;
 }
 
+/* The plan holds for the configuration values the analysis assumed
+ * (deps_plan.config, affects_plan): refuse a run that gives the NF others. */
+static int check_plan_config(const struct launcher *l, const char *plan_path,
+                             struct util_error *err)
+{
+    const struct deps_plan *p = &l->plan.deps;
+    for (int k = 0; k < p->n_config; k++) {
+        const struct deps_config_value *c = &p->config[k];
+        if (!c->affects_plan)
+            continue;
+        bool given = false;
+        uint64_t value = 0;
+        for (int i = 0; i < l->opt.n_configs; i++) {
+            char name[RT_CONFIG_NAME_MAX];
+            uint64_t v;
+            if (util_parse_assignment(l->opt.configs[i], name, sizeof name, &v, err) != 0)
+                return UTIL_EXIT_USAGE;
+            if (strcmp(name, c->name) == 0) {
+                given = true;
+                value = v;
+            }
+        }
+        if (given && value != c->value) {
+            util_error_set(err, "%s was made for %s=%llu (%s) and its decisions depend on "
+                           "that value; this run sets %s=%llu. Make the plan for it "
+                           "(rsskey synth NF.bc --config %s=%llu ...) or drop --config %s",
+                           plan_path, c->name, (unsigned long long)c->value,
+                           c->from_user ? "given with --config" : "the NF's default",
+                           c->name, (unsigned long long)value, c->name,
+                           (unsigned long long)value, c->name);
+            return UTIL_EXIT_INPUT;
+        }
+        if (!given && c->from_user) {
+            util_error_set(err, "%s was made for %s=%llu (rsskey synth --config) and its "
+                           "decisions depend on that value; this run leaves it at the NF's "
+                           "default. Pass --config %s=%llu", plan_path, c->name,
+                           (unsigned long long)c->value, c->name,
+                           (unsigned long long)c->value);
+            return UTIL_EXIT_INPUT;
+        }
+    }
+    return 0;
+}
+
 enum rt_mode *launcher_plan_modes(const struct launcher *l, bool warn, struct util_error *err)
 {
     size_t n = rt_objects();
@@ -353,6 +397,8 @@ int launcher_main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     rc = rss_plan_read(l->opt.plan_path, &l->plan, &err);
+    if (rc == 0 && (rc = check_plan_config(l, l->opt.plan_path, &err)) != 0)
+        rss_plan_free(&l->plan);
     if (rc != 0) {
         fprintf(stderr, "%s: error: %s\n", argv[0], err.msg);
         free(l);

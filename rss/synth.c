@@ -680,6 +680,8 @@ int rss_deps_copy(struct deps_plan *dst, const struct deps_plan *src)
     memset(dst, 0, sizeof *dst);
     memcpy(dst->nf, src->nf, sizeof dst->nf);
     dst->n_ports = src->n_ports;
+    dst->n_config = src->n_config;
+    memcpy(dst->config, src->config, sizeof dst->config);
     if (src->n_objects) {
         dst->objects = malloc((size_t)src->n_objects * sizeof *dst->objects);
         if (!dst->objects)

@@ -60,48 +60,11 @@ int rt_config_set(const char *name, uint64_t value, struct util_error *err)
 
 int rt_config_parse(const char *assignment, struct util_error *err)
 {
-    const char *eq = assignment ? strchr(assignment, '=') : NULL;
-    if (!eq || eq == assignment) {
-        util_error_set(err, "configuration '%s' is not of the form name=value (e.g. "
-                       "flow_capacity=65536)", assignment ? assignment : "(null)");
-        return -1;
-    }
-    size_t nlen = (size_t)(eq - assignment);
-    if (nlen >= RT_CONFIG_NAME_MAX) {
-        util_error_set(err, "configuration name in '%s' is longer than %d bytes", assignment,
-                       RT_CONFIG_NAME_MAX - 1);
-        return -1;
-    }
     char name[RT_CONFIG_NAME_MAX];
-    memcpy(name, assignment, nlen);
-    name[nlen] = '\0';
-    const char *v = eq + 1;
-    char *end;
-    errno = 0;
-    unsigned long long value = (*v == '-') ? 0 : strtoull(v, &end, 0);
-    if (*v == '-' || end == v || errno) {
-        util_error_set(err, "configuration '%s': value '%s' is not an unsigned integer", name, v);
+    uint64_t value;
+    if (util_parse_assignment(assignment, name, sizeof name, &value, err) != 0)
         return -1;
-    }
-    uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1000;
-    else if (*end == 'M')
-        mul = 1000000;
-    else if (*end == 'G')
-        mul = 1000000000;
-    if (mul != 1)
-        end++;
-    if (*end) {
-        util_error_set(err, "configuration '%s': trailing '%s' after the number (allowed "
-                       "suffixes: k, M, G)", name, end);
-        return -1;
-    }
-    if (value > UINT64_MAX / mul) {
-        util_error_set(err, "configuration '%s': value '%s' overflows 64 bits", name, v);
-        return -1;
-    }
-    return rt_config_set(name, value * mul, err);
+    return rt_config_set(name, value, err);
 }
 
 int rt_config_load_file(const char *path, struct util_error *err)

@@ -121,7 +121,12 @@ layouts() {
 }
 
 json_num() {    # json_num FILE KEY: the first "KEY": N in FILE's verify object
-    jq -r ".verify.differences.$2 // .verify.$2 // 0" "$1"
+    local v
+    v=$(jq -r ".verify.differences.$2 // .verify.$2 // 0" "$1" 2> /dev/null | head -1)
+    case $v in
+    '' | *[!0-9]*) echo "soundness.sh: $1: verify's $2 is '$v', not a count" >&2; return 1 ;;
+    esac
+    echo "$v"
 }
 
 run_cell() {
@@ -152,13 +157,17 @@ run_cell() {
             echo -e "$nf\t$name\t$c\t$nic\trun-failed($rc)\t$lay"
             return 0
         fi
-        packets=$(json_num "$out" packets)
-        unsound=$(( $(json_num "$out" unsound) + $(json_num "$out" replicated_writes) ))
-        translation=$(json_num "$out" translation)
-        capacity=$(json_num "$out" capacity)
-        estimate=$(json_num "$out" estimate)
-        races=$(( races + $(json_num "$out" races) ))
-        local i; i=$(json_num "$out" interleaving)
+        local u w r i
+        if ! { packets=$(json_num "$out" packets) && u=$(json_num "$out" unsound) &&
+               w=$(json_num "$out" replicated_writes) && r=$(json_num "$out" races) &&
+               translation=$(json_num "$out" translation) &&
+               capacity=$(json_num "$out" capacity) && estimate=$(json_num "$out" estimate) &&
+               i=$(json_num "$out" interleaving); }; then
+            echo -e "$nf\t$name\t$c\t$nic\trun-failed(bad JSON)\t$lay"
+            return 0
+        fi
+        unsound=$((u + w))
+        races=$((races + r))
         [ "$i" -gt "$inter" ] && inter=$i
         sig="$rc/$packets/$unsound/$translation/$capacity/$estimate"
         [ -z "$first" ] && first=$sig

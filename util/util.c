@@ -214,3 +214,50 @@ void util_progress_finish(struct util_progress *p)
     fprintf(stderr, "\r\033[K");
     fflush(stderr);
 }
+
+int util_parse_assignment(const char *assignment, char *name, size_t name_size,
+                          uint64_t *value, struct util_error *err)
+{
+    const char *eq = assignment ? strchr(assignment, '=') : NULL;
+    if (!eq || eq == assignment) {
+        util_error_set(err, "configuration '%s' is not of the form name=value (e.g. "
+                       "flow_capacity=65536)", assignment ? assignment : "(null)");
+        return -1;
+    }
+    size_t nlen = (size_t)(eq - assignment);
+    if (nlen >= name_size) {
+        util_error_set(err, "configuration name in '%s' is longer than %zu bytes", assignment,
+                       name_size - 1);
+        return -1;
+    }
+    memcpy(name, assignment, nlen);
+    name[nlen] = '\0';
+    const char *v = eq + 1;
+    char *end;
+    errno = 0;
+    unsigned long long n = (*v == '-') ? 0 : strtoull(v, &end, 0);
+    if (*v == '-' || end == v || errno) {
+        util_error_set(err, "configuration '%s': value '%s' is not an unsigned integer", name, v);
+        return -1;
+    }
+    uint64_t mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1000;
+    else if (*end == 'M')
+        mul = 1000000;
+    else if (*end == 'G')
+        mul = 1000000000;
+    if (mul != 1)
+        end++;
+    if (*end) {
+        util_error_set(err, "configuration '%s': trailing '%s' after the number (allowed "
+                       "suffixes: k, M, G)", name, end);
+        return -1;
+    }
+    if (n > UINT64_MAX / mul) {
+        util_error_set(err, "configuration '%s': value '%s' overflows 64 bits", name, v);
+        return -1;
+    }
+    *value = n * mul;
+    return 0;
+}

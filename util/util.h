@@ -47,6 +47,11 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
 /* Strips leading and trailing white space in place; returns the first
  * non-space character of s (for line-oriented configuration files). */
 char *util_trim(char *s);
+/* "name=value" as --config spells it: an unsigned integer (decimal, 0x hex,
+ * 0 octal) with an optional k, M or G (x1000 each). Copies the name into
+ * name[name_size]. Returns 0, or -1 with err set. */
+int util_parse_assignment(const char *assignment, char *name, size_t name_size,
+                          uint64_t *value, struct util_error *err);
 
 /* Reads "name = value" lines of a configuration file held in text (modified
  * in place): '#' starts a comment, blank lines are skipped, names and values

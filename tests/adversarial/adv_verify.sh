@@ -57,7 +57,8 @@ layouts_for() {     # the two layouts for CORES workers
     if [ "$cores" = 2 ]; then echo "0@0,1@1,2@0"; else echo "0@0,1@0,2@1,3@0,4@1"; fi
 }
 
-# sound NF RUNNER TRACE [--config ...]: every plan, every layout, nothing unsound.
+# sound NF RUNNER TRACE [--config N=V ...]: every plan (made for the same
+# configuration), every layout, nothing unsound.
 sound() {
     local nf=$1 runner=$2 trace=$3
     shift 3
@@ -66,7 +67,7 @@ sound() {
         file=$bc/$nf.$o.bc
         [ -f "$file" ] || file=$build/nfs/$nf.$o.bc
         for cores in 2 4; do
-            "$rsskey" synth "$file" --nic e810 --cores "$cores" -o "$work/plan.json" \
+            "$rsskey" synth "$file" --nic e810 --cores "$cores" -o "$work/plan.json" "$@" \
                 > "$work/synth.txt" 2>&1 || { cat "$work/synth.txt"; fail "synth $nf.$o"; }
             while read -r lc; do
                 verify_run "$runner" "$work/plan.json" "$trace" "$lc" "$@"
@@ -110,6 +111,42 @@ for o in O0 O2; do
 done
 echo "ok: frag_fw: keys on addresses only"
 
+# Configured ports: nf_config's default is a constant for the analysis, so the
+# configured firewall gets its constant-port twin's plan; --config changes it;
+# the launcher refuses a plan made for another value.
+plan_shape() {   # plan_shape FILE.bc [--config ...]: the summary and RSS lines
+    "$rsskey" analyze "$@" | grep -E '^[^ ].*objects|^  RSS on port' | sed 's/^[^:]*: //'
+}
+for o in O0 O2; do
+    configured=$(plan_shape "$bc/cfg_ports_fw.$o.bc")
+    constant=$(plan_shape "$bc/cfg_ports_fw_const.$o.bc")
+    [ "$configured" = "$constant" ] ||
+        fail "cfg_ports_fw.$o: '$configured' is not the constant twin's '$constant'"
+    echo "$configured" | grep -q "(3 sharded" || fail "cfg_ports_fw.$o: not sharded: $configured"
+    swapped=$(plan_shape "$bc/cfg_ports_fw.$o.bc" --config wan_port=0)
+    [ "$(echo "$swapped" | sed -n 2p)" = "ipv4.dst, ipv4.src" ] ||
+        fail "cfg_ports_fw.$o --config wan_port=0: port 0 should be the outside: $swapped"
+done
+echo "ok: cfg_ports_fw: the constant twin's plan at -O0 and -O2; wan_port=0 swaps the ports"
+"$rsskey" synth "$bc/cfg_ports_fw.O2.bc" --nic e810 --cores 2 -o "$work/cfg1.json" > /dev/null
+jq -e '.config[] | select(.name == "wan_port" and .value == 1 and .affects_plan)' \
+    "$work/cfg1.json" > /dev/null || fail "plan.json does not record wan_port=1"
+verify_run_expect_refusal() {   # PLAN [--config ...]: exit 3 naming wan_port
+    local plan=$1 rc=0
+    shift
+    "$build/rsskey-run-adv-cfg_ports_fw" --plan "$plan" "$@" --verify \
+        --replay "$work/gen-2port.pcap" -- --no-huge -m 512 --no-pci \
+        --file-prefix "$prefix-refuse" --vdev net_null0 --vdev net_null1 \
+        > /dev/null 2> "$work/refuse.err" || rc=$?
+    [ "$rc" = 3 ] || fail "a plan run with another wan_port: exit $rc, not 3"
+    grep -q "wan_port" "$work/refuse.err" || fail "the refusal does not name wan_port"
+}
+verify_run_expect_refusal "$work/cfg1.json" --config wan_port=0
+"$rsskey" synth "$bc/cfg_ports_fw.O2.bc" --nic e810 --cores 2 --config wan_port=0 \
+    -o "$work/cfg0.json" > /dev/null
+verify_run_expect_refusal "$work/cfg0.json"
+echo "ok: the launcher refuses a plan made for another wan_port (exit 3)"
+
 sound hashidx_mul rsskey-run-adv-hashidx_mul colliding-sources
 sound hashidx_salt rsskey-run-adv-hashidx_salt colliding-sources
 sound frag_fw rsskey-run-adv-frag_fw fragments
@@ -120,6 +157,7 @@ sound v6_flows rsskey-run-adv-v6_flows gen-v6
 sound ports_counter rsskey-run-adv-ports_counter gen-mix
 sound canon_monitor rsskey-run-adv-canon_monitor canonical
 sound dns_txid rsskey-run-adv-dns_txid dns
+sound cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port
 sound cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port --config wan_port=0
 sound src_dst_counters rsskey-run-adv-src_dst_counters gen-2port
 sound tcp_tracker rsskey-run-adv-tcp_tracker tcp-handshakes

@@ -65,6 +65,18 @@ check "  leaves the old plan intact" cmp -s "$work/plan.json" "$work/plan.before
 check "  leaves no temporary file" test "$(ls "$work" | grep -c tmp)" = 0
 check "unwritable output directory" run 4 "$work/e" synth "$work/fw.bc" -o "$work/no/such/dir/p.json"
 check "  says where" contains "$work/e" "no/such/dir"
+check "analyze --config NAME=VALUE" run 0 "$work/c.json" analyze --json --config expiry_ms=500 \
+    "$work/fw.bc"
+check "  recorded as given" test "$(jq -c '.config[] | select(.name == "expiry_ms") | [.value, .from]' \
+    "$work/c.json")" = '[500,"--config"]'
+check "analyze --config=NAME=VALUE" run 0 "$work/c2" analyze --config=expiry_ms=2k "$work/fw.bc"
+check "analyze --config with a name the NF never reads" run 2 "$work/e" analyze \
+    --config wan_port=0 "$work/fw.bc"
+check "  lists the names it reads" contains "$work/e" "reads no configuration value of that name (it reads: .*expiry_ms"
+check "analyze --config without a value" run 2 "$work/e" analyze --config expiry_ms "$work/fw.bc"
+check "  says the form" contains "$work/e" "name=value"
+check "synth --config not a number" run 2 "$work/e" synth --config expiry_ms=soon "$work/fw.bc"
+check "  says so" contains "$work/e" "not an unsigned integer"
 check "analyze --json" run 0 "$work/a.json" analyze --json "$work/fw.bc"
 check "  versioned schema" contains "$work/a.json" '"schema": "rsskey-analysis/'
 check "sim --json" run 0 "$work/sim.json" sim --plan "$work/plan.json" "$trace" --lan 10.0.0.0/8 --json

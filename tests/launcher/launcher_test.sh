@@ -37,9 +37,11 @@ run_verify() {
         --lcores "$2" 2> "$work/run.err"
 }
 
-synth() {   # synth CORES NIC OUT
-    local rc=0
-    "$rsskey" synth "$bc" --cores "$1" --nic "$2" -o "$3" > "$work/synth.out" 2>&1 || rc=$?
+synth() {   # synth CORES NIC OUT [--config N=V ...]
+    local rc=0 cores=$1 nic=$2 out=$3
+    shift 3
+    "$rsskey" synth "$bc" --cores "$cores" --nic "$nic" -o "$out" "$@" > "$work/synth.out" 2>&1 ||
+        rc=$?
     [ $rc = 0 ] || { cat "$work/synth.out"; fail "rsskey synth exited $rc"; }
 }
 
@@ -134,7 +136,9 @@ capacity)
     jq -c .verify.differences "$work/run.json"
     ;;
 estimate)
-    synth 4 e810 "$work/plan.json"
+    # The plan is made for the configuration it runs with (limit decides verdicts).
+    synth 4 e810 "$work/plan.json" --config sketch_width=16 --config sketch_depth=1 \
+        --config limit=3
     config="sketch_width=16 sketch_depth=1 limit=3" run_verify "$work/plan.json" \
         "0@0,(1-4)@1" > "$work/run.json"
     [ "$(jq .verify.differences.unsound "$work/run.json")" = 0 ] || fail "unsound differences"

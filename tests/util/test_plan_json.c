@@ -78,6 +78,10 @@ static void test_plan_round_trip(void **state)
     plan.accesses[0].key = key_of("ipv4.dst/24", NULL);
     strcpy(plan.accesses[0].file, "fw.c");
     plan.accesses[0].line = 42;
+    plan.n_config = 3;
+    plan.config[0] = (struct deps_config_value){"wan_port", 1, false, true};
+    plan.config[1] = (struct deps_config_value){"capacity", 65536, true, false};
+    plan.config[2] = (struct deps_config_value){"salt", UINT64_MAX - 1, false, true};
     plan.n_warnings = 1;
     plan.warnings = calloc(1, sizeof(char *));
     plan.warnings[0] = strdup("balance is poor");
@@ -118,6 +122,14 @@ static void test_plan_round_trip(void **state)
     assert_int_equal(back.accesses[0].line, 42);
     assert_int_equal(back.n_warnings, 1);
     assert_string_equal(back.warnings[0], "balance is poor");
+    assert_int_equal(back.n_config, 3);
+    assert_string_equal(back.config[0].name, "wan_port");
+    assert_true(back.config[0].value == 1 && !back.config[0].from_user &&
+                back.config[0].affects_plan);
+    assert_true(back.config[1].value == 65536 && back.config[1].from_user &&
+                !back.config[1].affects_plan);
+    assert_true(back.config[2].value == UINT64_MAX - 1);   /* above 2^53: a string */
+    assert_non_null(strstr(text, "\"18446744073709551614\""));
 
     deps_plan_free(&back);
     util_jvalue_free(root);
@@ -140,6 +152,13 @@ static void test_plan_errors_name_the_place(void **state)
          "\"size\": {\"capacity\": -5}}]}", "objects[0] (m): size.capacity must be a whole"},
         {"{\"input_ports\": 2, \"objects\": [{\"name\": \"m\", \"decision\": \"shared\", "
          "\"size\": 12}]}", "\"size\" must be an object"},
+        {"{\"input_ports\": 2, \"objects\": [], \"config\": [{\"name\": \"x\", "
+         "\"value\": -1}]}", "config[0] needs"},
+        {"{\"input_ports\": 2, \"objects\": [], \"config\": [{\"name\": \"x\", "
+         "\"value\": 1.5}]}", "config[0] needs"},
+        {"{\"input_ports\": 2, \"objects\": [], \"config\": [{\"value\": 3}]}",
+         "config[0] needs"},
+        {"{\"input_ports\": 2, \"objects\": [], \"config\": {}}", "\"config\" must be"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct util_error err = {{0}};

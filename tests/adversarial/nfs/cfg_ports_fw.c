@@ -27,16 +27,23 @@ struct tuple5 {
 static struct nf_map *cf_table;
 static struct nf_alloc *cf_alloc;
 static struct nf_vector *cf_keys;
+#ifdef CFG_CONSTANT_WAN_PORT     /* cfg_ports_fw_const.c: the port written as a constant */
+#define WAN_PORT CFG_CONSTANT_WAN_PORT
+#else
 static uint16_t wan_port;
+#define WAN_PORT wan_port
+#endif
 static uint64_t expiry;
 
 int nf_init(void)
 {
     uint32_t capacity = (uint32_t)nf_config("capacity", 16384);
+#ifndef CFG_CONSTANT_WAN_PORT
     wan_port = (uint16_t)nf_config("wan_port", 1);
-    expiry = nf_config("expiry_ms", 10000) * 1000000ull;
     if (wan_port > 1)
         return -1;
+#endif
+    expiry = nf_config("expiry_ms", 10000) * 1000000ull;
     cf_table = nf_map_create("cf_table", sizeof(struct tuple5), capacity);
     cf_alloc = nf_alloc_create("cf_alloc", capacity);
     cf_keys = nf_vector_create("cf_keys", sizeof(struct tuple5), capacity);
@@ -45,8 +52,8 @@ int nf_init(void)
 
 int nf_process(struct nf_packet *pkt)
 {
-    bool outside = pkt->port == wan_port;
-    uint16_t lan_port = wan_port == 1 ? 0 : 1;
+    bool outside = pkt->port == WAN_PORT;
+    uint16_t lan_port = WAN_PORT == 1 ? 0 : 1;
     struct nf_ipv4_hdr *ip = nf_ipv4(pkt);
     struct nf_l4_ports *l4 = nf_l4(pkt);
     if (!ip || !l4)
@@ -64,7 +71,7 @@ int nf_process(struct nf_packet *pkt)
     int32_t idx;
     if (nf_map_get(cf_table, &t, &idx)) {
         nf_alloc_refresh(cf_alloc, (uint32_t)idx, now);
-        return outside ? lan_port : wan_port;
+        return outside ? lan_port : WAN_PORT;
     }
     if (outside)
         return NF_DROP;
@@ -73,5 +80,5 @@ int nf_process(struct nf_packet *pkt)
         return NF_DROP;
     *(struct tuple5 *)nf_vector_write(cf_keys, n) = t;
     nf_map_put(cf_table, &t, (int32_t)n);
-    return wan_port;
+    return WAN_PORT;
 }
