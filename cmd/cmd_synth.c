@@ -40,6 +40,8 @@ static void usage(FILE *out)
             "  --plan-in FILE      take the analysis from 'rsskey analyze --json' output\n"
             "  -o, --output FILE   where to write the plan (default plan.json; - = stdout)\n"
             "  --json              print the plan JSON on standard output too\n"
+            "  --strict            fail (exit 1, no plan written) when any object would run\n"
+            "                      shared under locks, listing why\n"
             "  -h, --help          this help\n"
             "\n"
             "Exit codes: 0 ok, 1 checker rejected, 2 usage, 3 bad input, 4 I/O.\n");
@@ -122,6 +124,41 @@ static void print_wrapped(const char *prefix, const char *text)
     printf("\n");
 }
 
+static int shared_objects(const struct deps_plan *d)
+{
+    int n = 0;
+    for (int o = 0; o < d->n_objects; o++)
+        n += d->objects[o].decision == DEPS_SHARED;
+    return n;
+}
+
+/* Shared objects cost every writer all cores' locks: say why, once per group
+ * (the reason names the line and, where there is one, what to write instead). */
+static void print_shared(const struct deps_plan *d)
+{
+    int shared = shared_objects(d);
+    if (shared == 0)
+        return;
+    char line[160];
+    snprintf(line, sizeof line, "%d of %d objects shared under locks%s; why, per group:",
+             shared, d->n_objects,
+             shared == d->n_objects ? " (every packet that writes state serialises the "
+                                      "cores)" : "");
+    print_wrapped("  ", line);
+    for (int o = 0; o < d->n_objects; o++) {
+        const struct deps_object *obj = &d->objects[o];
+        bool first_of_group = obj->decision == DEPS_SHARED;
+        for (int k = 0; k < o && first_of_group; k++)
+            if (d->objects[k].group == obj->group && d->objects[k].decision == DEPS_SHARED)
+                first_of_group = false;
+        if (!first_of_group)
+            continue;
+        char head[96];
+        snprintf(head, sizeof head, "    %s: ", obj->name);
+        print_wrapped(head, obj->reason);
+    }
+}
+
 static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic,
                           const char *output)
 {
@@ -179,6 +216,7 @@ static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic
         }
         printf("\n");
     }
+    print_shared(&plan->deps);
     const struct rss_reta_quality *r = &plan->quality.reta;
     if (r->trained)
         printf("  RETA tuned on %llu packets; on the %llu held back: max/mean %.3f "
@@ -215,6 +253,7 @@ int cmd_synth(int argc, char **argv)
     const char *nic_file = NULL;
     bool json = false;
     int ports = 0, n_config = 0;
+    bool strict = false;
     struct ir_config_value config[IR_MAX_CONFIG];
     struct rss_synth_options o;
     rss_synth_options_init(&o);
@@ -230,6 +269,8 @@ int cmd_synth(int argc, char **argv)
             return UTIL_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--strict")) {
+            strict = true;
         } else if (!strcmp(a, "--nic")) {
             if (!v) {
                 cmd_error("synth", "--nic needs a name; see 'rsskey nics'");
@@ -356,6 +397,16 @@ int cmd_synth(int argc, char **argv)
     if (rc) {
         cmd_error("synth", "%s", err.msg);
         return rc;
+    }
+    if (strict && shared_objects(&plan.deps) > 0) {
+        cmd_error("synth", "--strict: %d of %d objects would run shared under locks; no plan "
+                  "written. Why:", shared_objects(&plan.deps), plan.deps.n_objects);
+        for (int k = 0; k < plan.deps.n_objects; k++)
+            if (plan.deps.objects[k].decision == DEPS_SHARED)
+                fprintf(stderr, "  %s: %s\n", plan.deps.objects[k].name,
+                        plan.deps.objects[k].reason);
+        rss_plan_free(&plan);
+        return UTIL_EXIT_FAILURE;
     }
     rc = rss_plan_write(&plan, output, &err);
     if (rc) {

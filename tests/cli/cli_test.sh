@@ -77,6 +77,15 @@ check "analyze --config without a value" run 2 "$work/e" analyze --config expiry
 check "  says the form" contains "$work/e" "name=value"
 check "synth --config not a number" run 2 "$work/e" synth --config expiry_ms=soon "$work/fw.bc"
 check "  says so" contains "$work/e" "not an unsigned integer"
+check "synth --strict with shared state" run 1 "$work/e" synth --strict "$bcdir/lb.O2.bc" \
+    -o "$work/strict.json"
+check "  names the shared objects" contains "$work/e" "objects would run shared"
+check "  writes no plan" test ! -e "$work/strict.json"
+check "synth --strict, all sharded" run 0 "$work/e" synth --strict "$work/fw.bc" \
+    -o "$work/strict.json"
+check "synth summary explains shared state" run 0 "$work/e" synth "$bcdir/lb.O2.bc" \
+    -o "$work/lb-plan.json"
+check "  with the reason" contains "$work/e" "objects shared under locks"
 check "analyze --json" run 0 "$work/a.json" analyze --json "$work/fw.bc"
 check "  versioned schema" contains "$work/a.json" '"schema": "rsskey-analysis/'
 check "sim --json" run 0 "$work/sim.json" sim --plan "$work/plan.json" "$trace" --lan 10.0.0.0/8 --json
