@@ -210,6 +210,11 @@ static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic
                 used += snprintf(key + used, sizeof key - (size_t)used, "%s%s", i ? "," : " ",
                                  ir_field_format(obj->ports[p].fields[i], name, sizeof name));
             }
+            for (int i = 0; i < obj->ports[p].count; i++)
+                if (obj->ports[p].swaps_with[i] && used < (int)sizeof key) {
+                    used += snprintf(key + used, sizeof key - (size_t)used, " (symmetric)");
+                    break;
+                }
             if (col + used > 96)
                 col = printf("\n%27s", "") - 1;
             col += printf("%s", key);

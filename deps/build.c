@@ -85,15 +85,29 @@ static void fill_objects(struct builder *b, const struct colset *final_cols,
             key->count = 0;
             if (!reached[p])
                 continue;
+            int position[MAX_COLUMNS];
+            for (int j = 0; j < MAX_COLUMNS; j++)
+                position[j] = -1;
             for (int j = 0; j < g->n_columns && key->count < DEPS_MAX_KEY_FIELDS; j++) {
-                if (!g->columns[j].has[p])
+                if (!g->columns[j].has[p] ||
+                    !column_keys_plan(final_cols, g, j, b->n_ports))
                     continue;
                 int at = covering_column(final_cols, &g->columns[j], b->n_ports);
-                if (at < 0)
-                    continue;
                 struct ir_field f = {g->columns[j].id[p], final_cols->cols[at].prefix};
                 f.prefix = normal_prefix(f);
+                position[j] = key->count;
                 key->fields[key->count++] = f;
+            }
+            /* Twin columns: a pair that trades places on this port. */
+            for (int j = 0; j < g->n_columns; j++) {
+                int t = g->twin[j][p] - 1;
+                if (t < 0 || position[j] < 0 || position[t] < 0)
+                    continue;
+                key->swaps_with[position[j]] = (uint8_t)(position[t] + 1);
+                /* Both halves keep the same leading bits (0 = the whole field). */
+                struct ir_field *x = &key->fields[position[j]], *y = &key->fields[position[t]];
+                if (x->prefix != y->prefix)
+                    x->prefix = y->prefix = coarser(x->prefix, y->prefix);
             }
         }
     }
@@ -148,6 +162,34 @@ static void explain_sharded(struct builder *b, int gi, const struct deps_plan *o
              sketch ? " A per-core sketch over-counts only from collisions on its own core: "
                       "estimates may be lower than sequentially, never below the true count."
                     : "");
+    /* Say which ports need a hash symmetric in a pair of fields. */
+    char sym_ports[64] = "", pair[100] = "";
+    int n_sym = 0;
+    for (int p = 0; p < b->n_ports; p++) {
+        bool here = false;
+        for (int o = 0; o < nf->n_objects && !here; o++) {
+            const struct deps_key *k = &out->objects[o].ports[p];
+            for (int i = 0; b->group_of[o] == gi && i < k->count && !here; i++) {
+                int t = k->swaps_with[i] - 1;
+                if (t <= i)
+                    continue;
+                char f2[48];
+                if (!pair[0])
+                    set_text(pair, sizeof pair, "%s and %s",
+                             field_text(k->fields[i], f, sizeof f),
+                             field_text(k->fields[t], f2, sizeof f2));
+                here = true;
+            }
+        }
+        if (here)
+            text_append(sym_ports, sizeof sym_ports, "%s%d", n_sym++ ? " and " : "", p);
+    }
+    if (n_sym)
+        text_append(g->reason, sizeof g->reason, " On port%s %s the NF puts %s in one order, "
+                    "whichever comes first in the packet (a canonical key), so packets of both "
+                    "directions share an entry and agree on the pair only as a set: the hash "
+                    "there is solved to be symmetric in them (swapping them keeps the core), "
+                    "and the checker verifies it.", n_sym > 1 ? "s" : "", sym_ports, pair);
     /* Say which ports the key leaves out because fragments reach them. */
     for (int xi = b->group_first[gi]; xi < b->group_first[gi + 1]; xi++) {
         const struct rkey *k = &b->keys[b->group_accesses[xi]];

@@ -70,6 +70,12 @@ struct group {
     char reason[DEPS_REASON_MAX];
     int n_columns;
     struct column columns[MAX_COLUMNS];
+    /* Per port: pairs of fields that trade places between the group's keys
+     * (a canonical-order key), and after group_columns, per column, 1 + the
+     * column it trades places with on that port (0 = none). */
+    int n_swaps[DEPS_MAX_PORTS];
+    enum ir_field_id swaps[DEPS_MAX_PORTS][4][2];
+    uint8_t twin[MAX_COLUMNS][DEPS_MAX_PORTS];
 };
 
 /* Everything the build works on; freed at the end of deps_plan_build. */
@@ -128,6 +134,7 @@ bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size
 
 /* merge.c */
 int covering_column(const struct colset *s, const struct column *c, int n_ports);
+bool column_keys_plan(const struct colset *s, const struct group *g, int j, int n_ports);
 void decide_group(struct builder *b, int gi, char *why_sharded, size_t why_size);
 void merge_groups(struct builder *b, struct colset *final_cols);
 

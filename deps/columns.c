@@ -138,10 +138,35 @@ static int map_find(const struct port_map *m, enum ir_field_id from)
 
 /* Links from position-by-position equal keys: accesses to the same key space
  * on port r and port q with the same layout. */
+/* The field at each position of key k on port p, with every pair the group
+ * found trading places on p (1b) put in one order: under a hash symmetric in
+ * the pair, (x, y) and (y, x) are the same key. */
+static void ordered_fields(const struct group *g, int p, const struct rkey *k,
+                           enum ir_field_id *ids)
+{
+    for (int i = 0; i < k->count; i++)
+        ids[i] = k->parts[i].field.id;
+    for (int t = 0; t < g->n_swaps[p]; t++) {
+        int at_second = -1, at_first = -1;
+        for (int i = 0; i < k->count; i++) {
+            if (ids[i] == g->swaps[p][t][1] && at_second < 0)
+                at_second = i;
+            else if (ids[i] == g->swaps[p][t][0] && at_second >= 0 && at_first < 0)
+                at_first = i;
+        }
+        if (at_second >= 0 && at_first >= 0) {
+            ids[at_second] = g->swaps[p][t][0];
+            ids[at_first] = g->swaps[p][t][1];
+        }
+    }
+}
+
 static void link_by_keyspace(const struct builder *b, int group, int r, int q,
                              struct port_map *m)
 {
     const struct ir_nf *nf = b->nf;
+    const struct group *g = &b->groups[group];
+    enum ir_field_id ids_r[RKEY_MAX], ids_q[RKEY_MAX];
     m->count = 0;
     for (int xi = b->group_first[group]; xi < b->group_first[group + 1]; xi++) {
         int i = b->group_accesses[xi];
@@ -155,9 +180,11 @@ static void link_by_keyspace(const struct builder *b, int group, int r, int q,
                 group_of_access(b, j) != group || kj->keyspace != ki->keyspace ||
                 kj->count != ki->count)
                 continue;
+            ordered_fields(g, r, ki, ids_r);
+            ordered_fields(g, q, kj, ids_q);
             for (int k = 0; k < ki->count; k++)
                 if (ki->parts[k].hashable && kj->parts[k].hashable)
-                    map_add(m, ki->parts[k].field.id, kj->parts[k].field.id,
+                    map_add(m, ids_r[k], ids_q[k],
                             coarser(ki->parts[k].field.prefix, kj->parts[k].field.prefix));
         }
     }
@@ -487,8 +514,115 @@ void access_where(const struct builder *b, int i, char *buf, size_t size)
     location_text(&b->nf->accesses[i].where, buf, size);
 }
 
-/* Sets g->columns, or fills g->reason and returns false. */
+/* Two keys of one key space on one port whose hashable differing positions
+ * are pairs of equal-width fields that trade places (ki has x at k and y at
+ * k2, kj has y at k and x at k2): records the pairs on the group and returns
+ * true. Positions RSS cannot hash do not count (they are not in the key). */
+static bool note_swaps(struct group *g, int p, const struct rkey *ki, const struct rkey *kj)
+{
+    enum ir_field_id found[4][2];
+    int n = 0;
+    for (int k = 0; k < ki->count; k++) {
+        const struct rpart *a = &ki->parts[k], *c = &kj->parts[k];
+        if (!a->hashable || !c->hashable || a->field.id == c->field.id)
+            continue;
+        int k2 = -1;
+        for (int t = 0; t < ki->count && k2 < 0; t++)
+            if (t != k && ki->parts[t].hashable && kj->parts[t].hashable &&
+                ki->parts[t].field.id == c->field.id && kj->parts[t].field.id == a->field.id)
+                k2 = t;
+        if (k2 < 0 || ir_field_bits(a->field.id) != ir_field_bits(c->field.id) ||
+            a->field.prefix != c->field.prefix || ki->parts[k2].field.prefix != a->field.prefix)
+            return false;
+        if (k2 < k)
+            continue;                   /* the pair was noted at k2 */
+        if (n == 4)
+            return false;
+        found[n][0] = a->field.id;
+        found[n][1] = c->field.id;
+        n++;
+    }
+    if (n == 0)
+        return false;
+    for (int i = 0; i < n; i++) {
+        bool known = false;
+        for (int t = 0; t < g->n_swaps[p] && !known; t++)
+            known = (g->swaps[p][t][0] == found[i][0] && g->swaps[p][t][1] == found[i][1]) ||
+                    (g->swaps[p][t][0] == found[i][1] && g->swaps[p][t][1] == found[i][0]);
+        if (known)
+            continue;
+        if (g->n_swaps[p] == 4)
+            return false;
+        g->swaps[p][g->n_swaps[p]][0] = found[i][0];
+        g->swaps[p][g->n_swaps[p]][1] = found[i][1];
+        g->n_swaps[p]++;
+    }
+    return true;
+}
+
+static int column_on(const struct group *g, int p, enum ir_field_id id)
+{
+    for (int c = 0; c < g->n_columns; c++)
+        if (g->columns[c].has[p] && g->columns[c].id[p] == id)
+            return c;
+    return -1;
+}
+
+/* After the columns are set: each pair of fields that trade places on a
+ * port becomes a pair of twin columns (one prefix, the coarser). A pair
+ * whose other half did not survive as a column is no key at all: that half
+ * goes too, and with no column left the group is shared. */
+static bool group_swaps(struct builder *b, int gi)
+{
+    struct group *g = &b->groups[gi];
+    int before = g->n_columns;
+    for (bool removed = true; removed;) {
+        removed = false;
+        for (int p = 0; p < b->n_ports && !removed; p++)
+            for (int t = 0; t < g->n_swaps[p] && !removed; t++) {
+                int x = column_on(g, p, g->swaps[p][t][0]);
+                int y = column_on(g, p, g->swaps[p][t][1]);
+                if ((x >= 0) == (y >= 0))
+                    continue;
+                int lone = x >= 0 ? x : y;
+                g->columns[lone] = g->columns[--g->n_columns];
+                removed = true;
+            }
+    }
+    memset(g->twin, 0, sizeof g->twin);
+    for (int p = 0; p < b->n_ports; p++)
+        for (int t = 0; t < g->n_swaps[p]; t++) {
+            int x = column_on(g, p, g->swaps[p][t][0]), y = column_on(g, p, g->swaps[p][t][1]);
+            if (x < 0 || y < 0)
+                continue;
+            uint8_t pre = coarser(g->columns[x].prefix, g->columns[y].prefix);
+            g->columns[x].prefix = g->columns[y].prefix = pre;
+            g->twin[x][p] = (uint8_t)(y + 1);
+            g->twin[y][p] = (uint8_t)(x + 1);
+        }
+    if (g->n_columns == 0 && before > 0) {
+        set_text(g->reason, sizeof g->reason,
+                 "its key holds fields that trade places between accesses (a key put in "
+                 "canonical order), and only one field of such a pair can key the plan; a "
+                 "symmetric hash needs both: shared under the lock");
+        return false;
+    }
+    return true;
+}
+
+static bool group_columns_of(struct builder *b, int gi, char *why_sharded, size_t why_size);
+
+/* Sets g->columns (and twin columns), or fills g->reason and returns false. */
 bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size)
+{
+    struct group *g = &b->groups[gi];
+    memset(g->n_swaps, 0, sizeof g->n_swaps);
+    if (!group_columns_of(b, gi, why_sharded, why_size))
+        return false;
+    return group_swaps(b, gi);
+}
+
+static bool group_columns_of(struct builder *b, int gi, char *why_sharded, size_t why_size)
 {
     struct group *g = &b->groups[gi];
     const struct ir_nf *nf = b->nf;
@@ -589,8 +723,10 @@ bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size
     }
 
     /* 1b. Same key space, same port, fields swapped between positions (a
-     * lookup of the reverse flow on the port that inserted it): only a
-     * symmetric hash would keep both on one core, so neither field counts. */
+     * lookup of the reverse flow on the port that inserted it, or a key put
+     * in canonical order): when the differing positions are pairs of fields
+     * that trade places, a hash symmetric in each pair keeps both orders on
+     * one core (group_swaps); otherwise neither field counts. */
     for (int p = 0; p < b->n_ports; p++) {
         if (!g->keyed_on[p])
             continue;
@@ -607,6 +743,8 @@ bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size
                 if (nf->accesses[j].port != p || group_of_access(b, j) != gi ||
                     kj->cls != KEY_PARTS || kj->keyspace != ki->keyspace ||
                     kj->count != ki->count)
+                    continue;
+                if (note_swaps(g, p, ki, kj))
                     continue;
                 for (int k = 0; k < ki->count; k++) {
                     if (!ki->parts[k].hashable || !kj->parts[k].hashable ||
@@ -629,8 +767,9 @@ bool group_columns(struct builder *b, int gi, char *why_sharded, size_t why_size
             access_where(b, sb, loc2, sizeof loc2);
             set_text(g->reason, sizeof g->reason,
                      "port %d reaches the same entries by (%s) at %s and by (%s) at %s: the "
-                     "fields trade places, which only a symmetric hash could keep on one core; "
-                     "shared under the lock", p, k1, loc, k2, loc2);
+                     "fields trade places, but not as whole pairs of equal width that a "
+                     "symmetric hash could keep on one core; shared under the lock",
+                     p, k1, loc, k2, loc2);
             return false;
         }
     }

@@ -38,6 +38,11 @@ enum deps_op {
 struct deps_key {
     int count;
     struct ir_field fields[DEPS_MAX_KEY_FIELDS];
+    /* 1 + the position field i trades places with on this port, 0 = none.
+     * Packets that share an entry agree on such a pair as a set ({src, dst}
+     * of a connection key in canonical order), so the port needs a hash that
+     * is symmetric in the two: H(.., x, .., y, ..) == H(.., y, .., x, ..). */
+    uint8_t swaps_with[DEPS_MAX_KEY_FIELDS];
 };
 
 struct deps_access {

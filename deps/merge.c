@@ -218,12 +218,24 @@ int covering_column(const struct colset *s, const struct column *c, int n_ports)
     return -1;
 }
 
+/* Group column j can key the plan under s: it is covered, and so is every
+ * twin it trades places with (half of a symmetric pair is no key). */
+bool column_keys_plan(const struct colset *s, const struct group *g, int j, int n_ports)
+{
+    if (covering_column(s, &g->columns[j], n_ports) < 0)
+        return false;
+    for (int p = 0; p < n_ports; p++)
+        if (g->twin[j][p] && covering_column(s, &g->columns[g->twin[j][p] - 1], n_ports) < 0)
+            return false;
+    return true;
+}
+
 static bool group_covered(const struct colset *s, const struct group *g, int n_ports)
 {
     if (g->n_columns == 0)
         return true;
     for (int j = 0; j < g->n_columns; j++)
-        if (covering_column(s, &g->columns[j], n_ports) >= 0)
+        if (column_keys_plan(s, g, j, n_ports))
             return true;
     return false;
 }

@@ -31,12 +31,23 @@ const char *deps_kind_name(enum deps_object_kind k)
 
 const char *deps_key_format(const struct deps_key *key, char *buf, size_t size)
 {
-    char f[48];
+    char f[48], g[48];
     size_t len = 0;
     buf[0] = '\0';
     for (int i = 0; i < key->count && len + 1 < size; i++) {
         int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
                          ir_field_format(key->fields[i], f, sizeof f));
+        if (n < 0)
+            break;
+        len += (size_t)n;
+    }
+    for (int i = 0; i < key->count && len + 1 < size; i++) {
+        int t = key->swaps_with[i] - 1;
+        if (t <= i || t >= key->count)
+            continue;                   /* each pair once */
+        int n = snprintf(buf + len, size - len, " (symmetric in %s and %s)",
+                         ir_field_format(key->fields[i], f, sizeof f),
+                         ir_field_format(key->fields[t], g, sizeof g));
         if (n < 0)
             break;
         len += (size_t)n;
@@ -65,6 +76,42 @@ void deps_plan_free(struct deps_plan *plan)
 }
 
 /* ---- Writing ------------------------------------------------------------- */
+
+/* "symmetric": {"0": [["ipv4.src", "ipv4.dst"]]}: per port, the key fields
+ * that trade places (written only when there are some). */
+static void write_symmetric(struct util_json *w, const struct deps_plan *plan,
+                            const struct deps_object *o)
+{
+    char port_name[16], buf[48];
+    bool any = false;
+    for (int p = 0; p < plan->n_ports && p < DEPS_MAX_PORTS; p++) {
+        const struct deps_key *k = &o->ports[p];
+        bool here = false;
+        for (int i = 0; i < k->count; i++) {
+            int t = k->swaps_with[i] - 1;
+            if (t <= i || t >= k->count)
+                continue;
+            if (!any) {
+                util_json_key(w, "symmetric");
+                util_json_object_begin(w);
+            }
+            if (!here) {
+                snprintf(port_name, sizeof port_name, "%d", p);
+                util_json_key(w, port_name);
+                util_json_array_begin(w);
+            }
+            any = here = true;
+            util_json_array_begin_compact(w);
+            util_json_string(w, ir_field_format(k->fields[i], buf, sizeof buf));
+            util_json_string(w, ir_field_format(k->fields[t], buf, sizeof buf));
+            util_json_array_end(w);
+        }
+        if (here)
+            util_json_array_end(w);
+    }
+    if (any)
+        util_json_object_end(w);
+}
 
 static void write_key(struct util_json *w, const struct deps_key *key)
 {
@@ -153,6 +200,7 @@ void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w)
             write_key(w, &o->ports[p]);
         }
         util_json_object_end(w);
+        write_symmetric(w, plan, o);
         util_json_object_end(w);
     }
     util_json_array_end(w);
@@ -202,6 +250,53 @@ static const struct util_jvalue *member(const struct util_jvalue *obj, const cha
         return NULL;
     }
     return v;
+}
+
+/* "symmetric" (optional): each pair names two fields of that port's key of
+ * equal width; sets swaps_with. */
+static int read_symmetric(const struct util_jvalue *jo, struct deps_object *o, const char *where,
+                          struct util_error *err)
+{
+    const struct util_jvalue *sym = util_jobject_get(jo, "symmetric");
+    if (!sym)
+        return 0;
+    if (sym->type != UTIL_JOBJECT)
+        goto bad;
+    for (size_t i = 0; i < sym->count; i++) {
+        char *end;
+        long p = strtol(sym->keys[i], &end, 10);
+        const struct util_jvalue *pairs = &sym->items[i];
+        if (*end != '\0' || p < 0 || p >= DEPS_MAX_PORTS || pairs->type != UTIL_JARRAY)
+            goto bad;
+        struct deps_key *k = &o->ports[p];
+        for (size_t j = 0; j < pairs->count; j++) {
+            const struct util_jvalue *pair = &pairs->items[j];
+            int at[2] = {-1, -1};
+            for (int h = 0; pair->type == UTIL_JARRAY && pair->count == 2 && h < 2; h++) {
+                struct ir_field f;
+                const struct util_jvalue *name = &pair->items[h];
+                if (name->type != UTIL_JSTRING || ir_field_parse(name->string, &f) != 0)
+                    continue;
+                for (int x = 0; x < k->count; x++)
+                    if (k->fields[x].id == f.id && k->fields[x].prefix == f.prefix)
+                        at[h] = x;
+            }
+            if (at[0] < 0 || at[1] < 0 || at[0] == at[1] ||
+                ir_field_bits(k->fields[at[0]].id) != ir_field_bits(k->fields[at[1]].id) ||
+                k->fields[at[0]].prefix != k->fields[at[1]].prefix) {
+                util_error_set(err, "%s (%s): symmetric[\"%ld\"][%zu] must name two fields of "
+                               "port %ld's key with the same width", where, o->name, p, j, p);
+                return -1;
+            }
+            k->swaps_with[at[0]] = (uint8_t)(at[1] + 1);
+            k->swaps_with[at[1]] = (uint8_t)(at[0] + 1);
+        }
+    }
+    return 0;
+bad:
+    util_error_set(err, "%s (%s): \"symmetric\" must map ports to lists of field pairs",
+                   where, o->name);
+    return -1;
 }
 
 static int read_key(const struct util_jvalue *arr, struct deps_key *key, const char *where,
@@ -289,7 +384,7 @@ static int read_object(const struct util_jvalue *jo, int index, struct deps_plan
                 return -1;
         }
     }
-    return 0;
+    return read_symmetric(jo, o, where, err);
 }
 
 static int read_access(const struct util_jvalue *ja, int index, struct deps_plan *plan,

@@ -100,6 +100,42 @@ static int check_algebra(const struct rss_plan *plan, const struct deps_object *
                 }
             }
         }
+        /* Fields that trade places on p: bit b of each moves the index alike. */
+        for (int i = 0; i < kp->count; i++) {
+            int t = kp->swaps_with[i] - 1;
+            if (t <= i || t >= kp->count)
+                continue;
+            if (kp->swaps_with[t] != i + 1 ||
+                rss_field_kept(kp->fields[i]) != rss_field_kept(kp->fields[t])) {
+                util_error_set(err, "object '%s', port %d: key fields %d and %d are marked as "
+                               "trading places but are not a pair of equal width", obj->name,
+                               p, i, t);
+                return -1;
+            }
+            for (int a = 0; a < n_lp; a++) {
+                if (!relevant(kp, &lp[a]))
+                    continue;
+                const struct rss_input_field *f1 = find_field(&lp[a], kp->fields[i].id);
+                const struct rss_input_field *f2 = find_field(&lp[a], kp->fields[t].id);
+                for (int bit = 0; bit < rss_field_kept(kp->fields[i]); bit++) {
+                    uint32_t c1 = f1 ? rss_bit_contribution(cp->key, cp->key_len,
+                                                            f1->bit_offset + bit, m) : 0;
+                    uint32_t c2 = f2 ? rss_bit_contribution(cp->key, cp->key_len,
+                                                            f2->bit_offset + bit, m) : 0;
+                    if (c1 != c2) {
+                        char other[48];
+                        util_error_set(err, "object '%s', port %d: bit %d of %s and of %s move "
+                                       "the RETA index differently (0x%x vs 0x%x), so swapping "
+                                       "them (the NF's canonical order) changes the core",
+                                       obj->name, p, bit,
+                                       rss_field_name(kp->fields[i], fname, sizeof fname),
+                                       rss_field_name(kp->fields[t], other, sizeof other), c1,
+                                       c2);
+                        return -1;
+                    }
+                }
+            }
+        }
         for (int q = p + 1; q < plan->n_ports; q++) {
             const struct deps_key *kq = &obj->ports[q];
             if (kq->count == 0)
@@ -271,6 +307,49 @@ static int check_random(const struct rss_plan *plan, const struct deps_object *o
     return 0;
 }
 
+/* Random packets on each port whose fields that trade places are swapped
+ * (both directions of a canonical-order key) must land on one core. */
+static int check_random_swaps(const struct rss_plan *plan, const struct deps_object *obj,
+                              uint64_t *st, int n, struct util_error *err)
+{
+    for (int p = 0; p < plan->n_ports; p++) {
+        const struct deps_key *k = &obj->ports[p];
+        bool any = false;
+        for (int i = 0; i < k->count; i++)
+            any |= k->swaps_with[i] != 0;
+        if (!any)
+            continue;
+        int v = version_of(k);
+        for (int r = 0; r < n; r++) {
+            struct trace_tuple a, b;
+            random_packet(st, v ? v : (rss_rand_next(st) & 1 ? 6 : 4), has_ports(k), &a);
+            b = a;
+            for (int i = 0; i < k->count; i++) {
+                int t = k->swaps_with[i] - 1;
+                if (t <= i || t >= k->count)
+                    continue;
+                uint8_t *x = field_bytes(&b, k->fields[i].id);
+                uint8_t *y = field_bytes(&b, k->fields[t].id);
+                const uint8_t *ax = field_bytes(&a, k->fields[i].id);
+                const uint8_t *ay = field_bytes(&a, k->fields[t].id);
+                int w = field_copy_width(k->fields[i]);
+                if (!x || !y || w != field_copy_width(k->fields[t]))
+                    continue;
+                copy_bits(x, ay, w);
+                copy_bits(y, ax, w);
+            }
+            int ca = rss_core_of(&plan->ports[p], &a), cb = rss_core_of(&plan->ports[p], &b);
+            if (ca != cb) {
+                util_error_set(err, "object '%s', port %d: a random packet and the same packet "
+                               "with its paired fields swapped landed on cores %d and %d",
+                               obj->name, p, ca, cb);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 int rss_plan_check(const struct rss_plan *plan, uint64_t seed, int n_random,
                    struct util_error *err)
 {
@@ -294,7 +373,8 @@ int rss_plan_check(const struct rss_plan *plan, uint64_t seed, int n_random,
         const struct deps_object *obj = &plan->deps.objects[o];
         if (obj->decision != DEPS_SHARDED)
             continue;
-        if (check_algebra(plan, obj, err) || check_random(plan, obj, &st, n_random, err))
+        if (check_algebra(plan, obj, err) || check_random(plan, obj, &st, n_random, err) ||
+            check_random_swaps(plan, obj, &st, n_random, err))
             return -1;
     }
     return 0;

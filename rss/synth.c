@@ -281,6 +281,27 @@ static void object_on_port(struct build *b, int o, int p, const struct deps_key 
                 spread_field_capped(b, p, f, rss_field_kept(k->fields[i]), 16, o,
                                     o * DEPS_MAX_PORTS + p, b->ocap[o]);
         }
+        /* Fields that trade places (a key in canonical order): bit b of one
+         * moves the index exactly as bit b of the other, so swapping them
+         * keeps the core. A half the layout does not hash feeds nothing. */
+        for (int i = 0; i < k->count; i++) {
+            int t = k->swaps_with[i] - 1;
+            if (t <= i || t >= k->count)
+                continue;
+            const struct rss_input_field *f1 = layout_field(l, k->fields[i].id);
+            const struct rss_input_field *f2 = layout_field(l, k->fields[t].id);
+            int kept = rss_field_kept(k->fields[i]);
+            for (int bit = 0; bit < kept; bit++) {
+                if (!f1 || !f2) {
+                    if (f1 || f2)
+                        zero_index_window(b, p, (f1 ? f1 : f2)->bit_offset + bit, o);
+                    continue;
+                }
+                for (int j = 32 - b->m; j < 32; j++)
+                    add_cons(&b->sys, var_of(p, f1->bit_offset + bit + j),
+                             var_of(p, f2->bit_offset + bit + j), o);
+            }
+        }
     }
 }
 

@@ -318,6 +318,86 @@ static void test_conflict_falls_back(void **state)
 /* A key whose two ports' fields cannot correspond (16-bit port vs 32-bit
  * address) leaves nothing to hash: the object is made shared, with why. A
  * lone port field stays sharded and spreads fully. */
+/* A connection key in canonical order on one port (a tap monitor): the key
+ * must be symmetric in the pair. Every NIC: the checker accepts the plan,
+ * DPDK's rte_softrss puts every packet and its swapped twin on one RETA
+ * entry, the pair survives plan.json, and a key that breaks the symmetry is
+ * refused by the checker. */
+static void test_one_port_symmetric(void **state)
+{
+    (void)state;
+    for (int k = 0; k < rss_nic_count(); k++) {
+        for (int with_ports = 0; with_ports < 2; with_ports++) {
+            struct deps_plan p;
+            memset(&p, 0, sizeof p);
+            p.n_ports = 1;
+            p.n_objects = 1;
+            p.objects = calloc(1, sizeof *p.objects);
+            snprintf(p.objects[0].name, DEPS_NAME_MAX, "conns");
+            p.objects[0].decision = DEPS_SHARDED;
+            struct deps_key *key = &p.objects[0].ports[0];
+            key->fields[key->count++].id = IR_FIELD_IPV4_SRC;
+            key->fields[key->count++].id = IR_FIELD_IPV4_DST;
+            key->swaps_with[0] = 2;
+            key->swaps_with[1] = 1;
+            if (with_ports) {
+                key->fields[key->count++].id = IR_FIELD_L4_SPORT;
+                key->fields[key->count++].id = IR_FIELD_L4_DPORT;
+                key->swaps_with[2] = 4;
+                key->swaps_with[3] = 3;
+            }
+            struct rss_synth_options o;
+            rss_synth_options_init(&o);
+            o.nic = *rss_nic_at(k);
+            o.cores = 8;
+            struct rss_plan out;
+            struct util_error err = {{0}};
+            assert_int_equal(rss_synthesize(&p, &o, &out, &err), 0);
+            assert_int_equal(out.deps.objects[0].decision, DEPS_SHARDED);
+            assert_int_equal(rss_plan_check(&out, 5, 3000, &err), 0);
+            const struct rss_port_config *c = &out.ports[0];
+            unsigned spread = 0;
+            uint32_t first = 0;
+            for (int i = 0; i < 100000; i++) {
+                struct trace_tuple a, b;
+                random_tcp(&a);
+                b = a;
+                memcpy(b.src, a.dst, 4);
+                memcpy(b.dst, a.src, 4);
+                if (with_ports) {
+                    b.sport = a.dport;
+                    b.dport = a.sport;
+                }
+                uint32_t ia = dpdk_index(c, &a);
+                assert_int_equal(ia, dpdk_index(c, &b));
+                if (i == 0)
+                    first = ia;
+                spread |= ia != first;
+            }
+            assert_true(spread);            /* not everything on one entry */
+            /* plan.json keeps the pair */
+            char path[] = "/tmp/rsskey-sym-XXXXXX";
+            int fd = mkstemp(path);
+            assert_true(fd >= 0);
+            close(fd);
+            assert_int_equal(rss_plan_write(&out, path, &err), 0);
+            struct rss_plan back;
+            assert_int_equal(rss_plan_read(path, &back, &err), 0);
+            unlink(path);
+            assert_int_equal(back.deps.objects[0].ports[0].swaps_with[0], 2);
+            assert_int_equal(back.deps.objects[0].ports[0].swaps_with[1], 1);
+            assert_int_equal(rss_plan_check(&back, 5, 3000, &err), 0);
+            /* break the symmetry: one key bit in dst's window */
+            back.ports[0].key[6] ^= 0x10;
+            assert_int_equal(rss_plan_check(&back, 5, 3000, &err), -1);
+            assert_non_null(strstr(err.msg, "differently"));
+            rss_plan_free(&back);
+            rss_plan_free(&out);
+            deps_plan_free(&p);
+        }
+    }
+}
+
 static void test_single_object_fallback(void **state)
 {
     (void)state;
@@ -536,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_hhh_balance_warning),
         cmocka_unit_test(test_conflict_falls_back),
         cmocka_unit_test(test_single_object_fallback),
+        cmocka_unit_test(test_one_port_symmetric),
         cmocka_unit_test(test_ipv6_plan),
         cmocka_unit_test(test_seed_reproducible),
         cmocka_unit_test(test_plan_json_round_trip),
