@@ -30,6 +30,35 @@ static bool is_port_address(LLVMTargetDataRef td, LLVMValueRef ptr, LLVMValueRef
     return false;
 }
 
+/* A key in canonical order, `src < dst ? (src, dst) : (dst, src)`, often
+ * compiles to llvm.umin/umax with no comparison left to split on. Before
+ * each min/max call, an unused `icmp ult/slt a, b` over its operands gives
+ * the analysis that condition (split.c tries both outcomes; value.c then
+ * knows which operand each min/max returns). It decides nothing itself. */
+static void add_minmax_conditions(LLVMValueRef fn)
+{
+    LLVMBuilderRef builder = LLVMCreateBuilderInContext(LLVMGetModuleContext(
+        LLVMGetGlobalParent(fn)));
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
+            if (!LLVMIsACallInst(in))
+                continue;
+            LLVMValueRef callee = LLVMGetCalledValue(in);
+            size_t len = 0;
+            const char *name = callee ? LLVMGetValueName2(callee, &len) : NULL;
+            if (!name || len < 10 || strncmp(name, "llvm.", 5) != 0 ||
+                (strncmp(name + 5, "umin.", 5) != 0 && strncmp(name + 5, "umax.", 5) != 0 &&
+                 strncmp(name + 5, "smin.", 5) != 0 && strncmp(name + 5, "smax.", 5) != 0))
+                continue;
+            LLVMValueRef a = LLVMGetOperand(in, 0), b = LLVMGetOperand(in, 1);
+            if (LLVMGetTypeKind(LLVMTypeOf(a)) != LLVMIntegerTypeKind)
+                continue;
+            LLVMPositionBuilderBefore(builder, in);
+            LLVMBuildICmp(builder, name[5] == 'u' ? LLVMIntULT : LLVMIntSLT, a, b, "minmax.cond");
+        }
+    LLVMDisposeBuilder(builder);
+}
+
 LLVMModuleRef lift_specialise(LLVMModuleRef normalised, int port, struct util_error *err)
 {
     LLVMModuleRef mod = LLVMCloneModule(normalised);
@@ -65,5 +94,6 @@ LLVMModuleRef lift_specialise(LLVMModuleRef normalised, int port, struct util_er
         LLVMDisposeModule(mod);
         return NULL;
     }
+    add_minmax_conditions(LLVMGetNamedFunction(mod, "nf_process"));
     return mod;
 }

@@ -257,6 +257,8 @@ static int keys_by_condition(struct lift *L, const struct key_query *q, struct i
                 c = LLVMGetCondition(in);
             else if (LLVMIsASelectInst(in))
                 c = LLVMGetOperand(in, 0);
+            else if (LLVMIsAICmpInst(in) && !LLVMGetFirstUse(in))
+                c = in;             /* specialise.c's condition of a min/max */
             if (!c || LLVMIsAConstant(c) || !LLVMIsAICmpInst(c))
                 continue;
             int cb = block_index_of(L, c);

@@ -156,6 +156,7 @@ sound v6_flows rsskey-run-adv-v6_flows fragments
 sound v6_flows rsskey-run-adv-v6_flows gen-v6
 sound ports_counter rsskey-run-adv-ports_counter gen-mix
 sound canon_monitor rsskey-run-adv-canon_monitor canonical
+sound tap_pairs rsskey-run-adv-tap_pairs canonical
 sound dns_txid rsskey-run-adv-dns_txid dns
 sound cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port
 sound cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port --config wan_port=0
@@ -168,6 +169,22 @@ sound expiry_heavy rsskey-run-adv-expiry_heavy gen-frag
 sound fw rsskey-run-fw fragments
 sound fw rsskey-run-fw gen-frag
 sound nat rsskey-run-nat nat-replies --config external_ip=0xC6336401 --config base_port=20000
+
+# A tap monitor whose key is an address pair in canonical order: sharded with a
+# hash symmetric in src and dst (the sound runs are above); the same analysis
+# without the symmetric pair gives an ordinary key, and --verify must catch
+# that plan splitting the two directions.
+for o in O0 O2; do
+    plan_shape "$bc/tap_pairs.$o.bc" | grep -q "ipv4.src, ipv4.dst (symmetric in ipv4.src and ipv4.dst)" ||
+        fail "tap_pairs.$o: not sharded by a symmetric address pair"
+done
+"$rsskey" analyze --json "$bc/tap_pairs.O2.bc" | jq 'del(.objects[].symmetric)' > "$work/asym.json"
+"$rsskey" synth --plan-in "$work/asym.json" --nic e810 --cores 4 -o "$work/asym-plan.json" \
+    > /dev/null
+verify_run rsskey-run-adv-tap_pairs "$work/asym-plan.json" canonical '0@0,(1-4)@0'
+u=$(field .verify.differences.unsound)
+[ "$rc" = 1 ] && [ "$u" -gt 0 ] || fail "tap_pairs with an asymmetric key: exit $rc, $u unsound"
+echo "ok: tap_pairs: symmetric at -O0/-O2; an asymmetric key is caught ($u unsound, exit 1)"
 
 # The NAT that answers host stored + (index & 1), run with a plan that shards
 # it (nat_wrong_host_det's: the same objects and keys): unsound, exit 1,
