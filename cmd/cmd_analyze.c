@@ -3,6 +3,7 @@
  * state-dependency graph and per-object plan (deps/), print it for a person,
  * as JSON (--json) or as Graphviz (--dot). Parsing and printing only.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,44 +108,55 @@ int cmd_analyze(int argc, char **argv)
     bool json = false, dot = false;
     int ports = 0, n_config = 0;
     struct ir_config_value config[IR_MAX_CONFIG];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    enum { OPT_JSON = 256, OPT_DOT, OPT_PORTS, OPT_CONFIG };
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'},      {"output", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, OPT_JSON}, {"dot", no_argument, NULL, OPT_DOT},
+        {"ports", required_argument, NULL, OPT_PORTS},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":ho:", longs, NULL)) != -1) {
+        switch (c) {
+        case 'h':
             usage(stdout);
             return UTIL_EXIT_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "--dot") == 0) {
-            dot = true;
-        } else if (strcmp(a, "--ports") == 0 || strncmp(a, "--ports=", 8) == 0) {
-            const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+        case 'o': output = optarg; break;
+        case OPT_JSON: json = true; break;
+        case OPT_DOT: dot = true; break;
+        case OPT_PORTS: {
             char *end = NULL;
-            long n = v ? strtol(v, &end, 10) : 0;
-            if (!v || *end != '\0' || n < 1 || n > DEPS_MAX_PORTS) {
+            long n = strtol(optarg, &end, 10);
+            if (*end != '\0' || end == optarg || n < 1 || n > DEPS_MAX_PORTS) {
                 cmd_error("analyze", "--ports needs a number from 1 to %d (got '%s')",
-                          DEPS_MAX_PORTS, v ? v : "");
+                          DEPS_MAX_PORTS, optarg);
                 return UTIL_EXIT_USAGE;
             }
             ports = (int)n;
-        } else if (strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
-            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
-            if (cmd_config_option("analyze", v, config, &n_config, IR_MAX_CONFIG) != 0)
-                return UTIL_EXIT_USAGE;
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            if (i + 1 >= argc) {
-                cmd_error("analyze", "%s needs a file name", a);
-                return UTIL_EXIT_USAGE;
-            }
-            output = argv[++i];
-        } else if (a[0] == '-' && a[1] != '\0') {
-            cmd_error("analyze", "unknown option '%s'; see 'rsskey analyze --help'", a);
-            return UTIL_EXIT_USAGE;
-        } else if (input) {
-            cmd_error("analyze", "one NF at a time (got '%s' and '%s')", input, a);
-            return UTIL_EXIT_USAGE;
-        } else {
-            input = a;
+            break;
         }
+        case OPT_CONFIG:
+            if (cmd_config_option("analyze", optarg, config, &n_config, IR_MAX_CONFIG) != 0)
+                return UTIL_EXIT_USAGE;
+            break;
+        case ':':
+            cmd_error("analyze", "%s needs a value; see 'rsskey analyze --help'",
+                      argv[optind - 1]);
+            return UTIL_EXIT_USAGE;
+        default:
+            cmd_error("analyze", "unknown option '%s'; see 'rsskey analyze --help'",
+                      argv[optind - 1]);
+            return UTIL_EXIT_USAGE;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (input) {
+            cmd_error("analyze", "one NF at a time (got '%s' and '%s')", input, argv[i]);
+            return UTIL_EXIT_USAGE;
+        }
+        input = argv[i];
     }
     if (!input) {
         cmd_error("analyze", "no bitcode given; usage: rsskey analyze [options] NF.bc");

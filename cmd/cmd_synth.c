@@ -3,6 +3,7 @@
  * synthesise one RSS key, rss_hf and a shared RETA per port (rss/), check
  * them, and write plan.json. Parsing and printing only.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,92 +266,94 @@ int cmd_synth(int argc, char **argv)
     struct trace_source_options trace;
     memset(&trace, 0, sizeof trace);
     struct util_error err = {{0}};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    enum { OPT_NIC = 256, OPT_NIC_FILE, OPT_CORES, OPT_SEED, OPT_TRAIN, OPT_RETA, OPT_PORTS,
+           OPT_TRACE, OPT_LAN, OPT_CONFIG, OPT_PLAN_IN, OPT_JSON, OPT_STRICT };
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'},          {"output", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, OPT_JSON},     {"strict", no_argument, NULL, OPT_STRICT},
+        {"nic", required_argument, NULL, OPT_NIC}, {"nic-file", required_argument, NULL, OPT_NIC_FILE},
+        {"cores", required_argument, NULL, OPT_CORES},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"train-fraction", required_argument, NULL, OPT_TRAIN},
+        {"reta-seconds", required_argument, NULL, OPT_RETA},
+        {"ports", required_argument, NULL, OPT_PORTS},
+        {"trace", required_argument, NULL, OPT_TRACE},
+        {"lan", required_argument, NULL, OPT_LAN},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"plan-in", required_argument, NULL, OPT_PLAN_IN},
+        {NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":ho:", longs, NULL)) != -1) {
+        const char *v = optarg;
         double d;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        char *end;
+        switch (c) {
+        case 'h':
             usage(stdout);
             return UTIL_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (!strcmp(a, "--strict")) {
-            strict = true;
-        } else if (!strcmp(a, "--nic")) {
-            if (!v) {
-                cmd_error("synth", "--nic needs a name; see 'rsskey nics'");
-                return UTIL_EXIT_USAGE;
-            }
-            nic_name = argv[++i];
-        } else if (!strcmp(a, "--nic-file")) {
-            if (!v) {
-                cmd_error("synth", "--nic-file needs a file");
-                return UTIL_EXIT_USAGE;
-            }
-            nic_file = argv[++i];
-        } else if (!strcmp(a, "--cores")) {
-            if (parse_number(a, v, 1, RSS_RETA_MAX, &d) || d != (int)d)
+        case 'o': output = v; break;
+        case OPT_JSON: json = true; break;
+        case OPT_STRICT: strict = true; break;
+        case OPT_NIC: nic_name = v; break;
+        case OPT_NIC_FILE: nic_file = v; break;
+        case OPT_CORES:
+            if (parse_number("--cores", v, 1, RSS_RETA_MAX, &d) || d != (int)d)
                 return UTIL_EXIT_USAGE;
             o.cores = (int)d;
-            i++;
-        } else if (!strcmp(a, "--seed")) {
-            if (!v) {
-                cmd_error("synth", "--seed needs a value");
-                return UTIL_EXIT_USAGE;
-            }
-            char *end;
+            break;
+        case OPT_SEED:
             o.seed = strtoull(v, &end, 0);
-            if (*end || end == v) {
+            if (*end || end == v || *v == '-') {
                 cmd_error("synth", "--seed '%s': expected an unsigned integer", v);
                 return UTIL_EXIT_USAGE;
             }
-            i++;
-        } else if (!strcmp(a, "--train-fraction")) {
-            if (parse_number(a, v, 0.01, 0.99, &o.train_fraction))
+            break;
+        case OPT_TRAIN:
+            if (parse_number("--train-fraction", v, 0.01, 0.99, &o.train_fraction))
                 return UTIL_EXIT_USAGE;
-            i++;
-        } else if (!strcmp(a, "--reta-seconds")) {
-            if (parse_number(a, v, 0, 60, &o.reta_seconds))
+            break;
+        case OPT_RETA:
+            if (parse_number("--reta-seconds", v, 0, 60, &o.reta_seconds))
                 return UTIL_EXIT_USAGE;
-            i++;
-        } else if (!strcmp(a, "--ports")) {
-            if (parse_number(a, v, 1, DEPS_MAX_PORTS, &d) || d != (int)d)
+            break;
+        case OPT_PORTS:
+            if (parse_number("--ports", v, 1, DEPS_MAX_PORTS, &d) || d != (int)d)
                 return UTIL_EXIT_USAGE;
             ports = (int)d;
-            i++;
-        } else if (!strcmp(a, "--trace")) {
-            if (!v || trace_options_add_file(&trace, argv[++i], &err)) {
-                cmd_error("synth", "--trace: %s", v ? err.msg : "needs a file");
+            break;
+        case OPT_TRACE:
+            if (trace_options_add_file(&trace, v, &err)) {
+                cmd_error("synth", "--trace: %s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
-        } else if (!strcmp(a, "--lan")) {
-            if (!v || trace_options_add_lan(&trace, argv[++i], &err)) {
-                cmd_error("synth", "--lan: %s", v ? err.msg : "needs CIDR[,CIDR...]");
+            break;
+        case OPT_LAN:
+            if (trace_options_add_lan(&trace, v, &err)) {
+                cmd_error("synth", "--lan: %s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
-        } else if (!strcmp(a, "--config") || !strncmp(a, "--config=", 9)) {
-            const char *cv = a[8] == '=' ? a + 9 : (v ? argv[++i] : NULL);
-            if (cmd_config_option("synth", cv, config, &n_config, IR_MAX_CONFIG) != 0)
+            break;
+        case OPT_CONFIG:
+            if (cmd_config_option("synth", v, config, &n_config, IR_MAX_CONFIG) != 0)
                 return UTIL_EXIT_USAGE;
-        } else if (!strcmp(a, "--plan-in")) {
-            if (!v) {
-                cmd_error("synth", "--plan-in needs a file");
-                return UTIL_EXIT_USAGE;
-            }
-            plan_in = argv[++i];
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!v) {
-                cmd_error("synth", "%s needs a file name", a);
-                return UTIL_EXIT_USAGE;
-            }
-            output = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            cmd_error("synth", "unknown option '%s'; see 'rsskey synth --help'", a);
+            break;
+        case OPT_PLAN_IN: plan_in = v; break;
+        case ':':
+            cmd_error("synth", "%s needs a value; see 'rsskey synth --help'", argv[optind - 1]);
             return UTIL_EXIT_USAGE;
-        } else if (!input) {
-            input = a;
+        default:
+            cmd_error("synth", "unknown option '%s'; see 'rsskey synth --help'",
+                      argv[optind - 1]);
+            return UTIL_EXIT_USAGE;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (!input) {
+            input = argv[i];
         } else {
-            cmd_error("synth", "more than one NF given ('%s' and '%s')", input, a);
+            cmd_error("synth", "more than one NF given ('%s' and '%s')", input, argv[i]);
             return UTIL_EXIT_USAGE;
         }
     }
