@@ -53,6 +53,7 @@ struct nf_map { struct rt_object obj; };
 struct nf_vector { struct rt_object obj; };
 struct nf_alloc { struct rt_object obj; };
 struct nf_sketch { struct rt_object obj; };
+struct nf_tsketch { struct rt_object obj; };
 struct nf_chash { struct rt_object obj; };
 struct nf_counter { struct rt_object obj; };
 
@@ -91,7 +92,7 @@ static inline void rt_guard_read(struct rt_object *o, const char *op)
 }
 
 extern const struct rt_kind_ops rt_map_ops, rt_vector_ops, rt_alloc_ops, rt_sketch_ops,
-    rt_chash_ops, rt_counter_ops;
+    rt_tsketch_ops, rt_chash_ops, rt_counter_ops;
 
 /* ---- Hashing (map, sketch, chash) -------------------------------------- */
 

@@ -187,6 +187,31 @@ uint32_t nf_sketch_estimate(struct nf_sketch *sketch, const void *key);
 /* Zeroes every counter. Write. */
 void nf_sketch_reset(struct nf_sketch *sketch);
 
+/* Time-stamped count-min sketch: each of the depth x width buckets holds a
+ * count and the time it was last added to or touched. A bucket is live from
+ * the first add that reaches it until nf_tsketch_expire frees it; at most
+ * `capacity` buckets are live at once (0 = width x depth). A connection
+ * limiter adds new connections, touches the buckets of known ones so they
+ * stay, and expires the rest (buckets age individually, not the whole
+ * sketch as nf_sketch_reset would). */
+struct nf_tsketch;
+struct nf_tsketch *nf_tsketch_create(const char *name, uint32_t key_size, uint32_t width,
+                                     uint32_t depth, uint32_t capacity);
+/* Adds `count` to key's buckets and stamps them with now_ns. Returns false,
+ * changing nothing, when a bucket it needs is not live and `capacity`
+ * buckets already are. Write. */
+bool nf_tsketch_add(struct nf_tsketch *sketch, const void *key, uint32_t count,
+                    uint64_t now_ns);
+/* Stamps key's live buckets with now_ns (a known key keeps them alive).
+ * Write. */
+void nf_tsketch_touch(struct nf_tsketch *sketch, const void *key, uint64_t now_ns);
+/* Estimate of key's total: the minimum over its buckets (a bucket that is
+ * not live counts 0). Read. */
+uint32_t nf_tsketch_estimate(struct nf_tsketch *sketch, const void *key);
+/* Frees every live bucket stamped strictly before older_than_ns (its count
+ * becomes 0). Returns how many were freed. Write. */
+uint32_t nf_tsketch_expire(struct nf_tsketch *sketch, uint64_t older_than_ns);
+
 /* Maglev-style consistent-hash table over `backends` backends. A backend is
  * alive when its index is allocated in the allocator given to lookup. */
 struct nf_chash;

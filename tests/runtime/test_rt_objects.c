@@ -208,6 +208,132 @@ static void test_sketch_bounds(void **state)
     assert_null(nf_sketch_create("bad", 8, 10, 0));
 }
 
+/* ---- time-stamped sketch ---- */
+
+static void test_tsketch_boundaries(void **state)
+{
+    (void)state;
+    uint64_t a = 1, b = 2;
+    /* One row of 1024: distinct keys almost surely take distinct buckets;
+     * the test only relies on a and b not sharing one (checked). */
+    struct nf_tsketch *s = nf_tsketch_create("ts", 8, 1024, 1, 2);
+    assert_non_null(s);
+    assert_int_equal(nf_tsketch_estimate(s, &a), 0);
+    assert_true(nf_tsketch_add(s, &a, 3, 100));
+    assert_true(nf_tsketch_add(s, &b, 5, 150));
+    assert_int_equal(nf_tsketch_estimate(s, &a), 3);
+    assert_int_equal(nf_tsketch_estimate(s, &b), 5);
+    /* capacity 2: a third key needs a third bucket and fails, changing nothing */
+    uint64_t c = 3;
+    for (uint64_t k = 3; k < 64; k++) {
+        c = k;
+        if (nf_tsketch_estimate(s, &c) == 0)
+            break;
+    }
+    assert_false(nf_tsketch_add(s, &c, 1, 160));
+    assert_int_equal(nf_tsketch_estimate(s, &c), 0);
+    assert_int_equal(rt_object_full_events(0), 1);
+    /* a live bucket still takes adds when full */
+    assert_true(nf_tsketch_add(s, &a, 1, 170));
+    assert_int_equal(nf_tsketch_estimate(s, &a), 4);
+    /* expire is strict: stamped at 170, kept by older_than 170, freed by 171 */
+    assert_int_equal(nf_tsketch_expire(s, 150), 0);           /* b stamped 150: kept */
+    assert_int_equal(nf_tsketch_expire(s, 151), 1);           /* b freed */
+    assert_int_equal(nf_tsketch_estimate(s, &b), 0);
+    /* touching rejuvenates a live bucket, never a free one, never backwards */
+    nf_tsketch_touch(s, &a, 300);
+    nf_tsketch_touch(s, &a, 200);
+    nf_tsketch_touch(s, &b, 400);
+    assert_int_equal(nf_tsketch_expire(s, 300), 0);           /* a stamped 300 */
+    assert_int_equal(nf_tsketch_estimate(s, &b), 0);          /* b was not revived */
+    assert_int_equal(nf_tsketch_expire(s, 301), 1);
+    assert_int_equal(nf_tsketch_estimate(s, &a), 0);
+    /* freed buckets are capacity again; a re-added key counts from 0 */
+    assert_true(nf_tsketch_add(s, &c, 1, 500));
+    assert_true(nf_tsketch_add(s, &a, 2, 500));
+    assert_int_equal(nf_tsketch_estimate(s, &a), 2);
+    /* saturation */
+    assert_true(nf_tsketch_add(s, &a, UINT32_MAX, 600));
+    assert_int_equal(nf_tsketch_estimate(s, &a), UINT32_MAX);
+    /* bad sizes; capacity 0 or above the buckets means every bucket */
+    assert_null(nf_tsketch_create("bad", 0, 16, 1, 0));
+    assert_null(nf_tsketch_create("bad", 8, 0, 1, 0));
+    assert_null(nf_tsketch_create("bad", 8, 16, 65, 0));
+    struct nf_tsketch *all = nf_tsketch_create("all", 4, 8, 2, 0);
+    assert_non_null(all);
+    struct rt_object_info info;
+    rt_object_info(1, &info);
+    assert_int_equal(info.capacity, 16);
+    assert_int_equal(info.kind, RT_SKETCH);
+}
+
+/* Sharded on 2 cores, capacity 3 becomes ceil(3 / 2) = 2 live buckets per
+ * core, each core with its own counts; full capacity gives each all 3. */
+static void test_tsketch_per_core(void **state)
+{
+    (void)state;
+    for (int full = 0; full < 2; full++) {
+        struct nf_tsketch *s = nf_tsketch_create("tsc", 8, 1024, 1, 3);
+        assert_non_null(s);
+        struct util_error err;
+        struct rt_instance_options io = {full != 0};
+        assert_int_equal(rt_instantiate_with(2, NULL, &io, &err), 0);
+        uint64_t keys[8];
+        int n = 0;
+        rt_set_core(0);
+        for (uint64_t k = 1; n < 8 && k < 1000; k++) {
+            /* keys with buckets of their own on core 0 */
+            if (nf_tsketch_estimate(s, &k) == 0 && nf_tsketch_add(s, &k, 1, 10))
+                keys[n++] = k;
+        }
+        assert_int_equal(n, full ? 3 : 2);
+        rt_set_core(1);
+        assert_int_equal(nf_tsketch_estimate(s, &keys[0]), 0);   /* its own counts */
+        assert_true(nf_tsketch_add(s, &keys[0], 7, 10));
+        assert_int_equal(nf_tsketch_estimate(s, &keys[0]), 7);
+        rt_set_core(0);
+        assert_int_equal(nf_tsketch_estimate(s, &keys[0]), 1);
+        rt_reset();
+    }
+}
+
+/* The estimate never falls below the true count of keys added since their
+ * buckets were last freed, with several rows and collisions. */
+static void test_tsketch_model(void **state)
+{
+    (void)state;
+    enum { KEYS = 400 };
+    struct nf_tsketch *s = nf_tsketch_create("tsm", 4, 64, 3, 0);
+    assert_non_null(s);
+    uint32_t truth[KEYS] = {0};
+    uint64_t last[KEYS] = {0};
+    srand(5);
+    uint64_t now = 1000;
+    for (int step = 0; step < 20000; step++) {
+        uint32_t k = (uint32_t)rand() % KEYS;
+        now += (uint64_t)(rand() % 7);
+        if (rand() % 3) {
+            assert_true(nf_tsketch_add(s, &k, 1, now));
+            truth[k]++;
+            last[k] = now;
+        } else {
+            nf_tsketch_touch(s, &k, now);
+            if (truth[k])
+                last[k] = now;
+        }
+        if (step % 500 == 499) {
+            uint64_t cut = now - 300;
+            nf_tsketch_expire(s, cut);
+            /* a key seen at or after the cut keeps every bucket (each was
+             * stamped at least that late), so its estimate stays >= truth */
+            for (int j = 0; j < KEYS; j++)
+                if (last[j] < cut)
+                    truth[j] = 0;      /* some of its buckets may be gone */
+        }
+        assert_true(nf_tsketch_estimate(s, &k) >= truth[k]);
+    }
+}
+
 /* ---- chash ---- */
 
 #define CH_KEYS 60000
@@ -385,6 +511,9 @@ int main(void)
         cmocka_unit_test_teardown(test_alloc_expire_erases_map_keys, teardown),
         cmocka_unit_test_teardown(test_alloc_model, teardown),
         cmocka_unit_test_teardown(test_sketch_bounds, teardown),
+        cmocka_unit_test_teardown(test_tsketch_boundaries, teardown),
+        cmocka_unit_test_teardown(test_tsketch_model, teardown),
+        cmocka_unit_test_teardown(test_tsketch_per_core, teardown),
         cmocka_unit_test_teardown(test_chash_balance, teardown),
         cmocka_unit_test_teardown(test_chash_kill_backend, teardown),
         cmocka_unit_test_teardown(test_counter, teardown),
