@@ -106,6 +106,8 @@ struct colset {
 void add_warning(struct builder *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool api_indexed(enum ir_api api);
+/* An expiry: a whole-object write by time, per core (allocator, tsketch). */
+bool api_expires(enum ir_api api);
 const char *api_name(enum ir_api api);
 enum deps_op api_op(enum ir_api api);
 bool api_writes(enum ir_api api);

@@ -356,7 +356,7 @@ static bool writes_under_guard(const struct builder *b, int group, int q, int gu
         int i = b->group_accesses[xi];
         const struct ir_access *a = &nf->accesses[i];
         if (i == guard_access || a->port != q || group_of_access(b, i) != group ||
-            !api_writes(a->api) || a->api == IR_API_ALLOC_EXPIRE || a->api == IR_API_ALLOC_NEW)
+            !api_writes(a->api) || api_expires(a->api) || a->api == IR_API_ALLOC_NEW)
             continue;
         if (a->guarded_by == guard_access)
             continue;

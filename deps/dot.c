@@ -27,7 +27,8 @@ static const char *api_short(enum ir_api api)
     static const char *const names[] = {
         "map_get", "map_put", "map_erase", "vector_read", "vector_write", "alloc_new",
         "alloc_refresh", "alloc_is_allocated", "alloc_free", "alloc_expire", "sketch_add",
-        "sketch_estimate", "sketch_reset", "chash_lookup", "counter_add", "counter_read"};
+        "sketch_estimate", "sketch_reset", "chash_lookup", "counter_add", "counter_read",
+        "tsketch_add", "tsketch_touch", "tsketch_estimate", "tsketch_expire"};
     return (unsigned)api < sizeof names / sizeof names[0] ? names[api] : "call";
 }
 

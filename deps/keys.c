@@ -91,7 +91,8 @@ bool api_writes(enum ir_api api)
     case IR_API_MAP_PUT: case IR_API_MAP_ERASE: case IR_API_VECTOR_WRITE:
     case IR_API_ALLOC_NEW: case IR_API_ALLOC_REFRESH: case IR_API_ALLOC_FREE:
     case IR_API_ALLOC_EXPIRE: case IR_API_SKETCH_ADD: case IR_API_SKETCH_RESET:
-    case IR_API_COUNTER_ADD:
+    case IR_API_COUNTER_ADD: case IR_API_TSKETCH_ADD: case IR_API_TSKETCH_TOUCH:
+    case IR_API_TSKETCH_EXPIRE:
         return true;
     default:
         return false;
@@ -116,8 +117,14 @@ const char *api_name(enum ir_api api)
         "nf_map_get", "nf_map_put", "nf_map_erase", "nf_vector_read", "nf_vector_write",
         "nf_alloc_new", "nf_alloc_refresh", "nf_alloc_is_allocated", "nf_alloc_free",
         "nf_alloc_expire", "nf_sketch_add", "nf_sketch_estimate", "nf_sketch_reset",
-        "nf_chash_lookup", "nf_counter_add", "nf_counter_read"};
+        "nf_chash_lookup", "nf_counter_add", "nf_counter_read", "nf_tsketch_add",
+        "nf_tsketch_touch", "nf_tsketch_estimate", "nf_tsketch_expire"};
     return (unsigned)api < sizeof names / sizeof names[0] ? names[api] : "a state call";
+}
+
+bool api_expires(enum ir_api api)
+{
+    return api == IR_API_ALLOC_EXPIRE || api == IR_API_TSKETCH_EXPIRE;
 }
 
 enum deps_op api_op(enum ir_api api)
@@ -126,7 +133,7 @@ enum deps_op api_op(enum ir_api api)
     case IR_API_ALLOC_NEW: return DEPS_OP_ALLOCATE;
     case IR_API_ALLOC_REFRESH: return DEPS_OP_REFRESH;
     case IR_API_ALLOC_FREE: return DEPS_OP_FREE;
-    case IR_API_ALLOC_EXPIRE: return DEPS_OP_EXPIRE;
+    case IR_API_ALLOC_EXPIRE: case IR_API_TSKETCH_EXPIRE: return DEPS_OP_EXPIRE;
     default: return api_writes(api) ? DEPS_OP_WRITE : DEPS_OP_READ;
     }
 }
@@ -365,6 +372,7 @@ static void resolve_into(struct builder *b, int i, struct rkey *out)
     out->keyspace = a->object;
     switch (a->api) {
     case IR_API_ALLOC_NEW: case IR_API_ALLOC_EXPIRE:
+    case IR_API_TSKETCH_EXPIRE:     /* per core, by time: like an allocator's expiry */
         out->cls = KEY_FREE;
         return;
     case IR_API_SKETCH_RESET: case IR_API_COUNTER_ADD: case IR_API_COUNTER_READ:
@@ -471,8 +479,8 @@ void gather_facts(struct builder *b)
             if (port_ok)
                 g->written_on[a->port] = true;
             /* prefer a write the packet asks for over a periodic expiry */
-            if (g->first_write < 0 || (nf->accesses[g->first_write].api == IR_API_ALLOC_EXPIRE &&
-                                       a->api != IR_API_ALLOC_EXPIRE))
+            if (g->first_write < 0 || (api_expires(nf->accesses[g->first_write].api) &&
+                                       !api_expires(a->api)))
                 g->first_write = i;
         }
         if (key->cls == KEY_WHOLE) {

@@ -41,6 +41,10 @@ static const struct api_entry api_table[] = {
     {"nf_chash_lookup", IR_API_CHASH_LOOKUP, IR_OBJ_CHASH, KEY_MEMORY, 4},
     {"nf_counter_add", IR_API_COUNTER_ADD, IR_OBJ_COUNTER, KEY_NONE, 2},
     {"nf_counter_read", IR_API_COUNTER_READ, IR_OBJ_COUNTER, KEY_NONE, 1},
+    {"nf_tsketch_add", IR_API_TSKETCH_ADD, IR_OBJ_SKETCH, KEY_MEMORY, 4},
+    {"nf_tsketch_touch", IR_API_TSKETCH_TOUCH, IR_OBJ_SKETCH, KEY_MEMORY, 3},
+    {"nf_tsketch_estimate", IR_API_TSKETCH_ESTIMATE, IR_OBJ_SKETCH, KEY_MEMORY, 2},
+    {"nf_tsketch_expire", IR_API_TSKETCH_EXPIRE, IR_OBJ_SKETCH, KEY_NONE, 2},
 };
 
 static const char *const accessor_names[] = {

@@ -71,7 +71,9 @@ enum ir_api {
     IR_API_ALLOC_EXPIRE,
     IR_API_SKETCH_ADD, IR_API_SKETCH_ESTIMATE, IR_API_SKETCH_RESET,
     IR_API_CHASH_LOOKUP,
-    IR_API_COUNTER_ADD, IR_API_COUNTER_READ
+    IR_API_COUNTER_ADD, IR_API_COUNTER_READ,
+    /* nf_tsketch (a time-stamped sketch: an IR_OBJ_SKETCH object) */
+    IR_API_TSKETCH_ADD, IR_API_TSKETCH_TOUCH, IR_API_TSKETCH_ESTIMATE, IR_API_TSKETCH_EXPIRE
 };
 
 /* One part of a key or index, in the order the key's bytes lay it out. */

@@ -20,6 +20,7 @@ static const struct create_entry create_table[] = {
     {"nf_map_create", IR_OBJ_MAP, 3}, {"nf_vector_create", IR_OBJ_VECTOR, 3},
     {"nf_alloc_create", IR_OBJ_ALLOC, 2}, {"nf_sketch_create", IR_OBJ_SKETCH, 4},
     {"nf_chash_create", IR_OBJ_CHASH, 3}, {"nf_counter_create", IR_OBJ_COUNTER, 1},
+    {"nf_tsketch_create", IR_OBJ_SKETCH, 5},
 };
 
 static const struct create_entry *create_lookup(const char *name)
@@ -227,6 +228,8 @@ static int add_object(struct lift *L, LLVMValueRef call, const struct create_ent
         obj.key_size = size_arg(L->td, call, 1);
         obj.width = size_arg(L->td, call, 2);
         obj.depth = size_arg(L->td, call, 3);
+        if (ce->args == 5)      /* nf_tsketch_create: live buckets (0 = all) */
+            obj.capacity = size_arg(L->td, call, 4);
         break;
     case IR_OBJ_CHASH:
         obj.capacity = size_arg(L->td, call, 1);

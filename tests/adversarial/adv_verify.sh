@@ -164,11 +164,24 @@ sound src_dst_counters rsskey-run-adv-src_dst_counters gen-2port
 sound tcp_tracker rsskey-run-adv-tcp_tracker tcp-handshakes
 sound nat_wrong_host rsskey-run-adv-nat_wrong_host nat-replies
 sound nat_wrong_host_det rsskey-run-adv-nat_wrong_host_det nat-replies
+sound cl_ts rsskey-run-adv-cl_ts gen-slow
+sound cl_ts rsskey-run-adv-cl_ts gen-2port
 sound expiry_heavy rsskey-run-adv-expiry_heavy gen-slow
 sound expiry_heavy rsskey-run-adv-expiry_heavy gen-frag
 sound fw rsskey-run-fw fragments
 sound fw rsskey-run-fw gen-frag
 sound nat rsskey-run-nat nat-replies --config external_ip=0xC6336401 --config base_port=20000
+
+# The time-stamped sketch with 8 buckets over 4 cores: per-core buckets run
+# out (capacity) and estimate differently (estimate), nothing unsound.
+small=(--config sketch_width=8 --config sketch_depth=1 --config limit=2)
+"$rsskey" synth "$bc/cl_ts.O2.bc" --nic e810 --cores 4 "${small[@]}" -o "$work/cl.json" > /dev/null
+verify_run rsskey-run-adv-cl_ts "$work/cl.json" gen-slow '0@0,(1-4)@1' "${small[@]}"
+[ "$rc" = 0 ] && [ "$(field .verify.differences.unsound)" = 0 ] &&
+    [ "$(field .verify.differences.estimate)" -gt 0 ] &&
+    [ "$(field .verify.differences.capacity)" -gt 0 ] ||
+    fail "cl_ts with a small sketch: $(jq -c .verify.differences "$work/run.json") (exit $rc)"
+echo "ok: cl_ts with an 8-bucket sketch: $(jq -c .verify.differences "$work/run.json")"
 
 # A tap monitor whose key is an address pair in canonical order: sharded with a
 # hash symmetric in src and dst (the sound runs are above); the same analysis
