@@ -1,9 +1,11 @@
 /*
  * split.c - describing a key exactly when it comes from one of several
  * sources: per incoming value of a phi/select ("index = found ? stored :
- * new"), and per outcome of a loop-free condition (a direction-free flow
- * key). Each alternative becomes its own access; together they cover every
- * packet, so this is as sound as "unknown" and far more precise.
+ * new"), per outcome of a loop-free condition (a direction-free flow key),
+ * and per predecessor a loop-free join is entered from (a canonical key
+ * ordered by a compound condition). Each alternative becomes its own access;
+ * together they cover every packet, so this is as sound as "unknown" and far
+ * more precise.
  */
 #include "ir/lift.h"
 
