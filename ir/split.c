@@ -254,7 +254,8 @@ static bool reaches(struct lift *L, int from, int to)
 
 /* Is block b on a cycle (a loop)? A condition computed in a loop takes
  * different values per iteration, so assuming one value is not sound; a
- * block on a cycle may be entered once from each predecessor. */
+ * join on a cycle may be entered several times, from different
+ * predecessors. */
 static bool in_cycle(struct lift *L, int b)
 {
     return reaches(L, b, b);
