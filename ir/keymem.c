@@ -192,6 +192,8 @@ static void merge_byte(struct abit acc[8], const struct abit one[8], bool *first
 /* May control flow go from block `from` to block `to` under the assumption? */
 static bool edge_allowed(struct lift *L, int from, int to)
 {
+    if (L->assume_join)
+        return L->blocks[to] != L->assume_join || L->blocks[from] == L->assume_from;
     if (!L->assume_cond)
         return true;
     LLVMValueRef term = LLVMGetBasicBlockTerminator(L->blocks[from]);
@@ -201,15 +203,13 @@ static bool edge_allowed(struct lift *L, int from, int to)
     return LLVMGetSuccessor(term, L->assume_value ? 0 : 1) == L->blocks[to];
 }
 
-void lift_assume(struct lift *L, LLVMValueRef cond, int value)
+/* Blocks reachable from the entry along edges the assumption allows. */
+static void compute_reachable(struct lift *L)
 {
     free(L->reachable);
     L->reachable = NULL;
-    L->assume_cond = cond;
-    L->assume_value = value;
-    if (!cond || L->n_blocks == 0)
+    if ((!L->assume_cond && !L->assume_join) || L->n_blocks == 0)
         return;
-    /* Blocks reachable from the entry along edges the assumption allows. */
     L->reachable = calloc((size_t)L->n_blocks, sizeof *L->reachable);
     int *stack = malloc((size_t)L->n_blocks * sizeof *stack);
     int top = 0;
@@ -230,6 +230,32 @@ void lift_assume(struct lift *L, LLVMValueRef cond, int value)
         }
     }
     free(stack);
+}
+
+void lift_assume(struct lift *L, LLVMValueRef cond, int value)
+{
+    L->assume_cond = cond;
+    L->assume_value = value;
+    L->assume_join = L->assume_from = NULL;
+    compute_reachable(L);
+}
+
+void lift_assume_entry(struct lift *L, LLVMBasicBlockRef join, LLVMBasicBlockRef from)
+{
+    L->assume_cond = NULL;
+    L->assume_value = 0;
+    L->assume_join = join;
+    L->assume_from = from;
+    compute_reachable(L);
+}
+
+bool lift_edge_possible(struct lift *L, LLVMBasicBlockRef from, LLVMBasicBlockRef to)
+{
+    if (!L->reachable)
+        return true;
+    int f = (int)(intptr_t)ptrmap_get(&L->block_index, LLVMBasicBlockAsValue(from), NULL) - 1;
+    int t = (int)(intptr_t)ptrmap_get(&L->block_index, LLVMBasicBlockAsValue(to), NULL) - 1;
+    return f < 0 || t < 0 || (L->reachable[f] && edge_allowed(L, f, t));
 }
 
 static int block_of(struct lift *L, LLVMValueRef inst)

@@ -123,6 +123,11 @@ struct lift {
      * only the branch edges C allows. NULL = no assumption. */
     LLVMValueRef assume_cond;
     int assume_value;
+    /* Or "block assume_join is entered from assume_from" (a join not on a
+     * cycle: an execution enters it at most once, from one predecessor, or
+     * never): its other incoming edges are cut and its phis take
+     * assume_from's value. NULL = no such assumption. */
+    LLVMBasicBlockRef assume_join, assume_from;
     bool *reachable;        /* per block, under the assumption (NULL: all) */
     int n_blocks;
     LLVMBasicBlockRef *blocks;
@@ -182,6 +187,12 @@ struct abit lift_merge_bit(struct abit a, struct abit b);
 /* Sets (cond != NULL) or clears the assumption "cond == value" and the blocks
  * reachable under it. */
 void lift_assume(struct lift *L, LLVMValueRef cond, int value);
+/* Sets the assumption "join is entered from `from` (or not at all)" and the
+ * blocks reachable under it; lift_assume(L, NULL, 0) clears it. */
+void lift_assume_entry(struct lift *L, LLVMBasicBlockRef join, LLVMBasicBlockRef from);
+/* Can control flow take the edge from -> to under the current assumption
+ * (from reachable, the edge not cut)? Always true without one. */
+bool lift_edge_possible(struct lift *L, LLVMBasicBlockRef from, LLVMBasicBlockRef to);
 int lift_bits_to_keys(const struct abit *bits, int nbits, bool integer, struct ir_key keys[2]);
 enum ir_field_id lift_header_field(int layer, int byte, int *field_start);
 

@@ -1,9 +1,11 @@
 /*
  * split.c - describing a key exactly when it comes from one of several
  * sources: per incoming value of a phi/select ("index = found ? stored :
- * new"), and per outcome of a loop-free condition (a direction-free flow
- * key). Each alternative becomes its own access; together they cover every
- * packet, so this is as sound as "unknown" and far more precise.
+ * new"), per outcome of a loop-free condition (a direction-free flow key),
+ * and per predecessor a loop-free join is entered from (a canonical key
+ * ordered by a compound condition). Each alternative becomes its own access;
+ * together they cover every packet, so this is as sound as "unknown" and far
+ * more precise.
  */
 #include "ir/lift.h"
 
@@ -186,12 +188,28 @@ static bool key_equal(const struct ir_key *a, const struct ir_key *b)
     return true;
 }
 
-static int query_assuming(struct lift *L, const struct key_query *q, LLVMValueRef cond,
-                          int value, struct ir_key *keys)
+/* One outcome to assume: "cond == value", or (join != NULL) "join is
+ * entered from `from`". */
+struct outcome {
+    LLVMValueRef cond;
+    int value;
+    LLVMBasicBlockRef join, from;
+};
+
+static void assume_outcome(struct lift *L, const struct outcome *o)
+{
+    if (o->join)
+        lift_assume_entry(L, o->join, o->from);
+    else
+        lift_assume(L, o->cond, o->value);
+}
+
+static int query_assuming(struct lift *L, const struct key_query *q, const struct outcome *o,
+                          struct ir_key *keys)
 {
     struct ptrmap saved = L->values;
     ptrmap_init(&L->values);
-    lift_assume(L, cond, value);
+    assume_outcome(L, o);
     int n = query_keys(L, q, keys);
     lift_assume(L, NULL, 0);
     for (size_t j = 0; j < L->values.cap; j++)
@@ -202,36 +220,45 @@ static int query_assuming(struct lift *L, const struct key_query *q, LLVMValueRe
     return n;
 }
 
-/* Is block b on a cycle (a loop)? A condition computed in a loop takes
- * different values per iteration, so assuming one value is not sound. */
-static bool in_cycle(struct lift *L, int b)
+/* Can block `to` be reached from block `from` over at least one edge? */
+static bool reaches(struct lift *L, int from, int to)
 {
     bool *seen = calloc((size_t)L->n_blocks, sizeof *seen);
     int *stack = malloc((size_t)L->n_blocks * sizeof *stack);
     int top = 0;
-    bool cycle = false;
-    stack[top++] = b;
-    while (top > 0 && !cycle) {
+    bool found = false;
+    seen[from] = true;
+    stack[top++] = from;
+    while (top > 0 && !found) {
         int x = stack[--top];
         LLVMValueRef term = LLVMGetBasicBlockTerminator(L->blocks[x]);
         unsigned n = term ? LLVMGetNumSuccessors(term) : 0;
         for (unsigned i = 0; i < n; i++) {
-            int to = (int)(intptr_t)ptrmap_get(&L->block_index,
-                                               LLVMBasicBlockAsValue(LLVMGetSuccessor(term, i)),
-                                               NULL) - 1;
-            if (to == b) {
-                cycle = true;
+            int next = (int)(intptr_t)ptrmap_get(&L->block_index,
+                                                 LLVMBasicBlockAsValue(LLVMGetSuccessor(term, i)),
+                                                 NULL) - 1;
+            if (next == to) {
+                found = true;
                 break;
             }
-            if (to >= 0 && !seen[to]) {
-                seen[to] = true;
-                stack[top++] = to;
+            if (next >= 0 && !seen[next]) {
+                seen[next] = true;
+                stack[top++] = next;
             }
         }
     }
     free(seen);
     free(stack);
-    return cycle;
+    return found;
+}
+
+/* Is block b on a cycle (a loop)? A condition computed in a loop takes
+ * different values per iteration, so assuming one value is not sound; a
+ * join on a cycle may be entered several times, from different
+ * predecessors. */
+static bool in_cycle(struct lift *L, int b)
+{
+    return reaches(L, b, b);
 }
 
 static int block_index_of(struct lift *L, LLVMValueRef inst)
@@ -241,13 +268,49 @@ static int block_index_of(struct lift *L, LLVMValueRef inst)
                                      NULL) - 1;
 }
 
-static int keys_by_condition(struct lift *L, const struct key_query *q, struct ir_key *keys)
+static bool key_listed(const struct ir_key *keys, int n, const struct ir_key *k)
 {
-    int n = query_keys(L, q, keys);
-    if (!keys_unknown(keys, n))
-        return n;
-    /* Candidates: conditions of branches and selects, first ones first. */
-    LLVMValueRef conds[MAX_CONDITIONS];
+    for (int i = 0; i < n; i++)
+        if (key_equal(&keys[i], k))
+            return true;
+    return false;
+}
+
+/* The keys under each of n outcomes that together cover every execution,
+ * without duplicates (an outcome under which the call cannot be reached adds
+ * none); 0 when one leaves a key unknown or there would be more than
+ * MAX_KEYS. */
+static int keys_by_outcomes(struct lift *L, const struct key_query *q,
+                            const struct outcome *outs, int n_outs, struct ir_key *keys)
+{
+    struct ir_key *one = calloc(MAX_KEYS, sizeof *one);
+    int call_block = block_index_of(L, q->call);
+    int n = 0;
+    bool ok = true;
+    for (int o = 0; ok && o < n_outs; o++) {
+        assume_outcome(L, &outs[o]);
+        bool reach = L->reachable && call_block >= 0 && L->reachable[call_block];
+        lift_assume(L, NULL, 0);
+        if (!reach)
+            continue;
+        int k = query_assuming(L, q, &outs[o], one);
+        ok = !keys_unknown(one, k);
+        for (int i = 0; ok && i < k; i++) {
+            if (key_listed(keys, n, &one[i]))
+                continue;
+            ok = n < MAX_KEYS;
+            if (ok)
+                keys[n++] = one[i];
+        }
+    }
+    free(one);
+    return ok ? n : 0;
+}
+
+/* Conditions of branches and selects not computed on a cycle, first ones
+ * first: each is tried true and false. */
+static int condition_candidates(struct lift *L, LLVMValueRef *conds)
+{
     int n_conds = 0;
     for (int b = 0; b < L->n_blocks && n_conds < MAX_CONDITIONS; b++)
         for (LLVMValueRef in = LLVMGetFirstInstruction(L->blocks[b]);
@@ -270,39 +333,78 @@ static int keys_by_condition(struct lift *L, const struct key_query *q, struct i
             if (!dup)
                 conds[n_conds++] = c;
         }
-    struct ir_key *yes = calloc(MAX_KEYS, sizeof *yes), *no = calloc(MAX_KEYS, sizeof *no);
-    int call_block = block_index_of(L, q->call);
-    for (int c = 0; c < n_conds; c++) {
-        /* An outcome under which the call cannot be reached adds no key. */
-        int ny = 0, nn = 0;
-        lift_assume(L, conds[c], 1);
-        bool reach_yes = L->reachable && call_block >= 0 && L->reachable[call_block];
-        lift_assume(L, conds[c], 0);
-        bool reach_no = L->reachable && call_block >= 0 && L->reachable[call_block];
-        lift_assume(L, NULL, 0);
-        if (!reach_yes && !reach_no)
+    return n_conds;
+}
+
+/* The distinct predecessors of block b (at most MAX_ALTERNATIVES; -1 if
+ * more). */
+static int distinct_preds(struct lift *L, int b, int *out)
+{
+    int n = 0;
+    for (int p = L->pred_start[b]; p < L->pred_start[b + 1]; p++) {
+        bool dup = false;
+        for (int i = 0; i < n; i++)
+            dup |= out[i] == L->preds[p];
+        if (dup)
             continue;
-        if (reach_yes)
-            ny = query_assuming(L, q, conds[c], 1, yes);
-        if (reach_no)
-            nn = query_assuming(L, q, conds[c], 0, no);
-        if (keys_unknown(yes, ny) || keys_unknown(no, nn) || ny + nn > MAX_KEYS ||
-            ny + nn == 0)
-            continue;
-        n = 0;
-        for (int i = 0; i < ny; i++)
-            keys[n++] = yes[i];
-        for (int i = 0; i < nn; i++) {
-            bool dup = false;
-            for (int j = 0; j < n; j++)
-                dup |= key_equal(&keys[j], &no[i]);
-            if (!dup)
-                keys[n++] = no[i];
-        }
-        break;
+        if (n == MAX_ALTERNATIVES)
+            return -1;
+        out[n++] = L->preds[p];
     }
-    free(yes);
-    free(no);
+    return n;
+}
+
+/* "Entered from" splits: a join (a block with several predecessors) that is
+ * not on a cycle is entered at most once per execution, from exactly one
+ * predecessor, or never. Assuming each predecessor in turn (the other edges
+ * into the join cut, its phis taking that predecessor's value) covers every
+ * execution. This describes a choice made by a compound condition
+ * (`a < b || (a == b && p < q)`: several branches, one join) that no single
+ * condition's outcome does. Tries the first MAX_CONDITIONS joins from which
+ * the call can be reached. */
+static int keys_by_join(struct lift *L, const struct key_query *q, struct ir_key *keys)
+{
+    int call_block = block_index_of(L, q->call);
+    struct outcome outs[MAX_ALTERNATIVES];
+    int tried = 0;
+    for (int b = 0; call_block >= 0 && b < L->n_blocks && tried < MAX_CONDITIONS; b++) {
+        int preds[MAX_ALTERNATIVES];
+        int n = distinct_preds(L, b, preds);
+        if (n < 2 || (b != call_block && !reaches(L, b, call_block)) || in_cycle(L, b))
+            continue;
+        tried++;
+        for (int i = 0; i < n; i++)
+            outs[i] = (struct outcome){NULL, 0, L->blocks[b], L->blocks[preds[i]]};
+        int k = keys_by_outcomes(L, q, outs, n, keys);
+        if (k > 0)
+            return k;
+    }
+    return 0;
+}
+
+/* The keys of a state call: exact when plain evaluation gives them, else per
+ * outcome of a condition, else per predecessor of a join; else the unknown
+ * key of the plain evaluation. */
+static int keys_by_condition(struct lift *L, const struct key_query *q, struct ir_key *keys)
+{
+    int n = query_keys(L, q, keys);
+    if (!keys_unknown(keys, n) || L->n_blocks == 0)
+        return n;
+    struct ir_key *split = calloc(MAX_KEYS, sizeof *split);
+    LLVMValueRef conds[MAX_CONDITIONS];
+    int n_conds = condition_candidates(L, conds);
+    int k = 0;
+    for (int c = 0; c < n_conds && k == 0; c++) {
+        struct outcome outs[2] = {{conds[c], 1, NULL, NULL}, {conds[c], 0, NULL, NULL}};
+        k = keys_by_outcomes(L, q, outs, 2, split);
+    }
+    if (k == 0)
+        k = keys_by_join(L, q, split);
+    if (k > 0) {
+        memcpy(keys, split, (size_t)k * sizeof *keys);
+        n = k;
+    }
+    free(split);
     return n;
 }
 

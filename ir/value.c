@@ -437,6 +437,14 @@ static const struct { const char *name; int layer; } header_accessors[] = {
     {"nf_l4", LAYER_L4}, {"nf_tcp", LAYER_L4}, {"nf_udp", LAYER_L4},
 };
 
+/* Can a phi's incoming i be the value under the current assumption? Not when
+ * its edge is cut or its block unreachable: no execution that satisfies the
+ * assumption takes that edge (the "entered from" and condition splits). */
+static bool phi_edge_possible(struct lift *L, LLVMValueRef phi, unsigned i)
+{
+    return lift_edge_possible(L, LLVMGetIncomingBlock(phi, i), LLVMGetInstructionParent(phi));
+}
+
 static struct aptr resolve(struct lift *L, LLVMValueRef p, int depth)
 {
     struct aptr r = {PB_UNKNOWN, NULL, 0, -1, false, false, 0};
@@ -514,6 +522,8 @@ static struct aptr resolve(struct lift *L, LLVMValueRef p, int depth)
         for (unsigned i = 0; i < n; i++) {
             LLVMValueRef in = LLVMIsAPHINode(p) ? LLVMGetIncomingValue(p, i)
                                                 : LLVMGetOperand(p, i + 1);
+            if (LLVMIsAPHINode(p) && !phi_edge_possible(L, p, i))
+                continue;
             struct aptr one = in == p ? (struct aptr){PB_CYCLE, NULL, 0, -1, false, false, 0}
                                       : resolve(L, in, depth + 1);
             if (one.kind == PB_NULL)
@@ -1078,7 +1088,7 @@ static void eval_instruction(struct lift *L, LLVMValueRef v, struct aval *out, i
         for (unsigned i = 0; i < n; i++) {
             LLVMValueRef in = op == LLVMPHI ? LLVMGetIncomingValue(v, i)
                                             : LLVMGetOperand(v, i + 1);
-            if (in == v)
+            if (in == v || (op == LLVMPHI && !phi_edge_possible(L, v, i)))
                 continue;
             merge_into(out, lift_eval(L, in), &first);
         }

@@ -328,6 +328,8 @@ static void test_json_dump(void **state)
     ir_nf_free(&nf);
 }
 
+static void check_canonical_pair(struct ir_nf nf);     /* below, with symmetric_key */
+
 static void test_other_levels(void **state)
 {
     (void)state;
@@ -339,6 +341,9 @@ static void test_other_levels(void **state)
         ir_nf_free(&nf);
         ir_test_lift(IR_TEST_NFS_DIR, "state_key", levels[l], &nf);
         check_state_key_and_guard(nf);
+        ir_nf_free(&nf);
+        ir_test_lift(IR_TEST_NFS_DIR, "canonical_pair", levels[l], &nf);
+        check_canonical_pair(nf);
         ir_nf_free(&nf);
     }
 }
@@ -381,6 +386,48 @@ static void test_symmetric_key(void **state)
 {
     (void)state;
     each_level("symmetric_key", check_symmetric_key);
+}
+
+/* The keys of the accesses matching (object, api, port), in access order. */
+static int keys_of(const struct ir_nf *nf, const char *object, enum ir_api api, int port,
+                   char keys[][256], int max)
+{
+    int n = 0;
+    for (int i = 0; i < nf->n_accesses && n < max; i++) {
+        const struct ir_access *a = &nf->accesses[i];
+        if (strcmp(nf->objects[a->object].name, object) == 0 && a->api == api &&
+            a->port == port)
+            ir_test_key(&a->key, keys[n++], sizeof keys[0]);
+    }
+    return n;
+}
+
+static void check_canonical_pair(struct ir_nf nf)
+{
+    static const enum ir_api apis[] = {IR_API_MAP_GET, IR_API_MAP_PUT};
+    for (int port = 0; port < 2; port++)
+        for (int i = 0; i < 2; i++) {
+            /* (address, port) order with a port tie-break: several branches
+             * into one join, one exact key per predecessor (the duplicate
+             * outcomes merged), the endpoints trading places whole. */
+            char keys[4][256];
+            assert_int_equal(keys_of(&nf, "conns", apis[i], port, keys, 4), 2);
+            const char *forward = "ipv4.src,ipv4.dst,l4.sport,l4.dport";
+            const char *reverse = "ipv4.dst,ipv4.src,l4.dport,l4.sport";
+            bool fwd_first = strcmp(keys[0], forward) == 0 && strcmp(keys[1], reverse) == 0;
+            bool rev_first = strcmp(keys[0], reverse) == 0 && strcmp(keys[1], forward) == 0;
+            if (!fwd_first && !rev_first)
+                fail_msg("%s: %s port %d: keys (%s) and (%s)", nf.path, ir_api_name(apis[i]),
+                         port, keys[0], keys[1]);
+        }
+    assert_int_equal(nf.n_accesses, 8);
+    assert_int_equal(nf.n_issues, 0);
+}
+
+static void test_canonical_pair(void **state)
+{
+    (void)state;
+    each_level("canonical_pair", check_canonical_pair);
 }
 
 /* The NAT variants of the guard checks (deps_nat_*.c): what each stores in the
@@ -858,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_other_levels),
         cmocka_unit_test(test_not_guard),
         cmocka_unit_test(test_symmetric_key),
+        cmocka_unit_test(test_canonical_pair),
         cmocka_unit_test(test_ports_option),
         cmocka_unit_test(test_arith_hash_mul),
         cmocka_unit_test(test_arith_hash_salt),
