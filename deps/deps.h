@@ -107,6 +107,10 @@ void deps_plan_write_json(const struct deps_plan *plan, struct util_json *w);
 int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
                         struct util_error *err);
 
+/* Same fields in the same order, same prefixes and pairs (field by field: a
+ * struct ir_field has padding bytes, so memcmp would read garbage). */
+bool deps_key_equal(const struct deps_key *a, const struct deps_key *b);
+
 /* Writes a key as "ipv4.src, l4.dport/8" ("" for an empty key); returns buf. */
 const char *deps_key_format(const struct deps_key *key, char *buf, size_t size);
 

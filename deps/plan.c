@@ -29,6 +29,17 @@ const char *deps_kind_name(enum deps_object_kind k)
     return (unsigned)k < 6 ? kind_names[k] : "invalid";
 }
 
+bool deps_key_equal(const struct deps_key *a, const struct deps_key *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (int i = 0; i < a->count; i++)
+        if (a->fields[i].id != b->fields[i].id || a->fields[i].prefix != b->fields[i].prefix ||
+            a->swaps_with[i] != b->swaps_with[i])
+            return false;
+    return true;
+}
+
 const char *deps_key_format(const struct deps_key *key, char *buf, size_t size)
 {
     char f[48], g[48];

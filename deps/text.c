@@ -125,9 +125,7 @@ char *deps_plan_format_text(const struct deps_plan *plan, const struct ir_nf *nf
             for (int j = 0; j < i && !seen; j++) {
                 const struct deps_access *b = &plan->accesses[j];
                 seen = b->object == o && b->port == a->port && b->op == a->op &&
-                       b->key.count == a->key.count &&
-                       memcmp(b->key.fields, a->key.fields,
-                              (size_t)a->key.count * sizeof a->key.fields[0]) == 0;
+                       deps_key_equal(&b->key, &a->key);
             }
             if (seen)
                 continue;

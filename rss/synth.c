@@ -813,8 +813,7 @@ static void warn_weak_keys(struct deps_plan *plan, int m, uint32_t reta_size)
             int same = 0;
             for (int q = o + 1; q < plan->n_objects; q++) {
                 const struct deps_key *kq = &plan->objects[q].ports[p];
-                if (plan->objects[q].decision == DEPS_SHARDED && kq->count == k->count &&
-                    memcmp(kq->fields, k->fields, (size_t)k->count * sizeof k->fields[0]) == 0) {
+                if (plan->objects[q].decision == DEPS_SHARDED && deps_key_equal(kq, k)) {
                     done[q] = true;
                     same++;
                 }
