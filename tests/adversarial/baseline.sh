@@ -48,7 +48,7 @@ verify_row() {  # verify_row NF RUNNER CAPTURE [--config X=Y ...]
     local file=$bc/$nf.O2.bc
     [ -f "$file" ] || file=$build/nfs/$nf.O2.bc
     local o0=${file%.O2.bc}.O0.bc
-    "$rsskey" synth "$file" --nic e810 --cores 4 -o "$work/plan.json" > "$work/synth.txt" 2>&1 \
+    "$rsskey" synth "$file" --nic e810 --cores 4 -o "$work/plan.json" "$@" > "$work/synth.txt" 2>&1 \
         || { echo "| $nf | $trace | synth failed: $(tail -1 "$work/synth.txt") |"; return; }
     local results=()
     for ((r = 1; r <= runs; r++)); do
@@ -97,6 +97,8 @@ verify_row ports_counter rsskey-run-adv-ports_counter gen-v4v6
 verify_row ports_counter rsskey-run-adv-ports_counter gen-frag
 verify_row ports_counter rsskey-run-adv-ports_counter gen-2port
 verify_row canon_monitor rsskey-run-adv-canon_monitor canonical
+verify_row tap_pairs rsskey-run-adv-tap_pairs canonical
+verify_row cl_ts rsskey-run-adv-cl_ts gen-slow
 verify_row dns_txid rsskey-run-adv-dns_txid dns
 verify_row cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port
 verify_row cfg_ports_fw rsskey-run-adv-cfg_ports_fw gen-2port --config wan_port=0
