@@ -115,8 +115,48 @@ echo "ok: frag_fw: keys on addresses only"
 # configured firewall gets its constant-port twin's plan; --config changes it;
 # the launcher refuses a plan made for another value.
 plan_shape() {   # plan_shape FILE.bc [--config ...]: the summary and RSS lines
-    "$rsskey" analyze "$@" | grep -E '^[^ ].*objects|^  RSS on port' | sed 's/^[^:]*: //'
+    "$rsskey" analyze "$@" | grep -E '^[^ ].*objects? \(|^  RSS on port' | sed 's/^[^:]*: //'
 }
+
+# The plan each pattern must get, at -O0 and -O2: decisions, then the RSS
+# fields per port ("-" = any fields; none printed when nothing is sharded).
+expect_plan() {     # expect_plan NF "1 sharded, 0 replicated, 0 shared" ["port 0" "port 1"]
+    local nf=$1 want=$2 o got
+    shift 2
+    for o in "$@"; do want+="|$o"; done
+    for o in O0 O2; do
+        got=$("$rsskey" analyze "$bc/$nf.$o.bc" |
+              sed -n -e 's/.*(\([0-9]* sharded, [0-9]* replicated, [0-9]* shared\)).*/\1/p' \
+                     -e 's/^  RSS on port [0-9]*: //p' |
+              sed 's/^any fields.*/-/' | paste -sd '|')
+        [ "$got" = "$want" ] || fail "$nf.$o: plan '$got', expected '$want'"
+    done
+    echo "ok: $nf: $want at -O0 and -O2"
+}
+# payload field (DNS id) and VLAN id beside addresses: sharded by the hashable part
+expect_plan dns_txid "1 sharded, 0 replicated, 0 shared" "ipv4.src" "ipv4.dst"
+expect_plan vlan_acl "1 sharded, 0 replicated, 0 shared" "ipv4.src" "ipv4.dst"
+# two counters with conflicting keys on one port: a mixed plan, never both sharded
+expect_plan src_dst_counters "1 sharded, 0 replicated, 1 shared" "ipv4.src" "-"
+# TCP state machine across two ports, fragments possible: the address pair
+expect_plan tcp_tracker "4 sharded, 0 replicated, 0 shared" "ipv4.src, ipv4.dst" \
+    "ipv4.dst, ipv4.src"
+# IPv6 flows with extension headers and fragments: the IPv6 address pair
+expect_plan v6_flows "3 sharded, 0 replicated, 0 shared" "ipv6.src, ipv6.dst" \
+    "ipv6.dst, ipv6.src"
+# one port sees both directions, pair in canonical order: a symmetric key
+expect_plan tap_pairs "4 sharded, 0 replicated, 0 shared" \
+    "ipv4.src, ipv4.dst (symmetric in ipv4.src and ipv4.dst)" \
+    "ipv4.src, ipv4.dst (symmetric in ipv4.src and ipv4.dst)"
+# time-stamped sketch next to a flow table
+expect_plan cl_ts "4 sharded, 0 replicated, 0 shared" "ipv4.src, ipv4.dst" "ipv4.dst, ipv4.src"
+# configured WAN port: as its constant twin
+expect_plan cfg_ports_fw "3 sharded, 0 replicated, 0 shared" "ipv4.src, ipv4.dst" \
+    "ipv4.dst, ipv4.src"
+# hashed indexes, dport over both IP versions and fragments, index-dependent NAT: locks
+expect_plan hashidx_mul "0 sharded, 0 replicated, 1 shared"
+expect_plan ports_counter "0 sharded, 0 replicated, 1 shared"
+expect_plan nat_wrong_host "0 sharded, 0 replicated, 4 shared"
 for o in O0 O2; do
     configured=$(plan_shape "$bc/cfg_ports_fw.$o.bc")
     constant=$(plan_shape "$bc/cfg_ports_fw_const.$o.bc")
