@@ -435,7 +435,11 @@ static void resolve_into(struct builder *b, int i, struct rkey *out)
         if (part->field.id == IR_FIELD_STATE && valid_access(nf, part->from_access) &&
             nf->accesses[part->from_access].api == IR_API_MAP_GET &&
             !b->index_map[nf->accesses[part->from_access].object])
-            set_text(rp.what, sizeof rp.what, "a value of %s (not one index per key)",
+            set_text(rp.what, sizeof rp.what, "a value of %s (an index the analysis cannot "
+                     "tie to one key: it trusts map values only when nf_alloc_expire(alloc, "
+                     "time, %s, keys) frees each index with its key, the flow-table pattern "
+                     "of docs/nf-api.md)",
+                     nf->objects[nf->accesses[part->from_access].object].name,
                      nf->objects[nf->accesses[part->from_access].object].name);
         push_part(out, &rp);
     }

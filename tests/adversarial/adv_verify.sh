@@ -148,6 +148,9 @@ expect_plan v6_flows "3 sharded, 0 replicated, 0 shared" "ipv6.src, ipv6.dst" \
 expect_plan tap_pairs "4 sharded, 0 replicated, 0 shared" \
     "ipv4.src, ipv4.dst (symmetric in ipv4.src and ipv4.dst)" \
     "ipv4.src, ipv4.dst (symmetric in ipv4.src and ipv4.dst)"
+# the same with (address, port) endpoints and no expiry: described, but its
+# map values cannot be tied to one key each, so shared
+expect_plan canon_monitor "0 sharded, 0 replicated, 3 shared"
 # time-stamped sketch next to a flow table
 expect_plan cl_ts "4 sharded, 0 replicated, 0 shared" "ipv4.src, ipv4.dst" "ipv4.dst, ipv4.src"
 # configured WAN port: as its constant twin
