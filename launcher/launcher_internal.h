@@ -235,6 +235,31 @@ void machine_run_free(struct machine_run *r);
 /* The frame packet i left as (its input when the NF did not change it). */
 const uint8_t *machine_output(const struct machine_run *r, size_t i);
 
+/* relate.c: a replay's packet against the sequential NF's, per flow. */
+enum relation { REL_EQUAL, REL_TRANSLATED, REL_DIFFERENT };
+struct flows {
+    int64_t *id;            /* per packet: its tuple's flow (-1: not IP) */
+    int64_t *reverse;       /* per packet: the flow it answers */
+    int64_t count;
+};
+
+/* The bytes packet i was given in run r. */
+const uint8_t *run_input(const struct launcher *l, const struct machine_run *r, size_t i);
+/* Field f (0 src, 1 dst, 2 sport, 3 dport) of two tuples is equal. */
+bool tuple_field_equal(const struct frame_tuple *a, const struct frame_tuple *b, int f);
+enum relation relate(const struct launcher *l, const struct machine_run *s,
+                     const struct machine_run *x, size_t i, const char **why);
+/* Each packet's flow and the flow it answers (seq_sent: S's translations). */
+int flows_of(const struct launcher *l, const struct frame_tuple *seq_sent, struct flows *f);
+void flows_free(struct flows *f);
+/* A forward packet's output tuple when run r translated it, else false. */
+bool translated_tuple(const struct launcher *l, const struct machine_run *r, size_t i,
+                      struct frame_tuple *out);
+/* rel[i] for every packet of x against s, translations checked per flow. */
+int relate_all(const struct launcher *l, const struct machine_run *s,
+               const struct machine_run *x, bool injective, const struct flows *fl,
+               enum relation *rel, const char **why);
+
 /* verify.c: before the run (replay: the plan's replay in arrival order gives
  * the parallel run its inputs), after it (references, classes), output. */
 int verify_prepare(struct launcher *l, struct util_error *err);
