@@ -1,7 +1,8 @@
 /*
  * cmd.h - the rsskey subcommands. Each lives in its own file, cmd_<name>.c,
  * parses its arguments and calls the modules; it does no analysis itself.
- * Every subcommand answers --help, returns a UTIL_EXIT_* code, and prints
+ * Every subcommand parses with getopt_long (so --opt=value works), answers
+ * --help, returns a UTIL_EXIT_* code, and prints
  * errors as "rsskey CMD: error: ..." on stderr.
  */
 #ifndef RSSKEY_CMD_H

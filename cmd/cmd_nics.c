@@ -2,6 +2,7 @@
  * cmd_nics.c - `rsskey nics`: the built-in NIC profiles (key length, RETA
  * size, hash fields and selectors), as a table or --json.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,16 +67,26 @@ static void write_json(void)
 int cmd_nics(int argc, char **argv)
 {
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+        if (c == 'h') {
             usage(stdout);
             return UTIL_EXIT_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            cmd_error("nics", "unexpected argument '%s'; see 'rsskey nics --help'", argv[i]);
-            return UTIL_EXIT_USAGE;
         }
+        if (c == 'j') {
+            json = true;
+            continue;
+        }
+        cmd_error("nics", "unknown option '%s'; see 'rsskey nics --help'", argv[optind - 1]);
+        return UTIL_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        cmd_error("nics", "unexpected argument '%s'; see 'rsskey nics --help'", argv[optind]);
+        return UTIL_EXIT_USAGE;
     }
     if (json) {
         write_json();

@@ -5,6 +5,7 @@
  * Argument parsing and printing only; the work is in sim/.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,116 +98,147 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
     sim_options_default(&a->opts);
     int pacing_given = 0;
     struct util_error err;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = strcmp(arg, "--plan") == 0 || strcmp(arg, "--lan") == 0 ||
-                     strcmp(arg, "--port") == 0 || strcmp(arg, "--cores") == 0 ||
-                     strcmp(arg, "--fold") == 0 || strcmp(arg, "--pps") == 0 ||
-                     strcmp(arg, "--gbps") == 0 || strcmp(arg, "--speedup") == 0 ||
-                     strcmp(arg, "--costs") == 0 || strcmp(arg, "--ring") == 0 ||
-                     strcmp(arg, "--nic-gbps") == 0 || strcmp(arg, "--pcie-gbps") == 0 ||
-                     strcmp(arg, "--limit") == 0 || strcmp(arg, "-o") == 0 ||
-                     strcmp(arg, "--writes") == 0 || strcmp(arg, "--threads") == 0 ||
-                     strcmp(arg, "--output") == 0;
-        if (takes && !val) {
-            cmd_error("sim", "%s needs a value (see 'rsskey sim --help')", arg);
-            return UTIL_EXIT_USAGE;
-        }
+    enum { OPT_PLAN = 256, OPT_LAN, OPT_PORT, OPT_CORES, OPT_FOLD, OPT_PPS, OPT_GBPS,
+           OPT_SPEEDUP, OPT_WRITES, OPT_COSTS, OPT_RING, OPT_NIC_GBPS, OPT_PCIE_GBPS, OPT_LIMIT,
+           OPT_THREADS, OPT_MLFFR, OPT_SCALING, OPT_RSS_ONLY, OPT_JSON, OPT_CALIBRATE };
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'},          {"output", required_argument, NULL, 'o'},
+        {"plan", required_argument, NULL, OPT_PLAN}, {"lan", required_argument, NULL, OPT_LAN},
+        {"port", required_argument, NULL, OPT_PORT},
+        {"cores", required_argument, NULL, OPT_CORES},
+        {"fold", required_argument, NULL, OPT_FOLD}, {"pps", required_argument, NULL, OPT_PPS},
+        {"gbps", required_argument, NULL, OPT_GBPS},
+        {"speedup", required_argument, NULL, OPT_SPEEDUP},
+        {"writes", required_argument, NULL, OPT_WRITES},
+        {"costs", required_argument, NULL, OPT_COSTS},
+        {"ring", required_argument, NULL, OPT_RING},
+        {"nic-gbps", required_argument, NULL, OPT_NIC_GBPS},
+        {"pcie-gbps", required_argument, NULL, OPT_PCIE_GBPS},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"mlffr", no_argument, NULL, OPT_MLFFR},   {"scaling", no_argument, NULL, OPT_SCALING},
+        {"rss-only", no_argument, NULL, OPT_RSS_ONLY}, {"json", no_argument, NULL, OPT_JSON},
+        {"calibrate", optional_argument, NULL, OPT_CALIBRATE},
+        {NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    bool after_calibrate = false;   /* `--calibrate NF.bc`: the next operand is the NF */
+    /* "-" first: operands come back in order (as option 1), so traces keep
+     * their order among --port files. */
+    while ((c = getopt_long(argc, argv, "-:ho:", longs, NULL)) != -1) {
+        const char *val = optarg;
+        bool was_calibrate = after_calibrate;
+        after_calibrate = false;
         long n;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        switch (c) {
+        case 'h':
             usage(stdout);
             return -1;
-        } else if (strcmp(arg, "--plan") == 0) {
-            a->plan_path = argv[++i];
-        } else if (strcmp(arg, "--lan") == 0) {
-            if (trace_options_add_lan(&a->traces, argv[++i], &err)) {
+        case OPT_PLAN: a->plan_path = val; break;
+        case OPT_LAN:
+            if (trace_options_add_lan(&a->traces, val, &err)) {
                 cmd_error("sim", "--lan: %s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
-        } else if (strcmp(arg, "--port") == 0) {
-            if (trace_options_add_port_file(&a->traces, argv[++i], &err)) {
+            break;
+        case OPT_PORT:
+            if (trace_options_add_port_file(&a->traces, val, &err)) {
                 cmd_error("sim", "--port: %s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
             a->n_traces++;
-        } else if (strcmp(arg, "--cores") == 0) {
-            if (parse_count(arg, argv[++i], SIM_MAX_CORES, &n))
+            break;
+        case OPT_CORES:
+            if (parse_count("--cores", val, SIM_MAX_CORES, &n))
                 return UTIL_EXIT_USAGE;
             a->opts.cores = (int)n;
-        } else if (strcmp(arg, "--fold") == 0) {
-            const char *f = argv[++i];
-            if (strcmp(f, "plan") == 0)
+            break;
+        case OPT_FOLD:
+            if (strcmp(val, "plan") == 0)
                 a->opts.fold = SIM_FOLD_PLAN;
-            else if (strcmp(f, "rr") == 0)
+            else if (strcmp(val, "rr") == 0)
                 a->opts.fold = SIM_FOLD_ROUND_ROBIN;
             else {
-                cmd_error("sim", "--fold is 'plan' or 'rr', got '%s'", f);
+                cmd_error("sim", "--fold is 'plan' or 'rr', got '%s'", val);
                 return UTIL_EXIT_USAGE;
             }
-        } else if (strcmp(arg, "--pps") == 0 || strcmp(arg, "--gbps") == 0 ||
-                   strcmp(arg, "--speedup") == 0) {
+            break;
+        case OPT_PPS: case OPT_GBPS: case OPT_SPEEDUP: {
+            const char *name = c == OPT_PPS ? "--pps" : c == OPT_GBPS ? "--gbps" : "--speedup";
             if (pacing_given++) {
                 cmd_error("sim", "give one of --pps, --gbps, --speedup");
                 return UTIL_EXIT_USAGE;
             }
-            if (parse_double(arg, argv[++i], &a->opts.rate))
+            if (parse_double(name, val, &a->opts.rate))
                 return UTIL_EXIT_USAGE;
-            a->opts.pacing = arg[2] == 'p' ? SIM_PACE_PPS
-                           : arg[2] == 'g' ? SIM_PACE_GBPS : SIM_PACE_TRACE;
-        } else if (strcmp(arg, "--writes") == 0) {
-            const char *w = argv[++i];
-            if (strcmp(w, "first") == 0)
+            a->opts.pacing = c == OPT_PPS ? SIM_PACE_PPS
+                           : c == OPT_GBPS ? SIM_PACE_GBPS : SIM_PACE_TRACE;
+            break;
+        }
+        case OPT_WRITES:
+            if (strcmp(val, "first") == 0)
                 a->opts.writes_every_packet = false;
-            else if (strcmp(w, "all") == 0)
+            else if (strcmp(val, "all") == 0)
                 a->opts.writes_every_packet = true;
             else {
-                cmd_error("sim", "--writes is 'first' or 'all', got '%s'", w);
+                cmd_error("sim", "--writes is 'first' or 'all', got '%s'", val);
                 return UTIL_EXIT_USAGE;
             }
-        } else if (strcmp(arg, "--costs") == 0) {
-            a->costs_path = argv[++i];
-        } else if (strcmp(arg, "--ring") == 0) {
-            if (parse_count(arg, argv[++i], 1L << 24, &n))
+            break;
+        case OPT_COSTS: a->costs_path = val; break;
+        case OPT_RING:
+            if (parse_count("--ring", val, 1L << 24, &n))
                 return UTIL_EXIT_USAGE;
             a->ring = (int)n;
-        } else if (strcmp(arg, "--nic-gbps") == 0) {
-            if (parse_double(arg, argv[++i], &a->nic_gbps))
+            break;
+        case OPT_NIC_GBPS:
+            if (parse_double("--nic-gbps", val, &a->nic_gbps))
                 return UTIL_EXIT_USAGE;
-        } else if (strcmp(arg, "--pcie-gbps") == 0) {
-            if (parse_double(arg, argv[++i], &a->pcie_gbps))
+            break;
+        case OPT_PCIE_GBPS:
+            if (parse_double("--pcie-gbps", val, &a->pcie_gbps))
                 return UTIL_EXIT_USAGE;
-        } else if (strcmp(arg, "--limit") == 0) {
-            if (parse_count(arg, argv[++i], 0x7fffffffffffffffL, &n))
+            break;
+        case OPT_LIMIT:
+            if (parse_count("--limit", val, 0x7fffffffffffffffL, &n))
                 return UTIL_EXIT_USAGE;
             a->opts.limit = (uint64_t)n;
-        } else if (strcmp(arg, "--threads") == 0) {
-            if (parse_count(arg, argv[++i], 2, &n))
+            break;
+        case OPT_THREADS:
+            if (parse_count("--threads", val, 2, &n))
                 return UTIL_EXIT_USAGE;
             a->opts.threads = (int)n;
-        } else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0) {
-            a->output = argv[++i];
-        } else if (strcmp(arg, "--mlffr") == 0) {
-            a->mlffr = true;
-        } else if (strcmp(arg, "--scaling") == 0) {
-            a->scaling = true;
-        } else if (strcmp(arg, "--rss-only") == 0) {
-            a->opts.rss_only = true;
-        } else if (strcmp(arg, "--json") == 0) {
-            a->json = true;
-        } else if (strcmp(arg, "--calibrate") == 0) {
+            break;
+        case 'o': a->output = val; break;
+        case OPT_MLFFR: a->mlffr = true; break;
+        case OPT_SCALING: a->scaling = true; break;
+        case OPT_RSS_ONLY: a->opts.rss_only = true; break;
+        case OPT_JSON: a->json = true; break;
+        case OPT_CALIBRATE:
             a->calibrate = true;
-            if (val && val[0] != '-')
-                a->calibrate_nf = argv[++i];
-        } else if (arg[0] == '-' && arg[1]) {
-            cmd_error("sim", "unknown option '%s' (see 'rsskey sim --help')", arg);
-            return UTIL_EXIT_USAGE;
-        } else {
-            if (trace_options_add_file(&a->traces, arg, &err)) {
+            if (val)
+                a->calibrate_nf = val;
+            else
+                after_calibrate = true;
+            break;
+        case 1:                         /* an operand: a trace, or the NF to calibrate */
+            if (was_calibrate && !a->calibrate_nf) {
+                a->calibrate_nf = val;
+                break;
+            }
+            if (trace_options_add_file(&a->traces, val, &err)) {
                 cmd_error("sim", "%s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
             a->n_traces++;
+            break;
+        case ':':
+            cmd_error("sim", "%s needs a value (see 'rsskey sim --help')", argv[optind - 1]);
+            return UTIL_EXIT_USAGE;
+        default:
+            cmd_error("sim", "unknown option '%s' (see 'rsskey sim --help')", argv[optind - 1]);
+            return UTIL_EXIT_USAGE;
         }
     }
     if (a->calibrate)

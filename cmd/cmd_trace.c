@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,17 +111,6 @@ static int parse_double(const char *opt, const char *text, double *out)
     }
     *out = v;
     return 0;
-}
-
-/* Returns the value of option argv[*i] (advancing *i), or NULL after an error. */
-static const char *option_value(int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        cmd_error("trace", "%s needs a value; see 'rsskey trace %s --help'", argv[*i],
-                  argv[0]);
-        return NULL;
-    }
-    return argv[++*i];
 }
 
 /* ---- stats ---------------------------------------------------------------------- */
@@ -300,39 +290,52 @@ static int run_stats(int argc, char **argv)
     struct util_error err;
     bool json = false, show_ports = false;
     uint64_t top_n = DEFAULT_TOP;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    enum { OPT_JSON = 256, OPT_LAN, OPT_PORT, OPT_TOP };
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, OPT_JSON},
+        {"lan", required_argument, NULL, OPT_LAN}, {"port", required_argument, NULL, OPT_PORT},
+        {"top", required_argument, NULL, OPT_TOP}, {NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    /* "-" first: operands come back in order, among --port files. */
+    while ((c = getopt_long(argc, argv, "-:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'h':
             usage_stats(stdout);
             return UTIL_EXIT_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "--lan") == 0) {
-            if (!(v = option_value(argc, argv, &i)))
-                return UTIL_EXIT_USAGE;
-            if (trace_options_add_lan(&opt, v, &err) != 0) {
+        case OPT_JSON: json = true; break;
+        case OPT_LAN:
+            if (trace_options_add_lan(&opt, optarg, &err) != 0) {
                 cmd_error("trace", "%s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
             show_ports = true;
-        } else if (strcmp(a, "--port") == 0) {
-            if (!(v = option_value(argc, argv, &i)))
-                return UTIL_EXIT_USAGE;
-            if (trace_options_add_port_file(&opt, v, &err) != 0) {
+            break;
+        case OPT_PORT:
+            if (trace_options_add_port_file(&opt, optarg, &err) != 0) {
                 cmd_error("trace", "%s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
             show_ports = true;
-        } else if (strcmp(a, "--top") == 0) {
-            if (!(v = option_value(argc, argv, &i)) ||
-                parse_u64("--top", v, MAX_TOP, &top_n) != 0)
+            break;
+        case OPT_TOP:
+            if (parse_u64("--top", optarg, MAX_TOP, &top_n) != 0)
                 return UTIL_EXIT_USAGE;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            cmd_error("trace", "unknown option '%s' for stats; see 'rsskey trace stats --help'",
-                      a);
+            break;
+        case 1:
+            if (trace_options_add_file(&opt, optarg, &err) != 0) {
+                cmd_error("trace", "%s", err.msg);
+                return UTIL_EXIT_USAGE;
+            }
+            break;
+        case ':':
+            cmd_error("trace", "%s needs a value; see 'rsskey trace stats --help'",
+                      argv[optind - 1]);
             return UTIL_EXIT_USAGE;
-        } else if (trace_options_add_file(&opt, a, &err) != 0) {
-            cmd_error("trace", "%s", err.msg);
+        default:
+            cmd_error("trace", "unknown option '%s' for stats; see 'rsskey trace stats --help'",
+                      argv[optind - 1]);
             return UTIL_EXIT_USAGE;
         }
     }
@@ -398,77 +401,79 @@ static int run_gen(int argc, char **argv)
     struct util_error err;
     const char *output = NULL;
     bool json = false, pps_given = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage_gen(stdout);
-            return UTIL_EXIT_OK;
-        }
-        if (strcmp(a, "--json") == 0) {
-            json = true;
-            continue;
-        }
-        if (strcmp(a, "--two-port") == 0) {
-            o.two_port = true;
-            continue;
-        }
-        if (a[0] != '-') {
-            cmd_error("trace", "unexpected argument '%s'; gen writes to -o FILE", a);
-            return UTIL_EXIT_USAGE;
-        }
-        static const char *const valued[] = {"-o", "--output", "--seed", "--flows",
-                                             "--packets", "--zipf", "--pps", "--duration",
-                                             "--size-dist", "--ipv6-share", "--tcp-share",
-                                             "--churn", "--snaplen", "--frag-share",
-                                             "--vlan-share", "--ipv6-ext-share", NULL};
-        bool known = false;
-        for (int k = 0; valued[k]; k++)
-            known = known || strcmp(a, valued[k]) == 0;
-        if (!known) {
-            cmd_error("trace", "unknown option '%s' for gen; see 'rsskey trace gen --help'", a);
-            return UTIL_EXIT_USAGE;
-        }
-        if (!(v = option_value(argc, argv, &i)))
-            return UTIL_EXIT_USAGE;
+    enum { OPT_JSON = 256, OPT_TWO_PORT, OPT_SEED, OPT_FLOWS, OPT_PACKETS, OPT_ZIPF, OPT_PPS,
+           OPT_DURATION, OPT_SIZE_DIST, OPT_IPV6, OPT_TCP, OPT_CHURN, OPT_SNAPLEN, OPT_FRAG,
+           OPT_VLAN, OPT_IPV6_EXT };
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'},        {"output", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, OPT_JSON},   {"two-port", no_argument, NULL, OPT_TWO_PORT},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"flows", required_argument, NULL, OPT_FLOWS},
+        {"packets", required_argument, NULL, OPT_PACKETS},
+        {"zipf", required_argument, NULL, OPT_ZIPF}, {"pps", required_argument, NULL, OPT_PPS},
+        {"duration", required_argument, NULL, OPT_DURATION},
+        {"size-dist", required_argument, NULL, OPT_SIZE_DIST},
+        {"ipv6-share", required_argument, NULL, OPT_IPV6},
+        {"tcp-share", required_argument, NULL, OPT_TCP},
+        {"churn", required_argument, NULL, OPT_CHURN},
+        {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+        {"frag-share", required_argument, NULL, OPT_FRAG},
+        {"vlan-share", required_argument, NULL, OPT_VLAN},
+        {"ipv6-ext-share", required_argument, NULL, OPT_IPV6_EXT},
+        {NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "-:ho:", longs, NULL)) != -1) {
+        const char *v = optarg;
         uint64_t u;
         int bad = 0;
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-            output = v;
-        else if (strcmp(a, "--seed") == 0)
-            bad = parse_u64(a, v, UINT64_MAX, &o.seed);
-        else if (strcmp(a, "--flows") == 0)
-            bad = parse_u64(a, v, 100000000, &o.flows);
-        else if (strcmp(a, "--packets") == 0) {
-            bad = parse_u64(a, v, UINT64_C(1000000000000), &o.packets);
+        switch (c) {
+        case 'h':
+            usage_gen(stdout);
+            return UTIL_EXIT_OK;
+        case OPT_JSON: json = true; break;
+        case OPT_TWO_PORT: o.two_port = true; break;
+        case 'o': output = v; break;
+        case OPT_SEED: bad = parse_u64("--seed", v, UINT64_MAX, &o.seed); break;
+        case OPT_FLOWS: bad = parse_u64("--flows", v, 100000000, &o.flows); break;
+        case OPT_PACKETS:
+            bad = parse_u64("--packets", v, UINT64_C(1000000000000), &o.packets);
             o.packets_given = true;
-        } else if (strcmp(a, "--zipf") == 0)
-            bad = parse_double(a, v, &o.zipf);
-        else if (strcmp(a, "--pps") == 0) {
-            bad = parse_double(a, v, &o.pps);
+            break;
+        case OPT_ZIPF: bad = parse_double("--zipf", v, &o.zipf); break;
+        case OPT_PPS:
+            bad = parse_double("--pps", v, &o.pps);
             pps_given = true;
-        }
-        else if (strcmp(a, "--duration") == 0)
-            bad = parse_double(a, v, &o.duration_s);
-        else if (strcmp(a, "--ipv6-share") == 0)
-            bad = parse_double(a, v, &o.ipv6_share);
-        else if (strcmp(a, "--tcp-share") == 0)
-            bad = parse_double(a, v, &o.tcp_share);
-        else if (strcmp(a, "--churn") == 0)
-            bad = parse_double(a, v, &o.churn);
-        else if (strcmp(a, "--frag-share") == 0)
-            bad = parse_double(a, v, &o.frag_share);
-        else if (strcmp(a, "--vlan-share") == 0)
-            bad = parse_double(a, v, &o.vlan_share);
-        else if (strcmp(a, "--ipv6-ext-share") == 0)
-            bad = parse_double(a, v, &o.ipv6_ext_share);
-        else if (strcmp(a, "--snaplen") == 0) {
-            bad = parse_u64(a, v, 65535, &u);
+            break;
+        case OPT_DURATION: bad = parse_double("--duration", v, &o.duration_s); break;
+        case OPT_IPV6: bad = parse_double("--ipv6-share", v, &o.ipv6_share); break;
+        case OPT_TCP: bad = parse_double("--tcp-share", v, &o.tcp_share); break;
+        case OPT_CHURN: bad = parse_double("--churn", v, &o.churn); break;
+        case OPT_FRAG: bad = parse_double("--frag-share", v, &o.frag_share); break;
+        case OPT_VLAN: bad = parse_double("--vlan-share", v, &o.vlan_share); break;
+        case OPT_IPV6_EXT: bad = parse_double("--ipv6-ext-share", v, &o.ipv6_ext_share); break;
+        case OPT_SNAPLEN:
+            bad = parse_u64("--snaplen", v, 65535, &u);
             o.snaplen = (uint32_t)u;
-        } else if (strcmp(a, "--size-dist") == 0) {
+            break;
+        case OPT_SIZE_DIST:
             if (trace_size_dist_parse(v, &o.sizes, &err) != 0) {
                 cmd_error("trace", "%s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
+            break;
+        case 1:
+            cmd_error("trace", "unexpected argument '%s'; gen writes to -o FILE", v);
+            return UTIL_EXIT_USAGE;
+        case ':':
+            cmd_error("trace", "%s needs a value; see 'rsskey trace gen --help'",
+                      argv[optind - 1]);
+            return UTIL_EXIT_USAGE;
+        default:
+            cmd_error("trace", "unknown option '%s' for gen; see 'rsskey trace gen --help'",
+                      argv[optind - 1]);
+            return UTIL_EXIT_USAGE;
         }
         if (bad)
             return UTIL_EXIT_USAGE;

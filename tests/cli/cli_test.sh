@@ -86,6 +86,18 @@ check "synth --strict, all sharded" run 0 "$work/e" synth --strict "$work/fw.bc"
 check "synth summary explains shared state" run 0 "$work/e" synth "$bcdir/lb.O2.bc" \
     -o "$work/lb-plan.json"
 check "  with the reason" contains "$work/e" "objects shared under locks"
+# --opt=value everywhere (getopt_long)
+check "analyze --ports=2" run 0 "$work/e" analyze --ports=2 "$work/fw.bc"
+check "synth --cores=2 --nic=e810" run 0 "$work/e" synth --cores=2 --nic=e810 "$work/fw.bc" \
+    -o "$work/eq-plan.json"
+check "sim --plan=P --lan=C --cores=2" run 0 "$work/e" sim --plan="$work/eq-plan.json" \
+    --lan=10.0.0.0/8 --cores=2 "$trace"
+check "trace stats --top=3" run 0 "$work/e" trace stats --top=3 "$trace"
+check "trace gen --flows=10 --packets=100 --output=F" run 0 "$work/e" trace gen --flows=10 \
+    --packets=100 --output="$work/eq.pcap"
+check "  wrote it" test -s "$work/eq.pcap"
+check "sim --cores without a value" run 2 "$work/e" sim --plan "$work/eq-plan.json" --cores
+check "  says so" contains "$work/e" "--cores needs a value"
 check "analyze --json" run 0 "$work/a.json" analyze --json "$work/fw.bc"
 check "  versioned schema" contains "$work/a.json" '"schema": "rsskey-analysis/'
 check "sim --json" run 0 "$work/sim.json" sim --plan "$work/plan.json" "$trace" --lan 10.0.0.0/8 --json
