@@ -118,6 +118,41 @@ enum rt_mode *launcher_plan_modes(const struct launcher *l, bool warn, struct ut
     return modes;
 }
 
+/* The plan must be one made for this NF: the same object names, each of the
+ * same kind. A plan for another NF (or another build of it) would leave the
+ * NF's state running under keys chosen for other state. */
+static int check_plan_matches_nf(const struct launcher *l, struct util_error *err)
+{
+    const struct deps_plan *p = &l->plan.deps;
+    size_t n = rt_objects();
+    char mine[400] = "", theirs[400] = "";
+    bool ok = (size_t)p->n_objects == n;
+    for (size_t i = 0; i < n; i++) {
+        struct rt_object_info info;
+        rt_object_info(i, &info);
+        const struct deps_object *po = plan_object(p, info.name);
+        if (!po || (int)po->kind != (int)info.kind)
+            ok = false;
+        size_t at = strlen(mine);
+        if (at + 2 < sizeof mine)
+            snprintf(mine + at, sizeof mine - at, "%s%s %s", i ? ", " : "", info.name,
+                     rt_kind_name(info.kind));
+    }
+    for (int o = 0; o < p->n_objects; o++) {
+        size_t at = strlen(theirs);
+        if (at + 2 < sizeof theirs)
+            snprintf(theirs + at, sizeof theirs - at, "%s%s %s", o ? ", " : "",
+                     p->objects[o].name, deps_kind_name(p->objects[o].kind));
+    }
+    if (ok)
+        return 0;
+    util_error_set(err, "%s is not a plan for this NF: it was made from %s, whose state is %s; "
+                   "this NF's state is %s. Make the plan from this NF's bitcode (rsskey synth "
+                   "NF.bc)", l->opt.plan_path, p->nf[0] ? p->nf : "another NF",
+                   theirs[0] ? theirs : "nothing", mine[0] ? mine : "nothing");
+    return UTIL_EXIT_INPUT;
+}
+
 /* Creates the NF's state and turns it into per-core instances as the plan
  * says. Objects the plan does not name are shared (the sound default). */
 static int instantiate_nf(struct launcher *l, struct util_error *err)
@@ -130,6 +165,9 @@ static int instantiate_nf(struct launcher *l, struct util_error *err)
         util_error_set(err, "nf_init failed (check the --config values)");
         return UTIL_EXIT_FAILURE;
     }
+    rc = check_plan_matches_nf(l, err);
+    if (rc)
+        return rc;
     enum rt_mode *modes = launcher_plan_modes(l, true, err);
     if (!modes)
         return UTIL_EXIT_FAILURE;

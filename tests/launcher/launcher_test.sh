@@ -96,12 +96,18 @@ errors)
     "$runner" --plan "$work/broken.json" -- "${eal[@]}" 2> "$work/e3"; rc3=$?
     # Three plan cores need four lcores; give two.
     "$runner" --plan "$work/plan.json" -- "${eal[@]}" --lcores 0@0,1@0 2> "$work/e4"; rc4=$?
+    # A plan made for another NF (the nop NF has no state at all).
+    "$rsskey" synth "$(dirname "$bc")/nop.O2.bc" --cores 3 -o "$work/other.json" > /dev/null
+    "$runner" --plan "$work/other.json" --replay "$trace" --lan 10.0.0.0/8 -- "${eal[@]}" \
+        --lcores 0@0,1@0,2@0,3@0 2> "$work/e5"; rc5=$?
     set -e
-    cat "$work"/e1 "$work"/e2 "$work"/e3 "$work"/e4
+    cat "$work"/e1 "$work"/e2 "$work"/e3 "$work"/e4 "$work"/e5
     [ $rc1 = 2 ] && grep -q -- "--plan FILE is required" "$work/e1" || fail "missing --plan: $rc1"
     [ $rc2 != 0 ] && grep -q "missing.json" "$work/e2" || fail "missing file: $rc2"
     [ $rc3 != 0 ] && grep -q "broken.json" "$work/e3" || fail "broken plan: $rc3"
     [ $rc4 = 2 ] && grep -q "needs 4 lcores" "$work/e4" || fail "too few lcores: $rc4"
+    [ $rc5 = 3 ] && grep -q "is not a plan for this NF: it was made from .*nop.O2.bc" "$work/e5" ||
+        fail "foreign plan: $rc5"
     ;;
 zero-diff)
     for nic in e810 x550; do
