@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,13 +141,25 @@ int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err
     while ((got = util_kv_next(&kv, path, &name, &value, err)) == 1) {
         errno = 0;
         double v = strtod(value, &end);
-        if (end == value || *end || errno || v < 0) {
-            util_error_set(err, "%s:%d: '%s' needs a non-negative number, got '%s'",
+        /* !(v >= 0) also refuses NaN; inf and 1e300 are out of every range. */
+        if (end == value || *end || errno || !(v >= 0) || !isfinite(v)) {
+            util_error_set(err, "%s:%d: '%s' needs a finite non-negative number, got '%s'",
                            path, kv.line, name, value);
             rc = UTIL_EXIT_INPUT;
             break;
         }
         const struct param *p = find_param(name);
+        bool integral = !p || p->type != P_DOUBLE;
+        double max = !p ? (strstr(name, ".entry_bytes") ? (double)UINT32_MAX : 9007199254740992.0)
+                     : p->type == P_U32 ? (double)UINT32_MAX
+                     : p->type == P_U64 ? 9007199254740992.0 : 1e15;
+        if ((integral && v != (double)(uint64_t)v) || v > max) {
+            util_error_set(err, "%s:%d: '%s' = '%s' is out of range: %s from 0 to %.0f",
+                           path, kv.line, name, value,
+                           integral ? "a whole number" : "a number", max);
+            rc = UTIL_EXIT_INPUT;
+            break;
+        }
         if (!p && strncmp(name, "object.", 7) == 0 &&
             set_override(c, name, (unsigned long long)v) == 0)
             continue;
@@ -172,6 +185,11 @@ int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err
                     c->default_entry_bytes == 0)) {
         util_error_set(err, "%s: ghz, ring_size, cache ways, default_capacity and "
                        "default_entry_bytes must be positive", path);
+        rc = UTIL_EXIT_INPUT;
+    }
+    if (rc == 0 && c->ghz > 100) {
+        util_error_set(err, "%s: ghz = %g: a core's clock is in GHz (0 < ghz <= 100)", path,
+                       c->ghz);
         rc = UTIL_EXIT_INPUT;
     }
     return rc;

@@ -144,6 +144,25 @@ static void test_costs_file(void **state)
     fclose(f);
     assert_int_equal(sim_costs_read(path, &back, &err), UTIL_EXIT_INPUT);
     assert_non_null(strstr(err.msg, "unknown parameter"));
+    /* Numbers out of range for their type or unit are refused, never cast:
+     * the fuzzer's finds (l1_bytes = 1e120 was undefined behaviour, ghz = nan
+     * was accepted, l1_ways = 4294967297 became 1). */
+    const char *bad[][2] = {
+        {"l1_bytes = 1e120\n", "out of range"},      {"ghz = nan\n", "finite"},
+        {"ghz = inf\n", "finite"},                   {"l1_ways = 4294967297\n", "out of range"},
+        {"ring_size = 1.5\n", "whole number"},       {"ghz = 1e300\n", "out of range"},
+        {"ghz = 5000\n", "ghz"},                     {"object.flows.entry_bytes = 1e10\n", "out of range"},
+        {"object.flows.capacity = 1e30\n", "out of range"}, {"ghz = -1\n", "non-negative"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f = fopen(path, "w");
+        fputs(bad[i][0], f);
+        fclose(f);
+        sim_costs_default(&back);
+        assert_int_equal(sim_costs_read(path, &back, &err), UTIL_EXIT_INPUT);
+        if (!strstr(err.msg, bad[i][1]))
+            fail_msg("'%s': '%s' lacks '%s'", bad[i][0], err.msg, bad[i][1]);
+    }
     unlink(path);
 }
 
