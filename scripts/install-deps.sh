@@ -14,6 +14,7 @@ PACKAGES=(
   tshark                        # reference trace statistics in tests (capinfos, tshark)
   valgrind                      # cachegrind cross-check of the cache model
   jq                            # the soundness matrix reads verify's JSON
+  libclang-rt-19-dev            # libFuzzer and sanitizer runtimes for clang (scripts/fuzz.sh)
 )
 
 missing=()

@@ -153,7 +153,7 @@ int sim_costs_read(const char *path, struct sim_costs *c, struct util_error *err
         double max = !p ? (strstr(name, ".entry_bytes") ? (double)UINT32_MAX : 9007199254740992.0)
                      : p->type == P_U32 ? (double)UINT32_MAX
                      : p->type == P_U64 ? 9007199254740992.0 : 1e15;
-        if ((integral && v != (double)(uint64_t)v) || v > max) {
+        if (v > max || (integral && v != (double)(uint64_t)v)) {   /* range first: no UB cast */
             util_error_set(err, "%s:%d: '%s' = '%s' is out of range: %s from 0 to %.0f",
                            path, kv.line, name, value,
                            integral ? "a whole number" : "a number", max);

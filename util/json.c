@@ -273,8 +273,8 @@ static bool parse_string(struct parser *p, char **out)
     const char *start = p->s;
     size_t max = 0;
     while (p->s < p->end && *p->s != '"') {
-        if (*p->s == '\\')
-            p->s++;
+        if (*p->s == '\\' && ++p->s == p->end)
+            break;                      /* a backslash as the last byte */
         p->s++;
         max++;
     }
@@ -477,7 +477,7 @@ struct util_jvalue *util_json_parse(const char *text, size_t len, const char *so
     if (!ok) {
         int line, col;
         char what[256];
-        position(text, p.s, &line, &col);
+        position(text, p.s < p.end ? p.s : p.end, &line, &col);
         memcpy(what, p.err->msg, sizeof what - 1);
         what[sizeof what - 1] = '\0';
         util_error_set(err, "%s:%d:%d: invalid JSON: %s", source, line, col, what);
