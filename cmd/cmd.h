@@ -8,6 +8,8 @@
 #ifndef RSSKEY_CMD_H
 #define RSSKEY_CMD_H
 
+#include <stdbool.h>
+
 struct cmd_entry {
     const char *name;
     int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
@@ -23,6 +25,10 @@ void cmd_error(const char *name, const char *fmt, ...) __attribute__((format(pri
 struct ir_config_value;
 int cmd_config_option(const char *cmd, const char *assignment, struct ir_config_value *list,
                       int *n, int max);
+
+/* True (and the error printed) when output names the same file as one of the
+ * n inputs (NULL entries skipped): rsskey never overwrites what it was given. */
+bool cmd_output_is_input(const char *cmd, const char *output, const char *const *inputs, int n);
 
 /* Subcommands (one file each). */
 int cmd_trace(int argc, char **argv);

@@ -167,6 +167,8 @@ int cmd_analyze(int argc, char **argv)
         return UTIL_EXIT_USAGE;
     }
 
+    if (cmd_output_is_input("analyze", output, &input, 1))
+        return UTIL_EXIT_USAGE;
     struct util_error err;
     struct ir_nf nf;
     memset(&nf, 0, sizeof nf);

@@ -54,6 +54,9 @@ int cmd_report(int argc, char **argv)
         return UTIL_EXIT_USAGE;
     }
     const char *plan_path = argv[optind];
+    const char *inputs[2] = {plan_path, sim_path};
+    if (cmd_output_is_input("report", out_path, inputs, 2))
+        return UTIL_EXIT_USAGE;
     struct util_error err = {{0}};
     struct rss_plan plan;
     int rc = rss_plan_read(plan_path, &plan, &err);

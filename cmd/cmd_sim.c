@@ -241,6 +241,11 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
             return UTIL_EXIT_USAGE;
         }
     }
+    const char *inputs[3 + TRACE_MAX_INPUTS] = {a->plan_path, a->costs_path, a->calibrate_nf};
+    for (size_t i = 0; i < a->traces.n_inputs; i++)
+        inputs[3 + i] = a->traces.inputs[i].path;
+    if (cmd_output_is_input("sim", a->output, inputs, 3 + (int)a->traces.n_inputs))
+        return UTIL_EXIT_USAGE;
     if (a->calibrate)
         return 0;
     if (!a->plan_path) {

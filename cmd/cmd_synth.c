@@ -387,6 +387,11 @@ int cmd_synth(int argc, char **argv)
     }
     if (trace.n_inputs)
         o.trace = &trace;
+    const char *inputs[3 + TRACE_MAX_INPUTS] = {input, plan_in, nic_file};
+    for (size_t i = 0; i < trace.n_inputs; i++)
+        inputs[3 + i] = trace.inputs[i].path;
+    if (cmd_output_is_input("synth", output, inputs, 3 + (int)trace.n_inputs))
+        return UTIL_EXIT_USAGE;
 
     struct deps_plan analysis;
     if (plan_in && n_config > 0) {

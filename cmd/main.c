@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/cmd.h"
 #include "ir/ir.h"
@@ -29,6 +30,23 @@ void cmd_error(const char *name, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+bool cmd_output_is_input(const char *cmd, const char *output, const char *const *inputs, int n)
+{
+    struct stat out;
+    if (!output || strcmp(output, "-") == 0 || stat(output, &out) != 0)
+        return false;                   /* standard output, or a new file */
+    for (int i = 0; i < n; i++) {
+        struct stat in;
+        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev &&
+            in.st_ino == out.st_ino) {
+            cmd_error(cmd, "-o %s is the input %s; rsskey never overwrites what it reads: "
+                      "write to another file", output, inputs[i]);
+            return true;
+        }
+    }
+    return false;
 }
 
 int cmd_config_option(const char *cmd, const char *assignment, struct ir_config_value *list,

@@ -40,7 +40,13 @@ static int check_magic(const char *path, struct util_error *err)
     }
     unsigned char m[4] = {0};
     size_t n = fread(m, 1, 4, f);
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno) {       /* a directory, an unreadable device, ... */
+        util_error_set(err, "%s: cannot read: %s; give the NF's bitcode file", path,
+                       strerror(read_errno));
+        return UTIL_EXIT_IO;
+    }
     static const unsigned char raw[4] = {'B', 'C', 0xC0, 0xDE};
     static const unsigned char wrapper[4] = {0xDE, 0xC0, 0x17, 0x0B};
     if (n == 4 && (memcmp(m, raw, 4) == 0 || memcmp(m, wrapper, 4) == 0))

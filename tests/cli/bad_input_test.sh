@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# bad_input_test.sh RSSKEY RUNNER BUILD_DIR SOURCE_DIR: bad input on the
+# command line, one table of cases. Each case runs one command and asserts its
+# exit code, that stderr says what was wrong and where (a regex), and that the
+# output file it names is neither created (new:F) nor changed (keep:F).
+set -uo pipefail
+rsskey=$1 runner=$2 build=$3 src=$4
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+trace=$src/traces/demo/demo-2port.pcap
+bc=$build/nfs/fw.O2.bc
+n=0 failures=0
+# bad NAME EXIT REGEX OUT -- COMMAND...   (OUT: -, new:FILE or keep:FILE)
+bad() {
+    local name=$1 want=$2 regex=$3 out=$4
+    shift 5
+    n=$((n + 1))
+    local before="" rc=0
+    [ "${out%%:*}" = keep ] && before=$(sha256sum "${out#keep:}" | cut -d' ' -f1)
+    "$@" > "$work/stdout" 2> "$work/stderr" || rc=$?
+    local why=""
+    [ "$rc" = "$want" ] || why="exit $rc, expected $want"
+    if [ -n "$regex" ] && ! grep -Eq -- "$regex" "$work/stderr"; then
+        why="${why:+$why; }stderr lacks /$regex/"
+    fi
+    case $out in
+    new:*) [ ! -e "${out#new:}" ] || why="${why:+$why; }${out#new:} was created" ;;
+    keep:*) [ "$(sha256sum "${out#keep:}" | cut -d' ' -f1)" = "$before" ] ||
+                why="${why:+$why; }${out#keep:} was changed" ;;
+    esac
+    if ls "$work" | grep -q '\.tmp\.'; then why="${why:+$why; }a temporary file was left"; fi
+    if [ -n "$why" ]; then
+        echo "FAIL $n $name: $why"; sed 's/^/  | /' "$work/stderr" | head -4
+        failures=$((failures + 1))
+    else
+        echo "ok   $n $name"
+    fi
+}
+
+# Inputs
+: > "$work/empty.bc"
+mkdir "$work/dir"
+echo "int main(void) { return 0; }" > "$work/text.bc"
+head -c 300 "$bc" > "$work/truncated.bc"
+printf 'int main(void){return 0;}' > "$work/m.c"
+clang-19 -c -emit-llvm -o "$work/noproc.bc" "$work/m.c"
+"$rsskey" synth "$bc" --cores 2 --nic e810 -o "$work/plan.json" > /dev/null
+"$rsskey" synth "$build/nfs/lb.O2.bc" --cores 2 -o "$work/lb-plan.json" > /dev/null
+cp "$work/plan.json" "$work/keep.json"
+plan_with() {   # plan_with NAME JQ: plan.json changed by a jq filter
+    jq "$2" "$work/plan.json" > "$work/$1.json"
+}
+plan_with nofields 'del(.ports)'
+plan_with wrongtype '.cores = "four"'
+plan_with huge '.cores = 1e300'
+plan_with zerocores '.cores = 0'
+plan_with negcores '.cores = -3'
+plan_with reta '.ports[0].reta[0] = 99'
+plan_with keylen '.ports[0].rss_key = "c0ffee"'
+plan_with objtype '.objects = 7'
+
+bad "empty file as bitcode" 3 "empty.bc: not LLVM bitcode: the file is 0 bytes" - -- \
+    "$rsskey" analyze "$work/empty.bc"
+bad "directory as bitcode" 4 "dir: cannot read: Is a directory" - -- "$rsskey" analyze "$work/dir"
+bad "missing bitcode" 4 "missing.bc" - -- "$rsskey" analyze "$work/missing.bc"
+bad "text as bitcode" 3 "not LLVM bitcode.*offset 0.*clang-19" - -- "$rsskey" analyze "$work/text.bc"
+bad "truncated bitcode" 3 "truncated.bc" - -- "$rsskey" analyze "$work/truncated.bc"
+bad "bitcode without nf_process" 3 "no definition of nf_process" - -- \
+    "$rsskey" analyze "$work/noproc.bc"
+bad "nf_process of the wrong type" 3 "nf_process has type" - -- \
+    "$rsskey" analyze "$build/tests/analysis/nfs/bad_signature.O2.bc"
+bad "unknown external function: shared, named, line" 0 "" - -- \
+    "$rsskey" analyze "$build/tests/analysis/nfs/unknown_call.O2.bc"
+tr -s ' \n' ' ' < "$work/stdout" | grep -q "unknown_call.c:16 (call to the external function .mystery" ||
+    { echo "FAIL: the unknown call's warning lacks the name and line"; failures=$((failures + 1)); }
+bad "inline asm: named, line" 0 "" - -- "$rsskey" analyze "$build/tests/analysis/nfs/inline_asm.O2.bc"
+tr -s ' \n' ' ' < "$work/stdout" | grep -q "inline assembly at inline_asm.c:12" ||
+    { echo "FAIL: the inline asm warning lacks the line"; failures=$((failures + 1)); }
+bad "synth of a text file keeps the old plan" 3 "not LLVM bitcode" keep:"$work/keep.json" -- \
+    "$rsskey" synth "$work/text.bc" -o "$work/keep.json"
+for p in nofields wrongtype huge zerocores negcores reta keylen objtype; do
+    bad "plan.json: $p" 3 "$p.json" - -- "$rsskey" sim --plan "$work/$p.json" "$trace"
+done
+bad "plan.json: not JSON, with line:column" 3 "broken.json:[0-9]+:[0-9]+" - -- \
+    bash -c "echo '{\"cores\": ' > '$work/broken.json'; '$rsskey' sim --plan '$work/broken.json' '$trace'"
+bad "another NF's plan to the runner" 3 "is not a plan for this NF: it was made from .*lb.O2.bc" - -- \
+    "$runner" --plan "$work/lb-plan.json" --replay "$trace" --lan 10.0.0.0/8 -- --no-huge -m 512 \
+    --no-pci --file-prefix "bad$$" --log-level=1 --vdev net_null0 --vdev net_null1 \
+    --lcores '0@0,(1-2)@0'
+bad "too few lcores for the plan" 2 "needs 3 lcores" - -- \
+    "$runner" --plan "$work/plan.json" -- --no-huge -m 512 --no-pci --file-prefix "bad$$" \
+    --log-level=1 --vdev net_null0 --vdev net_null1 --lcores 0@0,1@0
+# Cost files: NaN, infinity and out-of-range numbers in every numeric field.
+fields=$(grep -E '^[a-z_0-9]+ *=' "$src/sim/costs/default.conf" | cut -d= -f1 | tr -d ' ')
+nf=0
+for field in $fields; do
+    for v in nan inf 1e300 -1; do
+        printf '%s = %s\n' "$field" "$v" > "$work/costs-$field-$v.conf"
+        bad "cost file: $field = $v" 3 "costs-$field-.*\.conf:1: '$field'" - -- \
+            "$rsskey" sim --plan "$work/plan.json" --costs "$work/costs-$field-$v.conf" "$trace"
+        nf=$((nf + 1))
+    done
+done
+# NIC files
+for line in "key_len = nan" "key_len = 41" "reta_size = 1e300" "reta_size = -4" "reta_size = 100"; do
+    printf 'name = t\n%s\n' "$line" > "$work/bad.nic"
+    bad "NIC file: $line" 3 "bad.nic:2" - -- "$rsskey" synth "$bc" --nic-file "$work/bad.nic" \
+        -o "$work/nic-plan.json"
+done
+for c in 0 -1 100000 four; do
+    bad "--cores $c" 2 "--cores" new:"$work/c.json" -- "$rsskey" synth "$bc" --cores "$c" \
+        -o "$work/c.json"
+done
+bad "unknown --nic" 2 "unknown NIC 'nope'.*rsskey nics" new:"$work/n.json" -- \
+    "$rsskey" synth "$bc" --nic nope -o "$work/n.json"
+bad "-o into a missing folder" 4 "no/such/dir" - -- "$rsskey" synth "$bc" -o "$work/no/such/dir/p.json"
+bad "-o into a folder that cannot be written (/proc)" 4 "/proc/" - -- \
+    "$rsskey" synth "$bc" -o /proc/rsskey-plan.json
+cp "$bc" "$work/fw.bc"
+bad "synth -o equal to its bitcode" 2 "is the input" keep:"$work/fw.bc" -- \
+    "$rsskey" synth "$work/fw.bc" -o "$work/fw.bc"
+bad "analyze -o equal to its bitcode" 2 "is the input" keep:"$work/fw.bc" -- \
+    "$rsskey" analyze "$work/fw.bc" -o "$work/fw.bc"
+bad "sim -o equal to its plan" 2 "is the input" keep:"$work/keep.json" -- \
+    "$rsskey" sim --plan "$work/keep.json" "$trace" -o "$work/keep.json"
+bad "report -o equal to its plan" 2 "is the input" keep:"$work/keep.json" -- \
+    "$rsskey" report "$work/keep.json" -o "$work/keep.json"
+bad "trace directory" 3 "is a directory" - -- "$rsskey" trace stats "$work/dir"
+bad "--config without a value" 2 "name=value" - -- "$rsskey" analyze --config expiry_ms "$bc"
+
+echo "bad input: $n cases ($nf cost-file fields), $failures failures"
+[ "$n" -ge 40 ] || { echo "FAIL: fewer than 40 cases"; exit 1; }
+[ "$failures" = 0 ]
