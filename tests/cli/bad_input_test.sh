@@ -128,6 +128,39 @@ bad "report -o equal to its plan" 2 "is the input" keep:"$work/keep.json" -- \
 bad "trace directory" 3 "is a directory" - -- "$rsskey" trace stats "$work/dir"
 bad "--config without a value" 2 "name=value" - -- "$rsskey" analyze --config expiry_ms "$bc"
 
+# Signals in the middle of a long run: sim -o writes nothing (its output is
+# atomic), the launcher stops cleanly and prints its counters.
+"$rsskey" trace gen -o "$work/big.pcap" --packets 400000 --flows 5000 --two-port > /dev/null
+n=$((n + 1))
+"$rsskey" sim --plan "$work/plan.json" "$work/big.pcap" --lan 10.0.0.0/8 --scaling \
+    -o "$work/sig.json" > /dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" = 0 ] || [ -e "$work/sig.json" ] || ls "$work" | grep -q '\.tmp\.'; then
+    echo "FAIL $n SIGTERM during sim -o: exit $rc, output or temporary file left"
+    failures=$((failures + 1))
+else
+    echo "ok   $n SIGTERM during sim -o: nothing written (exit $rc)"
+fi
+n=$((n + 1))
+"$runner" --plan "$work/plan.json" -- --no-huge -m 512 --no-pci --file-prefix "sig$$" \
+    --log-level=1 --vdev net_null0 --vdev net_null1 --lcores '0@0,(1-2)@0' \
+    > "$work/run.out" 2> "$work/run.err" &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" != 0 ] || ! grep -q "^core *packets *forwarded *dropped" "$work/run.out"; then
+    echo "FAIL $n SIGINT to the launcher: exit $rc, no counters"; head -3 "$work/run.err"
+    failures=$((failures + 1))
+else
+    echo "ok   $n SIGINT to the launcher: stopped cleanly with its counters"
+fi
+
 echo "bad input: $n cases ($nf cost-file fields), $failures failures"
 [ "$n" -ge 40 ] || { echo "FAIL: fewer than 40 cases"; exit 1; }
 [ "$failures" = 0 ]
