@@ -359,7 +359,7 @@ static int read_object(const struct util_jvalue *jo, int index, struct deps_plan
     int k = kind && kind->type == UTIL_JSTRING ? name_index(kind_names, 6, kind->string) : 0;
     o->kind = (enum deps_object_kind)(k < 0 ? 0 : k);
     const struct util_jvalue *group = util_jobject_get(jo, "group");
-    o->group = group && group->type == UTIL_JNUMBER ? (int)group->number : index;
+    o->group = group && group->type == UTIL_JNUMBER ? util_jnumber_int(group->number) : index;
     const struct util_jvalue *reason = util_jobject_get(jo, "reason");
     copy_string(o->reason, sizeof o->reason,
                 reason && reason->type == UTIL_JSTRING ? reason->string : "");
@@ -424,14 +424,14 @@ static int read_access(const struct util_jvalue *ja, int index, struct deps_plan
         return -1;
     }
     a->op = (enum deps_op)o;
-    a->port = (int)port->number;
+    a->port = util_jnumber_int(port->number);
     const struct util_jvalue *key = util_jobject_get(ja, "key");
     if (key && read_key(key, &a->key, where, err) != 0)
         return -1;
     const struct util_jvalue *file = util_jobject_get(ja, "file");
     copy_string(a->file, sizeof a->file, file && file->type == UTIL_JSTRING ? file->string : "");
     const struct util_jvalue *line = util_jobject_get(ja, "line");
-    a->line = line && line->type == UTIL_JNUMBER ? (int)line->number : 0;
+    a->line = line && line->type == UTIL_JNUMBER ? util_jnumber_int(line->number) : 0;
     return 0;
 }
 
@@ -493,7 +493,7 @@ int deps_plan_read_json(const struct util_jvalue *root, struct deps_plan *plan,
                                               : NULL;
     if (!objects)
         return -1;
-    plan->n_ports = (int)ports->number;
+    plan->n_ports = util_jnumber_int(ports->number);
     if (plan->n_ports < 0 || plan->n_ports > DEPS_MAX_PORTS) {
         util_error_set(err, "plan: input_ports %d is outside 0..%d", plan->n_ports,
                        DEPS_MAX_PORTS);

@@ -184,7 +184,7 @@ static int read_port(const struct util_jvalue *v, int index, const char *path,
     const struct util_jvalue *reta = hf ? need(v, "reta", UTIL_JARRAY, path, where, err) : NULL;
     if (!reta)
         return -1;
-    c->port = (int)port->number;
+    c->port = util_jnumber_int(port->number);
     size_t n = strlen(key->string);
     if ((n != 80 && n != 104)) {
         util_error_set(err, "%s: %s.rss_key has %zu hex digits; a key is 40 or 52 bytes "
@@ -202,7 +202,11 @@ static int read_port(const struct util_jvalue *v, int index, const char *path,
         c->key[i] = (uint8_t)(hi << 4 | lo);
     }
     /* rss_hf_value is exact up to 2^53; the flag names carry bits 60..63. */
-    c->rss_hf = (uint64_t)hf->number;
+    if (!util_jnumber_u64(hf->number, &c->rss_hf)) {
+        util_error_set(err, "%s: %s.rss_hf_value must be a whole number from 0 to 2^64-1",
+                       path, where);
+        return -1;
+    }
     const struct util_jvalue *names = util_jobject_get(v, "rss_hf");
     if (names && names->type == UTIL_JARRAY) {
         c->rss_hf = 0;
@@ -250,12 +254,12 @@ static void read_quality(const struct util_jvalue *root, struct rss_plan *plan)
             if (ir_field_parse(name->string, &fq->field))
                 continue;
             fq->version = rss_field_version(fq->field.id);
-            fq->rank = (int)rank->number;
-            fq->best = (int)best->number;
+            fq->rank = util_jnumber_int(rank->number);
+            fq->best = util_jnumber_int(best->number);
             const struct util_jvalue *rank8 = util_jobject_get(f, "rank_low8");
             const struct util_jvalue *best8 = util_jobject_get(f, "best_rank_low8");
-            fq->rank_low8 = rank8 && rank8->type == UTIL_JNUMBER ? (int)rank8->number : 0;
-            fq->best_low8 = best8 && best8->type == UTIL_JNUMBER ? (int)best8->number : 0;
+            fq->rank_low8 = rank8 && rank8->type == UTIL_JNUMBER ? util_jnumber_int(rank8->number) : 0;
+            fq->best_low8 = best8 && best8->type == UTIL_JNUMBER ? util_jnumber_int(best8->number) : 0;
             pq->n_fields++;
         }
     }
@@ -303,7 +307,7 @@ int rss_plan_read(const char *path, struct rss_plan *plan, struct util_error *er
     if (!ports)
         goto out;
     snprintf(plan->nic, sizeof plan->nic, "%s", nic->string);
-    plan->cores = (int)cores->number;
+    plan->cores = util_jnumber_int(cores->number);
     if (plan->cores < 1 || ports->count < 1 || ports->count > DEPS_MAX_PORTS) {
         util_error_set(err, "%s: needs cores >= 1 and 1..%d ports (has %d cores, %zu ports)",
                        path, DEPS_MAX_PORTS, plan->cores, ports->count);

@@ -5,6 +5,7 @@
  */
 #include "util/util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,4 +504,20 @@ const struct util_jvalue *util_jobject_get(const struct util_jvalue *v, const ch
         if (strcmp(v->keys[i], key) == 0)
             return &v->items[i];
     return NULL;
+}
+
+int util_jnumber_int(double number)
+{
+    if (!(number >= (double)INT_MIN && number <= (double)INT_MAX))
+        return INT_MIN;
+    return (int)number;
+}
+
+bool util_jnumber_u64(double number, uint64_t *out)
+{
+    *out = 0;
+    if (!(number >= 0 && number < 18446744073709551616.0) || number != floor(number))
+        return false;
+    *out = (uint64_t)number;
+    return true;
 }

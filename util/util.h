@@ -112,6 +112,13 @@ struct util_jvalue {
 struct util_jvalue *util_json_parse(const char *text, size_t len, const char *source,
                                     struct util_error *err);
 void util_jvalue_free(struct util_jvalue *v);
+/* A JSON number as an int: INT_MIN when it is NaN or outside int's range
+ * (a value every reader's range check then refuses), else truncated. Casting
+ * an out-of-range double is undefined behaviour, so readers go through this. */
+int util_jnumber_int(double number);
+/* As a uint64_t: false (and *out 0) when NaN, negative, not whole or >= 2^64. */
+bool util_jnumber_u64(double number, uint64_t *out);
+
 /* Member of an object by key, or NULL (also when v is not an object). */
 const struct util_jvalue *util_jobject_get(const struct util_jvalue *v, const char *key);
 
