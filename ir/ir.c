@@ -6,6 +6,7 @@
 #include "ir/lift.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,9 @@ static void child_main(int fd, const char *path, const struct ir_options *opts)
     _exit(ok ? 0 : 1);
 }
 
+/* How long the analysis child may run without sending anything. */
+#define ANALYSIS_DEADLINE_MS 30000
+
 static int analyze_isolated(const char *path, const struct ir_options *opts, struct ir_nf *out,
                             struct util_error *err)
 {
@@ -199,9 +203,21 @@ static int analyze_isolated(const char *path, const struct ir_options *opts, str
     close(fds[1]);
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
+    /* Corrupt bitcode can also send LLVM into a loop: the child gets a
+     * deadline (an NF's analysis takes milliseconds). */
+    bool timed_out = false;
     for (;;) {
         if (len == cap)
             buf = realloc(buf, cap *= 2);
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        int ready = poll(&pfd, 1, ANALYSIS_DEADLINE_MS);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0) {
+            timed_out = true;
+            kill(pid, SIGKILL);
+            break;
+        }
         ssize_t n = read(fds[0], buf + len, cap - len);
         if (n < 0 && errno == EINTR)
             continue;
@@ -235,6 +251,12 @@ static int analyze_isolated(const char *path, const struct ir_options *opts, str
         }
     }
     free(buf);
+    if (timed_out) {
+        util_error_set(err, "%s: the analysis did not finish in %d s (LLVM 19 loops on some "
+                       "corrupt bitcode); rebuild the file with `clang-19 -c -emit-llvm -g`",
+                       path, ANALYSIS_DEADLINE_MS / 1000);
+        return UTIL_EXIT_INPUT;
+    }
     if (!ok) {
         if (WIFSIGNALED(status))
             util_error_set(err, "%s: corrupt LLVM bitcode: LLVM 19 crashed while reading or "
