@@ -173,6 +173,20 @@ static inline uint32_t rt_reduce(uint32_t h, uint32_t n)
     return (uint32_t)(((uint64_t)h * n) >> 32);
 }
 
+/* Where row `row` of a count-min sketch of `width` columns keeps key's
+ * counter, as an index into its depth x width cells. Each row hashes with
+ * its own seed (splitmix64 of the row number: fixed, distinct, well mixed),
+ * so rows are independent. nf_sketch and nf_tsketch share it. */
+static inline size_t rt_sketch_cell(const void *key, uint32_t key_size, uint32_t width,
+                                    uint32_t row)
+{
+    uint64_t z = (uint64_t)row * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    uint32_t h = (uint32_t)rt_hash(key, key_size, z ^ (z >> 31));
+    return (size_t)row * width + rt_reduce(h, width);
+}
+
 /* ---- Cross-file internals ---------------------------------------------- */
 
 /* Forgets every configuration value (config.c; rt_reset calls it). */

@@ -34,15 +34,6 @@ struct sketch_inst {
     uint32_t *counters;     /* depth rows of width */
 };
 
-static uint64_t row_seed(uint32_t row)
-{
-    /* splitmix64 of the row number: fixed, distinct, well mixed seeds */
-    uint64_t z = (uint64_t)row * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static struct sketch_inst *sketch_inst_new(uint32_t key_size, uint32_t width, uint32_t depth)
 {
     struct sketch_inst *s = calloc(1, sizeof *s);
@@ -69,8 +60,7 @@ static void sketch_inst_free(void *inst)
 
 static inline uint32_t *sketch_cell(const struct sketch_inst *s, const void *key, uint32_t row)
 {
-    uint32_t h = (uint32_t)rt_hash(key, s->key_size, row_seed(row));
-    return &s->counters[(size_t)row * s->width + rt_reduce(h, s->width)];
+    return &s->counters[rt_sketch_cell(key, s->key_size, s->width, row)];
 }
 
 struct nf_sketch *nf_sketch_create(const char *name, uint32_t key_size, uint32_t width,

@@ -2,12 +2,12 @@
  * tsketch.c - nf_tsketch: a count-min sketch whose buckets age one by one.
  *
  * depth rows of width buckets; a bucket holds a saturating 32-bit count and
- * the time it was last added to or touched. Row r hashes the key with the
- * same per-row seeds as nf_sketch (rt_hash, splitmix64 of r), so a key's
- * buckets are independent across rows. A bucket becomes live on the first
- * add that reaches it and stays live until nf_tsketch_expire frees it; at
- * most `capacity` buckets are live at once, and an add that would need more
- * changes nothing and fails (checked for every row before any is changed).
+ * the time it was last added to or touched. Rows hash keys as nf_sketch's
+ * do (rt_sketch_cell), so a key's buckets are independent across rows. A
+ * bucket becomes live on the first add that reaches it and stays live until
+ * nf_tsketch_expire frees it; at most `capacity` buckets are live at once,
+ * and an add that would need more changes nothing and fails (checked for
+ * every row before any is changed).
  *
  * Per core (a sharded plan), each core gets ceil(capacity / cores) live
  * buckets and its own counts and stamps: a bucket two cores' keys share
@@ -25,14 +25,6 @@ struct tsketch_inst {
     uint64_t *stamp;        /* same layout: last add/touch, valid while live */
     uint8_t *is_live;       /* same layout: 1 = live */
 };
-
-static uint64_t row_seed(uint32_t row)
-{
-    uint64_t z = (uint64_t)row * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static void tsketch_inst_free(void *inst)
 {
@@ -64,12 +56,6 @@ static struct tsketch_inst *tsketch_inst_new(uint32_t key_size, uint32_t width, 
     s->depth = depth;
     s->capacity = capacity;
     return s;
-}
-
-static size_t cell_of(const struct tsketch_inst *s, const void *key, uint32_t row)
-{
-    uint32_t h = (uint32_t)rt_hash(key, s->key_size, row_seed(row));
-    return (size_t)row * s->width + rt_reduce(h, s->width);
 }
 
 struct nf_tsketch *nf_tsketch_create(const char *name, uint32_t key_size, uint32_t width,
@@ -104,7 +90,7 @@ bool nf_tsketch_add(struct nf_tsketch *sketch, const void *key, uint32_t count,
     size_t cell[64];
     uint32_t needed = 0;
     for (uint32_t r = 0; r < s->depth; r++) {
-        cell[r] = cell_of(s, key, r);
+        cell[r] = rt_sketch_cell(key, s->key_size, s->width, r);
         needed += !s->is_live[cell[r]];
     }
     if (needed > s->capacity - s->live) {
@@ -131,7 +117,7 @@ void nf_tsketch_touch(struct nf_tsketch *sketch, const void *key, uint64_t now_n
     rt_guard_write(&sketch->obj, "nf_tsketch_touch");
     struct tsketch_inst *s = rt_inst(&sketch->obj);
     for (uint32_t r = 0; r < s->depth; r++) {
-        size_t c = cell_of(s, key, r);
+        size_t c = rt_sketch_cell(key, s->key_size, s->width, r);
         if (s->is_live[c] && now_ns > s->stamp[c])
             s->stamp[c] = now_ns;
     }
@@ -143,7 +129,7 @@ uint32_t nf_tsketch_estimate(struct nf_tsketch *sketch, const void *key)
     const struct tsketch_inst *s = rt_inst(&sketch->obj);
     uint32_t best = UINT32_MAX;
     for (uint32_t r = 0; r < s->depth; r++) {
-        size_t c = cell_of(s, key, r);
+        size_t c = rt_sketch_cell(key, s->key_size, s->width, r);
         uint32_t v = s->is_live[c] ? s->count[c] : 0;
         if (v < best)
             best = v;
