@@ -44,6 +44,29 @@ char *util_read_file(const char *path, size_t *len, struct util_error *err);
 int util_write_file_atomic(const char *path, const void *data, size_t len,
                            struct util_error *err);
 
+/* One file of a folder written by util_write_dir_atomic. */
+struct util_dir_file {
+    const char *name;           /* plain file name, no '/' */
+    const void *data;
+    size_t len;
+    bool executable;            /* mode 0777 & ~umask instead of 0666 & ~umask */
+};
+
+/* Writes n files as the folder dir, atomically: built in dir.tmp-XXXXXX
+ * beside it, then renamed, so dir is never half-written. dir may be absent or
+ * empty; a non-empty dir is refused unless replace is true and it holds only
+ * regular files including `marker` (a folder this writer made), which are
+ * then swapped out in one rename and deleted. Returns a UTIL_EXIT_* code:
+ * USAGE for a dir that may not be written, IO when the disk refuses. */
+int util_write_dir_atomic(const char *dir, const struct util_dir_file *files, int n,
+                          const char *marker, bool replace, struct util_error *err);
+
+/* SHA-256 (FIPS 180-4): the digest, or as 64 lower-case hex digits. */
+void util_sha256(const void *data, size_t len, uint8_t digest[32]);
+void util_sha256_hex(const void *data, size_t len, char hex[65]);
+/* Of a whole file: 0, or -1 with err (cannot read it). */
+int util_sha256_file(const char *path, char hex[65], struct util_error *err);
+
 /* Strips leading and trailing white space in place; returns the first
  * non-space character of s (for line-oriented configuration files). */
 char *util_trim(char *s);
