@@ -411,6 +411,12 @@ int cmd_synth(int argc, char **argv)
         cmd_error("synth", "%s", err.msg);
         return rc;
     }
+    /* The bitcode's fingerprint: deploy and the manifest name what was analysed. */
+    if (input && util_sha256_file(input, plan.nf_sha256, &err) != 0) {
+        cmd_error("synth", "%s", err.msg);
+        rss_plan_free(&plan);
+        return UTIL_EXIT_IO;
+    }
     if (strict && shared_objects(&plan.deps) > 0) {
         cmd_error("synth", "--strict: %d of %d objects would run shared under locks; no plan "
                   "written. Why:", shared_objects(&plan.deps), plan.deps.n_objects);

@@ -93,6 +93,10 @@ void rss_plan_write_json(const struct rss_plan *plan, struct util_json *w)
     util_json_string(w, "rsskey-plan/1");
     util_json_key(w, "nic");
     util_json_string(w, plan->nic);
+    if (plan->nf_sha256[0]) {
+        util_json_key(w, "nf_sha256");
+        util_json_string(w, plan->nf_sha256);
+    }
     util_json_key(w, "cores");
     util_json_int(w, plan->cores);
     util_json_key(w, "ports");
@@ -307,6 +311,18 @@ int rss_plan_read(const char *path, struct rss_plan *plan, struct util_error *er
     if (!ports)
         goto out;
     snprintf(plan->nic, sizeof plan->nic, "%s", nic->string);
+    const struct util_jvalue *sha = util_jobject_get(root, "nf_sha256");
+    if (sha) {
+        bool hex = sha->type == UTIL_JSTRING && strlen(sha->string) == 64;
+        for (int i = 0; hex && i < 64; i++)
+            hex = hex_value(sha->string[i]) >= 0;
+        if (!hex) {
+            util_error_set(err, "%s: plan: \"nf_sha256\" must be 64 hex digits (the SHA-256 "
+                           "of the NF bitcode); regenerate the plan with 'rsskey synth'", path);
+            goto out;
+        }
+        snprintf(plan->nf_sha256, sizeof plan->nf_sha256, "%s", sha->string);
+    }
     plan->cores = util_jnumber_int(cores->number);
     if (plan->cores < 1 || ports->count < 1 || ports->count > DEPS_MAX_PORTS) {
         util_error_set(err, "%s: needs cores >= 1 and 1..%d ports (has %d cores, %zu ports)",

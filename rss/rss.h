@@ -199,6 +199,9 @@ struct rss_quality {
  * calls rss_plan_free. */
 struct rss_plan {
     char nic[32];
+    /* Extension: SHA-256 of the NF bitcode the plan was made from, 64 hex
+     * digits ("" when unknown: a plan from --plan-in, or written before). */
+    char nf_sha256[65];
     int cores;
     int n_ports;
     struct rss_port_config ports[DEPS_MAX_PORTS];
