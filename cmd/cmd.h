@@ -37,5 +37,6 @@ int cmd_analyze(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_nics(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 #endif /* RSSKEY_CMD_H */

@@ -18,6 +18,7 @@ static const struct cmd_entry commands[] = {
     {"nics", cmd_nics, "list the NIC profiles (key length, RETA size, hash fields)"},
     {"trace", cmd_trace, "summarise or generate packet traces (pcap)"},
     {"sim", cmd_sim, "simulate the plan on N cores: per-core load, costs, MLFFR, scaling"},
+    {"deploy", cmd_deploy, "write a deployment folder: manifest, ethtool.sh, testpmd.txt, C stubs"},
     {"report", cmd_report, "a plan (and its simulation) as a Markdown design-review report"},
     {NULL, NULL, NULL}
 };
