@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "deploy/deploy.h"
 #include "rss/rss.h"
 #include "util/util.h"
 
@@ -18,6 +19,9 @@ struct report_input {
     const struct util_jvalue *sim;  /* `rsskey sim --json` output, or NULL */
     const char *sim_path;           /* shown when sim is given */
     unsigned check_packets;         /* random packet pairs per check (0: 10000) */
+    /* A deployment made from this plan (deploy_manifest_matches passed), or
+     * NULL: rendered as a "Deployment" section. */
+    const struct deploy_manifest *manifest;
 };
 
 /* Renders the report. Returns a malloc'd NUL-terminated Markdown text the
