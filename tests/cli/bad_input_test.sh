@@ -128,6 +128,60 @@ bad "report -o equal to its plan" 2 "is the input" keep:"$work/keep.json" -- \
 bad "trace directory" 3 "is a directory" - -- "$rsskey" trace stats "$work/dir"
 bad "--config without a value" 2 "name=value" - -- "$rsskey" analyze --config expiry_ms "$bc"
 
+# rsskey deploy: bad plans, plans that do not fit their NIC, --dev, -o. Nothing
+# may be written: the folder is new:..., and no DIR.tmp-* folder is left.
+"$rsskey" synth "$bc" --cores 2 --nic 82599 -o "$work/p82599.json" > /dev/null
+dplan_with() {  # dplan_with NAME JQ: the 82599 plan changed by a jq filter
+    jq "$2" "$work/p82599.json" > "$work/d-$1.json"
+}
+dplan_with schema '.schema = "rsskey-plan/2"'
+dplan_with noports 'del(.ports)'
+dplan_with hftype '.ports[0].rss_hf_value = "tcp"'
+dplan_with retatype '.ports[1].reta = "round-robin"'
+dplan_with sha '.nf_sha256 = "abc"'
+dplan_with nicunknown '.nic = "nic9000"'
+dplan_with retasize '.nic = "x550"'            # 128-entry RETA, x550 has 512
+dplan_with hfnic '.ports[0].rss_hf = ["RTE_ETH_RSS_IPV4", "RTE_ETH_RSS_L3_SRC_ONLY"]'
+bad "deploy: plan of another rsskey version" 3 'schema is "rsskey-plan/2", expected "rsskey-plan/1"' \
+    new:"$work/dd" -- "$rsskey" deploy "$work/d-schema.json" -o "$work/dd"
+bad "deploy: plan without ports" 3 'd-noports.json: plan: member "ports" is missing' new:"$work/dd" -- \
+    "$rsskey" deploy "$work/d-noports.json" -o "$work/dd"
+bad "deploy: rss_hf_value of the wrong type" 3 'ports\[0\]: member "rss_hf_value"' new:"$work/dd" -- \
+    "$rsskey" deploy "$work/d-hftype.json" -o "$work/dd"
+bad "deploy: reta of the wrong type" 3 'ports\[1\]: member "reta"' new:"$work/dd" -- \
+    "$rsskey" deploy "$work/d-retatype.json" -o "$work/dd"
+bad "deploy: nf_sha256 not a hash" 3 'nf_sha256" must be 64 hex digits' new:"$work/dd" -- \
+    "$rsskey" deploy "$work/d-sha.json" -o "$work/dd"
+bad "deploy: unknown NIC profile" 3 "NIC profile 'nic9000'.*--nic-file" new:"$work/dd" -- \
+    "$rsskey" deploy "$work/d-nicunknown.json" -o "$work/dd"
+bad "deploy: key length does not fit the NIC (e810 plan named 82599)" 3 \
+    "rss_key has 52 bytes but the NIC profile '82599'.*40-byte keys.*--nic 82599" new:"$work/dd" -- \
+    bash -c "jq '.nic = \"82599\"' '$work/plan.json' > '$work/d-keylen.json'; '$rsskey' deploy '$work/d-keylen.json' -o '$work/dd'"
+bad "deploy: RETA size does not fit the NIC" 3 "reta has 128 entries but the NIC profile 'x550'.*512-entry" \
+    new:"$work/dd" -- "$rsskey" deploy "$work/d-retasize.json" -o "$work/dd"
+bad "deploy: rss_hf the NIC cannot hash" 3 "RTE_ETH_RSS_L3_SRC_ONLY.*cannot hash" new:"$work/dd" -- \
+    "$rsskey" deploy "$work/d-hfnic.json" -o "$work/dd"
+bad "deploy: --dev count differs from the ports" 2 "--dev names 1 interface but .* has 2 ports" \
+    new:"$work/dd" -- "$rsskey" deploy "$work/p82599.json" -o "$work/dd" --dev eth0
+bad "deploy: --dev with a quote" 2 "is not an interface name" new:"$work/dd" -- \
+    "$rsskey" deploy "$work/p82599.json" -o "$work/dd" --dev "eth0,e'1"
+bad "deploy: no -o" 2 "no folder given" - -- "$rsskey" deploy "$work/p82599.json"
+bad "deploy: -o onto its plan" 2 "is the input" keep:"$work/p82599.json" -- \
+    "$rsskey" deploy "$work/p82599.json" -o "$work/p82599.json"
+bad "deploy: -o a folder holding the plan, --force" 2 "holds the input" keep:"$work/p82599.json" -- \
+    "$rsskey" deploy "$work/p82599.json" -o "$work" --force
+mkdir -p "$work/full" && echo mine > "$work/full/notes.txt"
+bad "deploy: -o an existing non-empty folder" 2 "exists and is not empty.*--force" \
+    keep:"$work/full/notes.txt" -- "$rsskey" deploy "$work/p82599.json" -o "$work/full"
+bad "deploy: -o into a missing folder" 4 "no/such" new:"$work/no/such/dd" -- \
+    "$rsskey" deploy "$work/p82599.json" -o "$work/no/such/dd"
+n=$((n + 1))
+if ls -a "$work" | grep -q '\.tmp-'; then
+    echo "FAIL $n deploy: a DIR.tmp-* folder was left"; failures=$((failures + 1))
+else
+    echo "ok   $n deploy: no temporary folder left"
+fi
+
 # Signals in the middle of a long run: sim -o writes nothing (its output is
 # atomic), the launcher stops cleanly and prints its counters.
 "$rsskey" trace gen -o "$work/big.pcap" --packets 400000 --flows 5000 --two-port > /dev/null
