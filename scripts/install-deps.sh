@@ -15,6 +15,8 @@ PACKAGES=(
   valgrind                      # cachegrind cross-check of the cache model
   jq                            # the soundness matrix reads verify's JSON
   libclang-rt-19-dev            # libFuzzer and sanitizer runtimes for clang (scripts/fuzz.sh)
+  dpdk-dev                      # dpdk-testpmd: tests/deploy runs rsskey deploy's testpmd.txt
+  ethtool iproute2              # tests/deploy checks ethtool.sh's lines against a veth pair
 )
 
 missing=()
