@@ -115,30 +115,32 @@ stubs)
         fail "no clear RETA size error: $(head -2 x.err)"
     ;;
 ethtool)
+    # Interface names unique to this run (other runs may share the machine).
+    devA=rk$$a devB=rk$$b
     # The RETA helper's request, compared byte by byte with the plan.
-    "$rsskey" deploy plan.json -o dep --dev rkdA0,rkdB0 > /dev/null || { echo "deploy failed"; exit 1; }
-    line=$(grep '^"$RETA_SET" rkdA0 ' dep/ethtool.sh)
+    "$rsskey" deploy plan.json -o dep --dev $devA,$devB > /dev/null || { echo "deploy failed"; exit 1; }
+    line=$(grep "^\"\$RETA_SET\" $devA " dep/ethtool.sh)
     [ -n "$line" ] || fail "ethtool.sh does not call the RETA helper for a tuned RETA"
     grep -q "ethtool -X' *can only set 'equal N'\|can only set 'equal N'" dep/ethtool.sh ||
         fail "ethtool.sh does not say why the helper is needed"
     list=${line##* }
     [ "$list" = "$(plan_reta 0)" ] || fail "the helper's list is not port 0's RETA"
-    "$retaset" --print-request rkdA0 "$list" > req.out || fail "helper --print-request failed"
+    "$retaset" --print-request $devA "$list" > req.out || fail "helper --print-request failed"
     want=$(printf '47000000''00000000''%02x%02x0000''00000000''00000000''00000000' 128 0)
     for q in $(plan_reta 0 | tr , ' '); do want+=$(printf '%02x%02x0000' $((q & 255)) $((q >> 8))); done
     [ "$(sed -n 's/^bytes //p' req.out)" = "$want" ] &&
         ok "helper request = ETHTOOL_SRSSH, indir_size 128, key and hfunc unchanged, the plan's 128 queues" ||
         fail "helper request bytes differ"
     # Key with colons, no 'equal' for a tuned table; 'equal 4' for round-robin.
-    grep -q "^ethtool -X rkdA0 hfunc toeplitz hkey $(plan_key 0 | sed 's/../&:/g; s/:$//')\$" dep/ethtool.sh ||
+    grep -q "^ethtool -X $devA hfunc toeplitz hkey $(plan_key 0 | sed 's/../&:/g; s/:$//')\$" dep/ethtool.sh ||
         fail "ethtool -X line lacks the plan's key"
     "$rsskey" synth "$bc" --nic 82599 --cores 4 -o rr.json > /dev/null &&
-        "$rsskey" deploy rr.json -o deprr --dev rkdA0,rkdB0 > /dev/null
-    grep -q "^ethtool -X rkdA0 hfunc toeplitz hkey [0-9a-f:]* equal 4\$" deprr/ethtool.sh &&
+        "$rsskey" deploy rr.json -o deprr --dev $devA,$devB > /dev/null
+    grep -q "^ethtool -X $devA hfunc toeplitz hkey [0-9a-f:]* equal 4\$" deprr/ethtool.sh &&
         ! grep -q RETA_SET\" deprr/ethtool.sh && ok "round-robin RETA: ethtool -X ... equal 4, no helper" ||
         fail "round-robin plan not expressed as equal 4"
-    grep -q "^ethtool -N rkdA0 rx-flow-hash tcp4 sdfn\$" dep/ethtool.sh &&
-        grep -q "^ethtool -N rkdA0 rx-flow-hash udp4 sdfn\$" dep/ethtool.sh ||
+    grep -q "^ethtool -N $devA rx-flow-hash tcp4 sdfn\$" dep/ethtool.sh &&
+        grep -q "^ethtool -N $devA rx-flow-hash udp4 sdfn\$" dep/ethtool.sh ||
         fail "rx-flow-hash lines for tcp4/udp4 sdfn missing"
     # Without --dev: placeholders, and the script refuses to run.
     "$rsskey" deploy plan.json -o deph > /dev/null
@@ -148,10 +150,10 @@ ethtool)
     # Each line through ethtool's parser on a veth pair: driver errors only.
     if ! command -v ethtool > /dev/null; then
         echo "skip (part): ethtool missing; install it (scripts/install-deps.sh)"
-    elif ! ip link add rkdA0 type veth peer name rkdB0 2> veth.err; then
+    elif ! ip link add $devA type veth peer name $devB 2> veth.err; then
         echo "skip (part): cannot create a veth pair ($(head -1 veth.err)): needs CAP_NET_ADMIN"
     else
-        veth=rkdA0
+        veth=$devA
         n=0
         while IFS= read -r l; do
             n=$((n + 1))
