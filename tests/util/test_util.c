@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -165,6 +166,71 @@ static void test_atomic_write_to_missing_dir_fails_cleanly(void **state)
     assert_non_null(strstr(err.msg, "cannot open"));
 }
 
+/* FIPS 180-2 appendix B vectors, and lengths around the 55/56/64-byte padding
+ * edges checked against each other through the one-block/two-block paths. */
+static void test_sha256_known_vectors(void **state)
+{
+    (void)state;
+    char hex[65];
+    util_sha256_hex("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    util_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    util_sha256_hex(two, strlen(two), hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char *million = malloc(1000000);
+    assert_non_null(million);
+    memset(million, 'a', 1000000);
+    util_sha256_hex(million, 1000000, hex);
+    assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    free(million);
+}
+
+static int count_entries(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "exit $(ls -A %s | wc -l)", dir);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_write_dir_atomic(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/rsskey-dir-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char dir[300], path[400];
+    snprintf(dir, sizeof dir, "%s/out", base);
+    struct util_error err = {{0}};
+    struct util_dir_file one[2] = {{"manifest.json", "{}\n", 3, false}, {"run.sh", "exit 0\n", 7, true}};
+    assert_int_equal(util_write_dir_atomic(dir, one, 2, "manifest.json", false, &err), UTIL_EXIT_OK);
+    assert_int_equal(count_entries(dir), 2);
+    snprintf(path, sizeof path, "%s/run.sh", dir);
+    assert_int_equal(access(path, X_OK), 0);
+    /* Not over a non-empty folder without replace; with it, swapped whole. */
+    struct util_dir_file two[1] = {{"manifest.json", "[]\n", 3, false}};
+    assert_int_equal(util_write_dir_atomic(dir, two, 1, "manifest.json", false, &err), UTIL_EXIT_USAGE);
+    assert_non_null(strstr(err.msg, "--force"));
+    assert_int_equal(util_write_dir_atomic(dir, two, 1, "manifest.json", true, &err), UTIL_EXIT_OK);
+    assert_int_equal(count_entries(dir), 1);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    char *back = util_read_file(path, NULL, &err);
+    assert_non_null(back);
+    assert_string_equal(back, "[]\n");
+    free(back);
+    /* A folder without the marker is never replaced; nothing left beside it. */
+    unlink(path);
+    snprintf(path, sizeof path, "%s/mine.txt", dir);
+    assert_int_equal(util_write_file_atomic(path, "x", 1, &err), 0);
+    assert_int_equal(util_write_dir_atomic(dir, two, 1, "manifest.json", true, &err), UTIL_EXIT_USAGE);
+    assert_int_equal(count_entries(dir), 1);
+    assert_int_equal(count_entries(base), 1);
+    unlink(path);
+    rmdir(dir);
+    rmdir(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +241,8 @@ int main(void)
         cmocka_unit_test(test_kv_reader_counts_every_line),
         cmocka_unit_test(test_atomic_write_replaces_whole_file),
         cmocka_unit_test(test_atomic_write_to_missing_dir_fails_cleanly),
+        cmocka_unit_test(test_sha256_known_vectors),
+        cmocka_unit_test(test_write_dir_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
