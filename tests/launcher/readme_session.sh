@@ -24,8 +24,9 @@ ln -s "$src/traces" "$work/traces"
 cd "$work"
 bash -e "$work/session.sh" > "$work/out.txt" 2>&1 || { cat "$work/out.txt"; fail "a line failed"; }
 cat "$work/out.txt"
-for f in "$nf-plan.json" "$nf-sim.json" "$nf-review.md"; do
+for f in "$nf-plan.json" "$nf-sim.json" "$nf-review.md" "$nf-deploy/manifest.json"; do
     [ -s "$f" ] || fail "$f was not written"
 done
+grep -q "^## Deployment" "$nf-review.md" || fail "the review has no Deployment section"
 grep -q "^verify: sound on this traffic" "$work/out.txt" || fail "verify did not say sound"
 echo "ok: README session with NF=$nf"
