@@ -116,10 +116,20 @@ void deploy_ethtool_sh(const struct rss_plan *plan, const struct deploy_options 
                            "off, the driver keeps its default.\n");
             (*notes)++;
         }
+        /* Fragments and other protocols: no rx-flow-hash type says them. */
+        char l3[8];
+        bool other = c->rss_hf & (RSS_HF_IPV4 | RSS_HF_FRAG_IPV4 | RSS_HF_NONFRAG_IPV4_OTHER);
+        flow_fields(c->rss_hf, false, l3);
         deploy_addf(t, "# Other IP packets (fragments, ICMP, ...): ethtool 6.1 has no "
-                       "rx-flow-hash type for them;\n# drivers hash their addresses (sd)%s.\n",
-                    c->rss_hf & (RSS_HF_IPV4 | RSS_HF_FRAG_IPV4 | RSS_HF_NONFRAG_IPV4_OTHER)
-                        ? ", as the plan does" : ", the plan does not hash them");
+                       "rx-flow-hash type for them;\n# drivers hash their addresses (sd)");
+        if (other && strcmp(l3, "sd") == 0) {
+            deploy_addf(t, ", as the plan does.\n");
+        } else {
+            deploy_addf(t, ", but the plan %s%s%s: ethtool cannot say that; use DPDK.\n",
+                        other ? "hashes only '" : "does not hash them", other ? l3 : "",
+                        other ? "'" : "");
+            (*notes)++;
+        }
     }
 }
 

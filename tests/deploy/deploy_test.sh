@@ -142,6 +142,18 @@ ethtool)
     grep -q "^ethtool -N $devA rx-flow-hash tcp4 sdfn\$" dep/ethtool.sh &&
         grep -q "^ethtool -N $devA rx-flow-hash udp4 sdfn\$" dep/ethtool.sh ||
         fail "rx-flow-hash lines for tcp4/udp4 sdfn missing"
+    # A plan hashing only the destination address on port 1 (policer on cx5, whose
+    # profile takes the *_ONLY selectors): 'd', with a comment on what drivers take.
+    pol=$(dirname "$bc")/policer.O2.bc
+    "$rsskey" synth "$pol" --nic cx5 --cores 4 -o pol.json > /dev/null &&
+        "$rsskey" deploy pol.json -o deppol --dev $devA,$devB > /dev/null || fail "policer deploy"
+    [ "$(jq -c '.ports[1].rss_hf | index("RTE_ETH_RSS_L3_DST_ONLY") != null' pol.json)" = true ] ||
+        fail "the policer plan no longer hashes port 1 on the destination only"
+    grep -q "^ethtool -N $devB rx-flow-hash tcp4 d\$" deppol/ethtool.sh &&
+        grep -q "^# tcp4 hashes 'd' only: most kernel drivers accept just sd or sdfn" deppol/ethtool.sh &&
+        grep -q "but the plan hashes only 'd': ethtool cannot say that" deppol/ethtool.sh &&
+        ok "destination-only plan: tcp4 d, and comments on what drivers and ethtool cannot do" ||
+        fail "destination-only plan not expressed or not commented"
     # Without --dev: placeholders, and the script refuses to run.
     "$rsskey" deploy plan.json -o deph > /dev/null
     sh deph/ethtool.sh > /dev/null 2> ph.err; rc=$?
@@ -164,8 +176,8 @@ ethtool)
                 grep -Eq "Operation not supported|netlink error|Cannot (get|change|set)" l.err ||
                     fail "'$l': unexpected error: $(head -1 l.err)"
             fi
-        done < <(grep '^ethtool ' dep/ethtool.sh)
-        [ $n -ge 8 ] && ok "$n ethtool lines parsed by ethtool, veth answered as a driver" ||
+        done < <(grep -h '^ethtool ' dep/ethtool.sh deppol/ethtool.sh)
+        [ $n -ge 16 ] && ok "$n ethtool lines parsed by ethtool, veth answered as a driver" ||
             fail "only $n ethtool lines"
         RSSKEY_RETA_SET=$retaset sh -c "RETA_SET=\$RSSKEY_RETA_SET; $line" > h.out 2> h.err
         grep -q "cannot read the RSS table size: Operation not supported" h.err &&
