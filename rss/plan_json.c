@@ -288,8 +288,16 @@ int rss_plan_read(const char *path, struct rss_plan *plan, struct util_error *er
     char *text = util_read_file(path, &len, err);
     if (!text)
         return UTIL_EXIT_IO;
-    struct util_jvalue *root = util_json_parse(text, len, path, err);
+    int rc = rss_plan_parse(text, len, path, plan, err);
     free(text);
+    return rc;
+}
+
+int rss_plan_parse(const char *text, size_t len, const char *path, struct rss_plan *plan,
+                   struct util_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    struct util_jvalue *root = util_json_parse(text, len, path, err);
     if (!root)
         return UTIL_EXIT_INPUT;
     int rc = UTIL_EXIT_INPUT;
