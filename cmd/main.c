@@ -19,6 +19,7 @@ static const struct cmd_entry commands[] = {
     {"trace", cmd_trace, "summarise or generate packet traces (pcap)"},
     {"sim", cmd_sim, "simulate the plan on N cores: per-core load, costs, MLFFR, scaling"},
     {"report", cmd_report, "a plan (and its simulation) as a Markdown design-review report"},
+    {"build", cmd_build, "the NF's DPDK runner from its bitcode, carrying its plan"},
     {NULL, NULL, NULL}
 };
 
