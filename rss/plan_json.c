@@ -91,6 +91,8 @@ void rss_plan_write_json(const struct rss_plan *plan, struct util_json *w)
     util_json_object_begin(w);
     util_json_key(w, "schema");
     util_json_string(w, "rsskey-plan/1");
+    util_json_key(w, "rsskey_version");     /* rsskey build refuses a plan of another */
+    util_json_string(w, RSSKEY_VERSION);
     util_json_key(w, "nic");
     util_json_string(w, plan->nic);
     util_json_key(w, "cores");
