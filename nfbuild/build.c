@@ -4,9 +4,12 @@
  * main() holding the plan's bytes as a constant, both linked with the
  * libraries pkg-config names (toolchain.c) into a temporary file beside the
  * output, which is then renamed over it. Intermediate files live in a
- * private folder under $TMPDIR that is removed in every case.
+ * private folder under $TMPDIR that is removed in every case, also when
+ * SIGINT, SIGTERM or SIGHUP comes (they wait, blocked, until the files are
+ * gone, and then end rsskey as they would have).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +64,26 @@ static void tool_messages(const char *log, char *out, size_t size)
         text[--len] = '\0';
     snprintf(out, size, "%s%s", text, len >= size ? " ..." : "");
     free(text);
+}
+
+/* SIGINT, SIGTERM and SIGHUP wait while the scratch files exist (blocked, not
+ * handled: no global state); nfbuild_spawn unblocks them in the tools. */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
+/* A stop signal arrived while blocked: the output is not renamed into place. */
+static bool stop_requested(void)
+{
+    sigset_t pending;
+    if (sigpending(&pending) != 0)
+        return false;
+    return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+           sigismember(&pending, SIGHUP) == 1;
 }
 
 static int run(char *const argv[], const char *pc_dir, const char *out, const char *log,
@@ -223,6 +246,9 @@ static int link_runner(const struct nfbuild_options *o, const struct nfbuild_too
                        "reference names a function the NF calls that neither it nor rsskey's "
                        "runtime defines", o->bitcode, tc->cc, st, msg[0] ? msg : "no message");
         rc = UTIL_EXIT_INPUT;
+    } else if (stop_requested()) {
+        util_error_set(err, "interrupted");
+        rc = UTIL_EXIT_FAILURE;
     } else if (chmod(tmp, 0755) != 0 || rename(tmp, o->output) != 0) {
         util_error_set(err, "cannot write %s: %s", o->output, strerror(errno));
         rc = UTIL_EXIT_IO;
@@ -268,19 +294,26 @@ int nfbuild_build(const struct nfbuild_options *o, const struct nfbuild_toolchai
             return UTIL_EXIT_IO;
         rc = nfbuild_check_plan(o->bitcode, o->plan, plan, len, err);
     }
-    struct work w;
-    if (rc == 0)
-        rc = work_open(&w, err);
     if (rc) {
         free(plan);
         return rc;
     }
-    rc = compile_bitcode(o, tc, &w, err);
-    if (rc == 0)
-        rc = write_main(w.main_c, o, plan, len, err);
-    if (rc == 0)
-        rc = link_runner(o, tc, &w, err);
-    work_close(&w);
+    /* From here on files are made: a stop signal waits until they are
+     * removed (or the runner renamed into place), then takes effect. */
+    sigset_t stop, old;
+    stop_signals(&stop);
+    sigprocmask(SIG_BLOCK, &stop, &old);
+    struct work w;
+    rc = work_open(&w, err);
+    if (rc == 0) {
+        rc = compile_bitcode(o, tc, &w, err);
+        if (rc == 0)
+            rc = write_main(w.main_c, o, plan, len, err);
+        if (rc == 0)
+            rc = link_runner(o, tc, &w, err);
+        work_close(&w);
+    }
     free(plan);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     return rc;
 }

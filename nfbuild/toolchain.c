@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +145,14 @@ int nfbuild_spawn(char *const argv[], const char *pc_dir, const char *out_path,
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        /* The child only: its environment and descriptors. */
+        /* The child only: its signals (build.c blocks the stop signals in
+         * rsskey, not in the tools), environment and descriptors. */
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGHUP);
+        sigprocmask(SIG_UNBLOCK, &stop, NULL);
         if (pc_dir) {
             const char *old = getenv("PKG_CONFIG_PATH");
             size_t n = strlen(pc_dir) + (old ? strlen(old) : 0) + 2;

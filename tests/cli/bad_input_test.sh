@@ -179,6 +179,23 @@ if [ "$rc" = 0 ] || [ -e "$work/sig.json" ] || ls "$work" | grep -q '\.tmp\.'; t
 else
     echo "ok   $n SIGTERM during sim -o: nothing written (exit $rc)"
 fi
+# rsskey build: a stop signal waits until the scratch files are gone (TMPDIR
+# is $work here, so a scratch folder left over would show), then ends it.
+n=$((n + 1))
+TMPDIR=$work "$rsskey" build "$bc" --plan "$work/plan.json" -o "$work/sig-run" > /dev/null 2>&1 &
+pid=$!
+sleep 0.8
+kill -TERM "$pid" 2> /dev/null
+wait "$pid"
+rc=$?
+if ls "$work" | grep -q -e '\.tmp\.' -e '^rsskey-build\.' ||
+    { [ "$rc" != 0 ] && [ -e "$work/sig-run" ]; }; then
+    echo "FAIL $n SIGTERM during rsskey build: exit $rc, output or scratch files left"
+    failures=$((failures + 1))
+else
+    echo "ok   $n SIGTERM during rsskey build: nothing half-written (exit $rc)"
+fi
+rm -f "$work/sig-run"
 n=$((n + 1))
 "$runner" --plan "$work/plan.json" -- --no-huge -m 512 --no-pci --file-prefix "sig$$" \
     --log-level=1 --vdev net_null0 --vdev net_null1 --lcores '0@0,(1-2)@0' \
