@@ -8,10 +8,11 @@
 # --file-prefix changed: clang-19 to bitcode, the installed rsskey synth and
 # rsskey build, and the runner's --verify run. Then the documented CMake
 # project (find_package(rsskey) + rsskey_add_nf) and the documented
-# pkg-config line, each to a --verify run. PATH holds the prefix and the
-# system folders only, and every path rsskey build compiles or links with
-# must lie in the prefix or the system: the source and build trees are never
-# used.
+# pkg-config line, each to a --verify run, and rsskey build again after the
+# prefix is moved (rsskey.pc locates it from its own folder). PATH holds the
+# prefix and the system folders only, and every path rsskey build compiles or
+# links with must lie in the prefix or the system: the source and build trees
+# are never used.
 set -euo pipefail
 src=$1 build=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -108,4 +109,12 @@ printf '#include <rsskey/launcher.h>\nint main(int argc, char **argv) { return l
     > runner.c
 PREFIX=$prefix bash -e "$scratch/pkgconfig.sh" || fail "the pkg-config line failed"
 run_verify ./mynf-native --plan mynf-plan.json || fail "the natively built runner did not verify"
-echo "ok: from a fresh prefix to verified runs (rsskey build, CMake, pkg-config)"
+echo "--- the prefix moved elsewhere: rsskey build follows it"
+mv "$prefix" "$scratch/moved"
+"$scratch/moved/bin/rsskey" build mynf.bc --plan mynf-plan.json -o mynf-moved -v > /dev/null \
+    2> "$scratch/moved.txt" || { cat "$scratch/moved.txt"; fail "rsskey build from a moved prefix failed"; }
+grep '^+ ' "$scratch/moved.txt" | tr ' ' '\n' | sed -e 's/^-[IL]//' | grep '^/' |
+    xargs -r realpath -m | grep -qx "$scratch/moved/lib/rsskey" ||
+    fail "the moved prefix's rsskey build did not link the moved libraries"
+run_verify ./mynf-moved || fail "the runner built from the moved prefix did not verify"
+echo "ok: from a fresh prefix to verified runs (rsskey build, CMake, pkg-config, moved prefix)"
