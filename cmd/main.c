@@ -20,6 +20,7 @@ static const struct cmd_entry commands[] = {
     {"sim", cmd_sim, "simulate the plan on N cores: per-core load, costs, MLFFR, scaling"},
     {"deploy", cmd_deploy, "write a deployment folder: manifest, ethtool.sh, testpmd.txt, C stubs"},
     {"report", cmd_report, "a plan (and its simulation) as a Markdown design-review report"},
+    {"build", cmd_build, "the NF's DPDK runner from its bitcode, carrying its plan"},
     {NULL, NULL, NULL}
 };
 

@@ -422,19 +422,39 @@ static int run(struct launcher *l, const char *prog, struct util_error *err)
     return 0;
 }
 
+/* The plan: --plan FILE when given, else the one built into the runner
+ * (then messages name it "the built-in plan (FILE)"). */
+static int load_plan(struct launcher *l, const struct launcher_embedded_plan *embedded,
+                     struct util_error *err)
+{
+    if (l->opt.plan_path)
+        return rss_plan_read(l->opt.plan_path, &l->plan, err);
+    snprintf(l->embedded_name, sizeof l->embedded_name, "the built-in plan (%s)",
+             embedded->name);
+    l->opt.plan_path = l->embedded_name;
+    return rss_plan_parse((const char *)embedded->json, embedded->len, l->embedded_name,
+                          &l->plan, err);
+}
+
 int launcher_main(int argc, char **argv)
+{
+    return launcher_main_embedded(argc, argv, NULL);
+}
+
+int launcher_main_embedded(int argc, char **argv, const struct launcher_embedded_plan *embedded)
 {
     struct launcher *l = calloc(1, sizeof *l);
     struct util_error err = {{0}};
     int eal_start;
     if (!l)
         return UTIL_EXIT_FAILURE;
-    int rc = launcher_parse_options(argc, argv, &l->opt, &eal_start);
+    int rc = launcher_parse_options(argc, argv, embedded ? embedded->name : NULL, &l->opt,
+                                    &eal_start);
     if (rc != 0) {
         free(l);
         return rc < 0 ? 0 : rc;
     }
-    rc = rss_plan_read(l->opt.plan_path, &l->plan, &err);
+    rc = load_plan(l, embedded, &err);
     if (rc == 0 && (rc = check_plan_config(l, l->opt.plan_path, &err)) != 0)
         rss_plan_free(&l->plan);
     if (rc != 0) {

@@ -109,6 +109,7 @@ struct verify_state;
 struct launcher {
     struct options opt;
     struct rss_plan plan;
+    char embedded_name[300];        /* opt.plan_path of a built-in plan */
     int n_ports;
     int cores;
     bool hardware_rss;
@@ -134,8 +135,11 @@ struct launcher {
 extern volatile sig_atomic_t launcher_stop_requested;
 
 /* options.c: parses argv up to "--"; *eal_start = index of "--" (or argc).
- * Returns 0, -1 after --help, or UTIL_EXIT_USAGE. */
-int launcher_parse_options(int argc, char **argv, struct options *o, int *eal_start);
+ * embedded: the name of the plan built into the runner, NULL when there is
+ * none (then --plan is required). Returns 0, -1 after --help, or
+ * UTIL_EXIT_USAGE. */
+int launcher_parse_options(int argc, char **argv, const char *embedded, struct options *o,
+                           int *eal_start);
 
 /* launcher.c */
 int launcher_apply_configs(const struct options *o, struct util_error *err);

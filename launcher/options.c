@@ -8,18 +8,24 @@
 
 #include "launcher/launcher_internal.h"
 
-static void usage(FILE *out, const char *prog)
+static void usage(FILE *out, const char *prog, const char *embedded)
 {
+    if (embedded)
+        fprintf(out, "usage: %s [--plan plan.json] [options] -- EAL-ARGS\n\n"
+                     "This runner carries the plan made from %s (rsskey build --plan);\n"
+                     "--plan FILE runs under another plan for the same NF instead.\n\n",
+                prog, embedded);
+    else
+        fprintf(out, "usage: %s --plan plan.json [options] -- EAL-ARGS\n\n", prog);
     fprintf(out,
-            "usage: %s --plan plan.json [options] -- EAL-ARGS\n"
-            "\n"
             "Runs this NF on DPDK ports under an rsskey plan: one worker lcore per plan core\n"
             "(the main lcore dispatches and transmits), per-core state, read-token locks for\n"
             "shared objects, the plan's RSS key, hash fields and RETA in hardware when every\n"
             "port supports them, software RSS otherwise. DPDK port i is the NF's port i.\n"
             "\n"
             "Options:\n"
-            "  --plan FILE        plan.json from 'rsskey synth' (required)\n"
+            "  --plan FILE        plan.json from 'rsskey synth' (required unless the\n"
+            "                     runner carries one: 'rsskey build --plan')\n"
             "  --config NAME=VAL  answer nf_config(NAME) (repeatable)\n"
             "  --verify           check the plan on this traffic: compare every packet's\n"
             "                     verdict and bytes with the sequential NF fed the same\n"
@@ -44,10 +50,11 @@ static void usage(FILE *out, const char *prog)
             "  %s --plan fw-plan.json --verify --replay trace.pcap --lan 10.0.0.0/8 -- \\\n"
             "     --no-huge -m 512 --no-pci --lcores 0@0,1@0,2@1 --file-prefix fw \\\n"
             "     --vdev net_null0 --vdev net_null1\n",
-            prog, prog);
+            prog);
 }
 
-int launcher_parse_options(int argc, char **argv, struct options *o, int *eal_start)
+int launcher_parse_options(int argc, char **argv, const char *embedded, struct options *o,
+                           int *eal_start)
 {
     static const struct option longs[] = {
         {"plan", required_argument, NULL, 'p'},
@@ -128,8 +135,8 @@ int launcher_parse_options(int argc, char **argv, struct options *o, int *eal_st
             break;
         case 'C': o->configure_only = true; break;
         case 'j': o->json = true; break;
-        case 'h': usage(stdout, argv[0]); return -1;
-        default: usage(stderr, argv[0]); return UTIL_EXIT_USAGE;
+        case 'h': usage(stdout, argv[0], embedded); return -1;
+        default: usage(stderr, argv[0], embedded); return UTIL_EXIT_USAGE;
         }
     }
     if (optind < split) {
@@ -142,7 +149,7 @@ int launcher_parse_options(int argc, char **argv, struct options *o, int *eal_st
                 argv[0]);
         return UTIL_EXIT_USAGE;
     }
-    if (!o->plan_path) {
+    if (!o->plan_path && !embedded) {
         fprintf(stderr, "%s: error: --plan FILE is required (make one with 'rsskey synth')\n",
                 argv[0]);
         return UTIL_EXIT_USAGE;

@@ -91,6 +91,8 @@ void rss_plan_write_json(const struct rss_plan *plan, struct util_json *w)
     util_json_object_begin(w);
     util_json_key(w, "schema");
     util_json_string(w, "rsskey-plan/1");
+    util_json_key(w, "rsskey_version");     /* rsskey build refuses a plan of another */
+    util_json_string(w, RSSKEY_VERSION);
     util_json_key(w, "nic");
     util_json_string(w, plan->nic);
     if (plan->nf_sha256[0]) {
@@ -292,8 +294,16 @@ int rss_plan_read(const char *path, struct rss_plan *plan, struct util_error *er
     char *text = util_read_file(path, &len, err);
     if (!text)
         return UTIL_EXIT_IO;
-    struct util_jvalue *root = util_json_parse(text, len, path, err);
+    int rc = rss_plan_parse(text, len, path, plan, err);
     free(text);
+    return rc;
+}
+
+int rss_plan_parse(const char *text, size_t len, const char *path, struct rss_plan *plan,
+                   struct util_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    struct util_jvalue *root = util_json_parse(text, len, path, err);
     if (!root)
         return UTIL_EXIT_INPUT;
     int rc = UTIL_EXIT_INPUT;

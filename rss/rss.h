@@ -278,6 +278,10 @@ void rss_plan_write_json(const struct rss_plan *plan, struct util_json *w);
 int rss_plan_write(const struct rss_plan *plan, const char *path, struct util_error *err);
 
 int rss_plan_read(const char *path, struct rss_plan *plan, struct util_error *err);
+/* The same from plan.json's text held in memory (len bytes); `path` names it
+ * in messages. Returns a UTIL_EXIT_* code (UTIL_EXIT_INPUT when malformed). */
+int rss_plan_parse(const char *text, size_t len, const char *path, struct rss_plan *plan,
+                   struct util_error *err);
 void rss_plan_free(struct rss_plan *plan);
 
 #endif /* RSSKEY_RSS_H */

@@ -90,6 +90,41 @@ bad "another NF's plan to the runner" 3 "is not a plan for this NF: it was made 
 bad "too few lcores for the plan" 2 "needs 3 lcores" - -- \
     "$runner" --plan "$work/plan.json" -- --no-huge -m 512 --no-pci --file-prefix "bad$$" \
     --log-level=1 --vdev net_null0 --vdev net_null1 --lcores 0@0,1@0
+# rsskey build (nfbuild/): the plan must be this NF's, from this rsskey; the
+# bitcode must compile and link; nothing written on any failure.
+plan_with version '.rsskey_version = "0.0.1"'
+plan_with schema2 '.schema = "rsskey-plan/2"'
+plan_with otherkey '.objects[0].ports["1"] = ["ipv4.src", "ipv4.dst", "l4.sport", "l4.dport"]'
+echo "an old runner" > "$work/old-run"
+cp "$bc" "$work/fw-build.bc"
+bad "build: another NF's plan" 3 "lb-plan.json is not a plan for .*fw.O2.bc: .*made from .*lb.O2.bc" \
+    new:"$work/run1" -- "$rsskey" build "$bc" --plan "$work/lb-plan.json" -o "$work/run1"
+bad "build: another NF's plan keeps the old runner" 3 "is not a plan for" keep:"$work/old-run" -- \
+    "$rsskey" build "$bc" --plan "$work/lb-plan.json" -o "$work/old-run"
+bad "build: a plan keyed on other fields" 3 \
+    "keyed on port 1 by \(ipv4.src, ipv4.dst, l4.sport, l4.dport\) in the plan but by \(ipv4.dst, ipv4.src" \
+    new:"$work/run2" -- "$rsskey" build "$bc" --plan "$work/otherkey.json" -o "$work/run2"
+bad "build: a plan from another rsskey version" 3 "made by rsskey 0.0.1; this is rsskey [0-9]" \
+    new:"$work/run3" -- "$rsskey" build "$bc" --plan "$work/version.json" -o "$work/run3"
+bad "build: a plan of another schema" 3 'schema is "rsskey-plan/2", expected "rsskey-plan/1"' \
+    new:"$work/run4" -- "$rsskey" build "$bc" --plan "$work/schema2.json" -o "$work/run4"
+bad "build: clang-19 missing" 1 "--clang .*no-clang: no such executable" new:"$work/run5" -- \
+    "$rsskey" build "$bc" --plan "$work/plan.json" --clang "$work/no-clang" -o "$work/run5"
+bad "build: text as bitcode, with a plan" 3 "text.bc: not LLVM bitcode" new:"$work/run6" -- \
+    "$rsskey" build "$work/text.bc" --plan "$work/plan.json" -o "$work/run6"
+bad "build: text as bitcode, no plan" 3 "text.bc does not compile \(.*clang-19 exit 1\)" \
+    new:"$work/run7" -- "$rsskey" build "$work/text.bc" -o "$work/run7"
+bad "build: bitcode that does not link" 3 "undefined reference to .mystery" new:"$work/run8" -- \
+    "$rsskey" build "$build/tests/analysis/nfs/unknown_call.O2.bc" -o "$work/run8"
+bad "build: a missing plan" 4 "missing.json" new:"$work/run9" -- \
+    "$rsskey" build "$bc" --plan "$work/missing.json" -o "$work/run9"
+bad "build -o equal to its bitcode" 2 "is the input" keep:"$work/fw-build.bc" -- \
+    "$rsskey" build "$work/fw-build.bc" -o "$work/fw-build.bc"
+bad "build -o equal to its plan" 2 "is the input" keep:"$work/keep.json" -- \
+    "$rsskey" build "$bc" --plan "$work/keep.json" -o "$work/keep.json"
+bad "build -o into a missing folder" 4 "no/such/dir" - -- \
+    "$rsskey" build "$bc" -o "$work/no/such/dir/run"
+bad "build without -o" 2 "-o RUNNER is required" - -- "$rsskey" build "$bc"
 # Cost files: NaN, infinity and out-of-range numbers in every numeric field.
 fields=$(grep -E '^[a-z_0-9]+ *=' "$src/sim/costs/default.conf" | cut -d= -f1 | tr -d ' ')
 nf=0
@@ -199,6 +234,23 @@ if [ "$rc" = 0 ] || [ -e "$work/sig.json" ] || ls "$work" | grep -q '\.tmp\.'; t
 else
     echo "ok   $n SIGTERM during sim -o: nothing written (exit $rc)"
 fi
+# rsskey build: a stop signal waits until the scratch files are gone (TMPDIR
+# is $work here, so a scratch folder left over would show), then ends it.
+n=$((n + 1))
+TMPDIR=$work "$rsskey" build "$bc" --plan "$work/plan.json" -o "$work/sig-run" > /dev/null 2>&1 &
+pid=$!
+sleep 0.8
+kill -TERM "$pid" 2> /dev/null
+wait "$pid"
+rc=$?
+if ls "$work" | grep -q -e '\.tmp\.' -e '^rsskey-build\.' ||
+    { [ "$rc" != 0 ] && [ -e "$work/sig-run" ]; }; then
+    echo "FAIL $n SIGTERM during rsskey build: exit $rc, output or scratch files left"
+    failures=$((failures + 1))
+else
+    echo "ok   $n SIGTERM during rsskey build: nothing half-written (exit $rc)"
+fi
+rm -f "$work/sig-run"
 n=$((n + 1))
 "$runner" --plan "$work/plan.json" -- --no-huge -m 512 --no-pci --file-prefix "sig$$" \
     --log-level=1 --vdev net_null0 --vdev net_null1 --lcores '0@0,(1-2)@0' \
