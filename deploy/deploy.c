@@ -72,6 +72,9 @@ int deploy_check(const struct rss_plan *plan, const struct deploy_options *o,
 {
     memset(facts, 0, sizeof *facts);
     const char *path = o->plan_path;
+    int rc = rss_plan_check_version(plan, path, "deploy", err);
+    if (rc)
+        return rc;
     if (strcasecmp(plan->nic, o->nic.name) != 0) {
         util_error_set(err, "%s was made for the NIC profile '%s', the profile given is '%s': "
                        "deploy with the plan's own profile, or synthesise a plan for this one "

@@ -21,38 +21,6 @@
 #define RSSKEY_VERSION "unknown"
 #endif
 
-static const struct util_jvalue *member(const struct util_jvalue *obj, const char *key)
-{
-    if (!obj || obj->type != UTIL_JOBJECT)
-        return NULL;
-    for (size_t i = 0; i < obj->count; i++)
-        if (strcmp(obj->keys[i], key) == 0)
-            return &obj->items[i];
-    return NULL;
-}
-
-/* A plan that records the rsskey that wrote it must come from this one: the
- * analysis and the runtime behind a plan change between versions. */
-static int check_version(const char *text, size_t len, const char *plan_path,
-                         struct util_error *err)
-{
-    struct util_jvalue *root = util_json_parse(text, len, plan_path, err);
-    if (!root)
-        return UTIL_EXIT_INPUT;
-    int rc = 0;
-    const struct util_jvalue *v = member(root, "rsskey_version");
-    if (v && (v->type != UTIL_JSTRING || strcmp(v->string, RSSKEY_VERSION) != 0)) {
-        util_error_set(err, "%s was made by rsskey %s; this is rsskey %s. Make the plan again "
-                       "with this rsskey (rsskey synth NF.bc -o %s), or build with the rsskey "
-                       "that made it", plan_path,
-                       v->type == UTIL_JSTRING ? v->string : "(a non-string version)",
-                       RSSKEY_VERSION, plan_path);
-        rc = UTIL_EXIT_INPUT;
-    }
-    util_jvalue_free(root);
-    return rc;
-}
-
 static const struct deps_object *find_object(const struct deps_plan *p, const char *name)
 {
     for (int i = 0; i < p->n_objects; i++)
@@ -155,11 +123,14 @@ int nfbuild_check_plan(const char *bitcode, const char *plan_path, const char *t
                        size_t len, struct util_error *err)
 {
     struct rss_plan plan;
-    int rc = check_version(text, len, plan_path, err);
-    if (rc == 0)
-        rc = rss_plan_parse(text, len, plan_path, &plan, err);
+    int rc = rss_plan_parse(text, len, plan_path, &plan, err);
     if (rc)
         return rc;
+    rc = rss_plan_check_version(&plan, plan_path, "build", err);
+    if (rc) {
+        rss_plan_free(&plan);
+        return rc;
+    }
     struct deps_plan mine;
     rc = analyse(bitcode, &plan.deps, &mine, err);
     if (rc == 0) {

@@ -333,6 +333,14 @@ int rss_plan_parse(const char *text, size_t len, const char *path, struct rss_pl
         }
         snprintf(plan->nf_sha256, sizeof plan->nf_sha256, "%s", sha->string);
     }
+    const struct util_jvalue *version = util_jobject_get(root, "rsskey_version");
+    if (version && version->type != UTIL_JSTRING) {
+        util_error_set(err, "%s: plan: \"rsskey_version\" must be a string (the rsskey that "
+                       "wrote the plan); regenerate the plan with 'rsskey synth'", path);
+        goto out;
+    }
+    if (version)
+        snprintf(plan->rsskey_version, sizeof plan->rsskey_version, "%s", version->string);
     plan->cores = util_jnumber_int(cores->number);
     if (plan->cores < 1 || ports->count < 1 || ports->count > DEPS_MAX_PORTS) {
         util_error_set(err, "%s: needs cores >= 1 and 1..%d ports (has %d cores, %zu ports)",
@@ -369,4 +377,15 @@ void rss_plan_free(struct rss_plan *plan)
     if (!plan)
         return;
     deps_plan_free(&plan->deps);
+}
+
+int rss_plan_check_version(const struct rss_plan *plan, const char *path, const char *doing,
+                           struct util_error *err)
+{
+    if (!plan->rsskey_version[0] || strcmp(plan->rsskey_version, RSSKEY_VERSION) == 0)
+        return 0;
+    util_error_set(err, "%s was made by rsskey %s; this is rsskey %s. Make the plan again with "
+                   "this rsskey (rsskey synth NF.bc -o %s), or %s with the rsskey that made it",
+                   path, plan->rsskey_version, RSSKEY_VERSION, path, doing);
+    return UTIL_EXIT_INPUT;
 }

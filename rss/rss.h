@@ -202,6 +202,9 @@ struct rss_plan {
     /* Extension: SHA-256 of the NF bitcode the plan was made from, 64 hex
      * digits ("" when unknown: a plan from --plan-in, or written before). */
     char nf_sha256[65];
+    /* The rsskey version that wrote the plan ("" in plans written before
+     * plans recorded it). */
+    char rsskey_version[32];
     int cores;
     int n_ports;
     struct rss_port_config ports[DEPS_MAX_PORTS];
@@ -278,6 +281,12 @@ void rss_plan_write_json(const struct rss_plan *plan, struct util_json *w);
 int rss_plan_write(const struct rss_plan *plan, const char *path, struct util_error *err);
 
 int rss_plan_read(const char *path, struct rss_plan *plan, struct util_error *err);
+/* A plan that names the rsskey that wrote it must come from this one: the
+ * analysis and runtime behind a plan change between versions. `doing` says
+ * what the user was doing ("build", "deploy") for the advice. Returns 0 or
+ * UTIL_EXIT_INPUT with the message in err. */
+int rss_plan_check_version(const struct rss_plan *plan, const char *path, const char *doing,
+                           struct util_error *err);
 /* The same from plan.json's text held in memory (len bytes); `path` names it
  * in messages. Returns a UTIL_EXIT_* code (UTIL_EXIT_INPUT when malformed). */
 int rss_plan_parse(const char *text, size_t len, const char *path, struct rss_plan *plan,

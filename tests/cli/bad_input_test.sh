@@ -177,8 +177,11 @@ dplan_with sha '.nf_sha256 = "abc"'
 dplan_with nicunknown '.nic = "nic9000"'
 dplan_with retasize '.nic = "x550"'            # 128-entry RETA, x550 has 512
 dplan_with hfnic '.ports[0].rss_hf = ["RTE_ETH_RSS_IPV4", "RTE_ETH_RSS_L3_SRC_ONLY"]'
-bad "deploy: plan of another rsskey version" 3 'schema is "rsskey-plan/2", expected "rsskey-plan/1"' \
+dplan_with version '.rsskey_version = "0.0.1"'
+bad "deploy: plan of another schema" 3 'schema is "rsskey-plan/2", expected "rsskey-plan/1"' \
     new:"$work/dd" -- "$rsskey" deploy "$work/d-schema.json" -o "$work/dd"
+bad "deploy: plan of another rsskey version" 3 "made by rsskey 0.0.1; this is rsskey [0-9].*deploy with" \
+    new:"$work/dd" -- "$rsskey" deploy "$work/d-version.json" -o "$work/dd"
 bad "deploy: plan without ports" 3 'd-noports.json: plan: member "ports" is missing' new:"$work/dd" -- \
     "$rsskey" deploy "$work/d-noports.json" -o "$work/dd"
 bad "deploy: rss_hf_value of the wrong type" 3 'ports\[0\]: member "rss_hf_value"' new:"$work/dd" -- \
