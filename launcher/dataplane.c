@@ -1,8 +1,7 @@
 /*
  * dataplane.c - moving packets: the mbuf pools and rings, the workers that
  * run nf_process on their core's state, and the main lcore's dispatch (live
- * ports with software RSS, captures, or a capture held in memory for
- * --verify) and transmission.
+ * ports with software RSS, captures, or the set --verify compares) and transmission.
  *
  * Idle lcores back off (pause, then yield, then short sleeps) so that a
  * layout with more lcores than CPUs (several lcores on one CPU) does not let
@@ -58,49 +57,6 @@ static void idle_reset(struct idle *s)
     s->polls = 0;
 }
 
-static bool log_outcome(struct worker *w, const struct packet_meta *meta, uint64_t commit,
-                        int verdict, const uint8_t *in, const uint8_t *out, uint32_t len)
-{
-    if (w->n_log == w->cap_log) {
-        size_t cap = w->cap_log ? w->cap_log * 2 : 1024;
-        struct outcome *bigger = realloc(w->log, cap * sizeof *bigger);
-        if (!bigger)
-            return false;
-        w->log = bigger;
-        w->cap_log = cap;
-    }
-    struct outcome *o = &w->log[w->n_log];
-    memset(o, 0, sizeof *o);
-    /* A replayed frame's input is in the set: keep the output only when it
-     * was forwarded changed. */
-    int core;
-    bool keep_out = verdict >= 0 &&
-                    (in || memcmp(out, verify_input(w->l, meta->seq, &core), len) != 0);
-    if (keep_out) {
-        o->bytes_out = malloc(len ? len : 1);
-        if (!o->bytes_out)
-            return false;
-        memcpy(o->bytes_out, out, len);
-    }
-    if (in) {
-        o->bytes_in = malloc(len ? len : 1);
-        if (!o->bytes_in) {
-            free(o->bytes_out);
-            return false;
-        }
-        memcpy(o->bytes_in, in, len);
-    }
-    o->seq = meta->seq;
-    o->commit = commit;
-    o->time_ns = meta->time_ns;
-    o->port = meta->in_port;
-    o->core = w->core;
-    o->verdict = verdict;
-    o->len = len;
-    w->n_log++;
-    return true;
-}
-
 /* Runs nf_process on one packet on core w->core; returns the verdict. */
 static int process_packet(struct worker *w, struct rte_mbuf *m)
 {
@@ -112,24 +68,18 @@ static int process_packet(struct worker *w, struct rte_mbuf *m)
     }
     uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
     uint32_t len = rte_pktmbuf_data_len(m);
-    /* Live packets: keep the input for --verify (a replayed set has it). */
-    uint8_t *original = NULL;
-    if (l->opt.verify && !l->set) {
-        original = malloc(len ? len : 1);
-        if (original)
-            memcpy(original, data, len);
-        else
-            w->out_of_memory = true;
-    }
+    /* --verify: the input, for the log. */
+    if (l->opt.verify)
+        memcpy(w->log_input, data, len);
     struct nf_packet pkt = {data, len, meta->in_port, meta->time_ns};
     rt_packet_begin(w->core, l->may_write_shared[meta->in_port]);
     int verdict = nf_process(&pkt);
     uint64_t commit = l->opt.verify ? atomic_fetch_add(&l->commit_counter, 1) : 0;
     rt_packet_end(w->core);
-    if (l->opt.verify && !w->out_of_memory &&
-        !log_outcome(w, meta, commit, verdict, original, data, len))
-        w->out_of_memory = true;
-    free(original);
+    if (l->opt.verify && !w->log_failed &&
+        !outcome_log_write(w, meta->seq, commit, meta->time_ns, meta->in_port, verdict,
+                           w->log_input, data, len))
+        w->log_failed = true;
     /* Read by the main lcore while running (hardware RSS idleness check). */
     __atomic_store_n(&w->packets, w->packets + 1, __ATOMIC_RELAXED);
     if (verdict >= 0 && verdict < l->n_ports)
@@ -356,15 +306,22 @@ int launcher_dispatch_from_replay(struct launcher *l, struct util_error *err)
     return rc;
 }
 
-/* --verify with captures: the set's packets, as verify_input gives them
- * (replies re-addressed by the network model), each to the core the plan's
- * RSS gives those bytes. */
-void launcher_dispatch_from_set(struct launcher *l)
+/* --verify with captures: the set's packets, as the plan's replay in arrival
+ * order gave them (replies re-addressed by the network model), each to the
+ * core the plan's RSS gives those bytes. */
+int launcher_dispatch_from_set(struct launcher *l, struct util_error *err)
 {
-    for (size_t i = 0; i < l->set->n && !launcher_stop_requested; i++) {
-        const struct vpacket *v = &l->set->packets[i];
-        int core;
-        const uint8_t *bytes = verify_input(l, i, &core);
+    struct verify_inputs in;
+    if (verify_inputs_open(&in, l) != 0) {
+        verify_inputs_close(&in);
+        util_error_set(err, "out of memory");
+        return UTIL_EXIT_FAILURE;
+    }
+    const struct vpacket *v;
+    const uint8_t *bytes;
+    int core;
+    for (uint64_t i = 0; !launcher_stop_requested && (bytes = verify_inputs_next(&in, &v, &core));
+         i++) {
         struct rte_mbuf *m = mbuf_with(l, bytes, v->len);
         if (!m)
             break;
@@ -377,6 +334,8 @@ void launcher_dispatch_from_set(struct launcher *l)
         if ((i + 1) % BURST == 0)
             launcher_drain_tx(l);
     }
+    verify_inputs_close(&in);
+    return 0;
 }
 
 /* After the last packet: transmits until every worker has finished. */
@@ -449,6 +408,11 @@ int launcher_setup_dataplane(struct launcher *l, struct util_error *err)
         snprintf(name, sizeof name, "rsskey_rx%d", c);
         l->workers[c].l = l;
         l->workers[c].core = c;
+        if (l->opt.verify) {
+            int rc = outcome_log_open(&l->workers[c], err);
+            if (rc)
+                return rc;
+        }
         l->workers[c].rx_ring = rte_ring_create(name, l->opt.ring_size, (int)rte_socket_id(),
                                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (!l->workers[c].rx_ring) {

@@ -3,7 +3,8 @@
  * the plan deployed on the runtime (per-core instances, lock modes), the run
  * itself, --verify around it, and the summary. The other files of launcher/
  * hold the command line (options.c), the ports (ports.c), the packet path
- * (dataplane.c) and the verifier (replay_set.c, machine.c, verify.c).
+ * (dataplane.c) and the verifier (replay_set.c, spill.c, outcomes.c, machine.c,
+ * relate.c, verify.c, verify_report.c).
  *
  * Lcores: the main lcore does RX dispatch (software RSS) and TX; one worker
  * lcore per plan core runs nf_process on its own state instances. When every
@@ -14,6 +15,7 @@
 #include "launcher/launcher.h"
 
 #include <inttypes.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +254,12 @@ static void print_summary(const struct launcher *l, const struct rt_stats *st)
             verify_json(l, w);
         util_json_key(w, "plan_violations");
         util_json_uint(w, st->plan_violations);
+        /* What the run held at most (--verify's streams are on disk). */
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0) {
+            util_json_key(w, "peak_rss_kb");
+            util_json_uint(w, (uint64_t)ru.ru_maxrss);
+        }
         util_json_object_end(w);
         fputs(util_json_text(w, NULL), stdout);
         util_json_free(w);
@@ -276,12 +284,8 @@ static void print_summary(const struct launcher *l, const struct rt_stats *st)
 static void free_logs(struct launcher *l)
 {
     for (int c = 0; c < l->cores; c++) {
-        struct worker *w = &l->workers[c];
-        for (size_t i = 0; i < w->n_log; i++) {
-            free(w->log[i].bytes_in);
-            free(w->log[i].bytes_out);
-        }
-        free(w->log);
+        spill_close(&l->workers[c].log);
+        free(l->workers[c].log_input);
     }
 }
 
@@ -320,7 +324,7 @@ static int check_resources(struct launcher *l, const char *prog, struct util_err
     return 0;
 }
 
-/* --verify with captures: the capture in memory, and the plan's replay in
+/* --verify with captures: the capture as a stream (replay_set.c), and the plan's replay in
  * arrival order, which gives the parallel run its inputs. */
 static int prepare_verify(struct launcher *l, struct util_error *err)
 {
@@ -389,7 +393,7 @@ static int run(struct launcher *l, const char *prog, struct util_error *err)
     }
     start_workers(l);
     if (l->set)
-        launcher_dispatch_from_set(l);
+        rc = launcher_dispatch_from_set(l, err);
     else if (l->opt.replaying)
         rc = launcher_dispatch_from_replay(l, err);
     else if (l->hardware_rss)

@@ -172,20 +172,54 @@ void tuple_map_free(struct tuple_map *m)
 
 /* ---- Replays ----------------------------------------------------------------- */
 
+/* A result's record: this header, then the rewritten input when has_in, then
+ * the output when has_out. */
+struct replay_record {
+    struct rt_touched touched;
+    uint32_t len;
+    int32_t verdict;
+    int32_t core;
+    uint8_t has_in, has_out;
+    uint8_t pad[2];
+};
+
 void machine_run_free(struct machine_run *r)
 {
-    for (size_t i = 0; r->out && i < r->n; i++)
-        free(r->out[i]);
-    for (size_t i = 0; r->in && i < r->n; i++)
-        free(r->in[i]);
-    free(r->out);
-    free(r->in);
-    free(r->input);
-    free(r->verdict);
-    free(r->core);
-    free(r->touched);
+    spill_close(&r->results);
     free(r->first_full);
     memset(r, 0, sizeof *r);
+}
+
+int replay_reader_open(struct replay_reader *rr, const struct machine_run *run)
+{
+    memset(rr, 0, sizeof *rr);
+    rr->in = malloc(MAX_FRAME);
+    rr->out = malloc(MAX_FRAME);
+    if (!rr->in || !rr->out || spill_reader_open(&rr->r, &run->results) != 0) {
+        replay_reader_close(rr);
+        return -1;
+    }
+    return 0;
+}
+
+const struct replay_view *replay_reader_next(struct replay_reader *rr)
+{
+    struct replay_record rec;
+    if (!spill_read(&rr->r, &rec, sizeof rec) || rec.len > MAX_FRAME ||
+        (rec.has_in && !spill_read(&rr->r, rr->in, rec.len)) ||
+        (rec.has_out && !spill_read(&rr->r, rr->out, rec.len)))
+        return NULL;
+    rr->v = (struct replay_view){rec.verdict, rec.core, rec.len, rec.has_in ? rr->in : NULL,
+                                 rec.has_out ? rr->out : NULL, rec.touched};
+    return &rr->v;
+}
+
+void replay_reader_close(struct replay_reader *rr)
+{
+    spill_reader_close(&rr->r);
+    free(rr->in);
+    free(rr->out);
+    memset(rr, 0, sizeof *rr);
 }
 
 static int start_nf(struct launcher *l, const struct machine_spec *spec, struct util_error *err)
@@ -222,57 +256,116 @@ static int start_nf(struct launcher *l, const struct machine_spec *spec, struct 
     return rc;
 }
 
-static int alloc_run(struct machine_run *r, size_t n, int n_objects)
+/* Where a replay's packets come from: the set in arrival order (with the
+ * streams the network model reads) or the parallel run's log in commit
+ * order. */
+struct machine_source {
+    struct packet_reader packets;
+    struct replay_reader sequential;
+    struct spill_reader reply_ref;
+    struct outcome_merge commits;
+    bool commit_order, have_sequential, have_reply_ref;
+    uint8_t *rewritten;             /* the model's copy of an input */
+};
+
+/* One packet to replay. */
+struct machine_packet {
+    struct vpacket v;               /* bytes: the input as captured or logged */
+    const uint8_t *input;           /* what the NF is given */
+    bool rewritten;                 /* input is the model's re-addressed copy */
+    int core;
+    bool have_ref;                  /* the tuple the network knows the flow by */
+    struct frame_tuple ref;
+    struct frame_tuple seq_sent;    /* what the sequential NF sent (family 0: none) */
+};
+
+static int source_open(struct machine_source *src, const struct launcher *l,
+                       const struct machine_spec *spec)
 {
-    memset(r, 0, sizeof *r);
-    r->n = n;
-    r->n_objects = n_objects;
-    r->verdict = calloc(n + 1, sizeof *r->verdict);
-    r->out = calloc(n + 1, sizeof *r->out);
-    r->in = calloc(n + 1, sizeof *r->in);
-    r->input = calloc(n + 1, sizeof *r->input);
-    r->core = calloc(n + 1, sizeof *r->core);
-    r->touched = calloc(n + 1, sizeof *r->touched);
-    r->first_full = malloc(((size_t)n_objects + 1) * sizeof *r->first_full);
-    if (!r->verdict || !r->out || !r->in || !r->input || !r->core || !r->touched ||
-        !r->first_full)
+    memset(src, 0, sizeof *src);
+    src->commit_order = spec->commit_order;
+    src->rewritten = malloc(MAX_FRAME);
+    if (!src->rewritten)
         return -1;
-    for (int o = 0; o < n_objects; o++)
-        r->first_full[o] = SIZE_MAX;
+    if (spec->commit_order)
+        return outcome_merge_open(&src->commits, l, true);
+    if (packet_reader_open(&src->packets, l->set) != 0)
+        return -1;
+    if (spec->sequential_results) {
+        src->have_sequential = true;
+        if (replay_reader_open(&src->sequential, spec->sequential_results) != 0)
+            return -1;
+    }
+    if (spec->reply_ref) {
+        src->have_reply_ref = true;
+        if (spill_reader_open(&src->reply_ref, spec->reply_ref) != 0)
+            return -1;
+    }
     return 0;
 }
 
-/* Packet i's input for this replay: fixed, or as captured unless the model
- * re-addresses it (then a rewritten copy is kept in r->in[i]). */
-static const uint8_t *input_of(struct launcher *l, const struct machine_spec *spec,
-                               const struct tuple_map *m, struct machine_run *r, size_t i,
-                               int *core, struct util_error *err)
+static void source_close(struct machine_source *src)
 {
-    const struct vpacket *v = &l->set->packets[i];
-    if (spec->inputs) {
-        *core = spec->cores[i];
-        return spec->inputs[i];
+    if (src->commit_order)
+        outcome_merge_close(&src->commits);
+    packet_reader_close(&src->packets);
+    replay_reader_close(&src->sequential);
+    spill_reader_close(&src->reply_ref);
+    free(src->rewritten);
+}
+
+/* The next packet (1), the end (0), or a broken stream (-1). In arrival
+ * order a reply the model knows is re-addressed (checksums that were valid
+ * stay valid) and goes to the core the plan's RSS gives the new bytes. */
+static int source_next(struct machine_source *src, struct launcher *l,
+                       const struct tuple_map *model, struct machine_packet *mp)
+{
+    memset(mp, 0, sizeof *mp);
+    if (src->commit_order) {
+        const struct outcome *o = outcome_merge_next(&src->commits);
+        if (!o)
+            return 0;
+        mp->v = (struct vpacket){o->bytes_in, o->len, o->port, o->time_ns, o->core};
+        mp->input = o->bytes_in;
+        mp->core = o->core;
+        return 1;
     }
-    *core = v->core;
+    const struct vpacket *v = packet_reader_next(&src->packets);
+    if (!v)
+        return 0;
+    mp->v = *v;
+    mp->input = v->bytes;
+    mp->core = v->core;
+    if (src->have_sequential) {
+        const struct replay_view *s = replay_reader_next(&src->sequential);
+        if (!s)
+            return -1;
+        if (!translated_tuple(v, s, &mp->seq_sent))
+            mp->seq_sent.family = 0;
+    }
+    if (src->have_reply_ref) {
+        if (!spill_read(&src->reply_ref, &mp->ref, sizeof mp->ref))
+            return -1;
+        mp->have_ref = mp->ref.family != 0;
+    } else {
+        mp->have_ref = frame_tuple_of(v->bytes, v->len, &mp->ref);
+    }
     struct frame_tuple t;
     const struct tuple_entry *to;
-    if (!frame_tuple_of(v->bytes, v->len, &t) || !(to = tuple_map_get(m, &t)) ||
+    if (!frame_tuple_of(v->bytes, v->len, &t) || !(to = tuple_map_get(model, &t)) ||
         to->port != v->port)
-        return v->bytes;
-    r->in[i] = malloc(v->len);
-    if (!r->in[i]) {
-        util_error_set(err, "out of memory in the %s replay", spec->name);
-        return NULL;
-    }
-    memcpy(r->in[i], v->bytes, v->len);
-    frame_rewrite(r->in[i], v->len, &to->to);
+        return 1;
+    memcpy(src->rewritten, v->bytes, v->len);
+    frame_rewrite(src->rewritten, v->len, &to->to);
     struct trace_tuple parsed;
-    if (!trace_parse(LINKTYPE_ETHERNET, r->in[i], v->len, &parsed))
+    if (!trace_parse(LINKTYPE_ETHERNET, src->rewritten, v->len, &parsed))
         memset(&parsed, 0, sizeof parsed);
-    *core = rss_port_hasher_core(&l->hashers[v->port], &parsed);
-    if (*core < 0 || *core >= l->cores)
-        *core = 0;
-    return r->in[i];
+    mp->core = rss_port_hasher_core(&l->hashers[v->port], &parsed);
+    if (mp->core < 0 || mp->core >= l->cores)
+        mp->core = 0;
+    mp->input = src->rewritten;
+    mp->rewritten = true;
+    return 1;
 }
 
 /* Replies addressed to the reverse of `ref` arriving on `port` go to `to`. */
@@ -316,79 +409,90 @@ static int learn(struct tuple_map *m, const struct frame_tuple *ref,
     return 0;
 }
 
-const uint8_t *machine_output(const struct machine_run *r, size_t i)
+/* Writes one packet's result to the run's stream. */
+static bool put_result(struct machine_run *r, const struct machine_packet *mp, int verdict,
+                       const struct rt_touched *touched, const uint8_t *out)
 {
-    return r->out[i] ? r->out[i] : r->input[i];
+    uint32_t len = mp->v.len;
+    bool has_out = verdict >= 0 && memcmp(out, mp->input, len) != 0;
+    struct replay_record rec = {*touched, len, verdict, mp->core, mp->rewritten, has_out, {0}};
+    return spill_write(&r->results, &rec, sizeof rec) &&
+           (!mp->rewritten || spill_write(&r->results, mp->input, len)) &&
+           (!has_out || spill_write(&r->results, out, len));
+}
+
+static int replay_packets(struct launcher *l, const struct machine_spec *spec,
+                          struct machine_run *r, struct machine_source *src, uint8_t *buf,
+                          struct util_error *err)
+{
+    struct tuple_map model = {0};
+    struct machine_packet mp;
+    int got, rc = 0;
+    while (rc == 0 && (got = source_next(src, l, &model, &mp)) == 1) {
+        size_t i = r->n;
+        int core = spec->sequential ? 0 : mp.core;
+        mp.core = core;
+        memcpy(buf, mp.input, mp.v.len);
+        struct nf_packet pkt = {buf, mp.v.len, mp.v.port, mp.v.time_ns};
+        struct rt_touched touched;
+        rt_packet_begin(core, true);
+        int verdict = nf_process(&pkt);
+        rt_packet_touched(core, &touched);
+        rt_packet_end(core);
+        if (!put_result(r, &mp, verdict, &touched, buf))
+            break;                      /* spill_finish says why */
+        for (int o = 0; touched.full && o < r->n_objects && o < RT_TRACK_OBJECTS; o++)
+            if ((touched.full >> o & 1) && r->first_full[o] == SIZE_MAX)
+                r->first_full[o] = i;
+        r->n++;
+        if (!spec->commit_order && !mp.rewritten && verdict >= 0 && mp.have_ref &&
+            learn(&model, &mp.ref, spec->sequential_results ? &mp.seq_sent : NULL, mp.input,
+                  buf, mp.v.len, verdict) != 0) {
+            util_error_set(err, "out of memory in the %s replay", spec->name);
+            rc = UTIL_EXIT_FAILURE;
+        }
+    }
+    if (rc == 0 && got < 0) {
+        util_error_set(err, "--verify could not read back a temporary file (%s replay)",
+                       spec->name);
+        rc = UTIL_EXIT_FAILURE;
+    }
+    tuple_map_free(&model);
+    return rc;
 }
 
 int machine_run(struct launcher *l, const struct machine_spec *spec, struct machine_run *r,
                 struct util_error *err)
 {
-    size_t n = l->set->n;
+    memset(r, 0, sizeof *r);
     int rc = start_nf(l, spec, err);
     if (rc) {
         rt_reset();
         return rc;
     }
-    int n_objects = (int)rt_objects();
-    struct tuple_map model = {0};
+    char what[96];
+    snprintf(what, sizeof what, "%s replay", spec->name);
+    r->n_objects = (int)rt_objects();
+    r->first_full = malloc(((size_t)r->n_objects + 1) * sizeof *r->first_full);
     uint8_t *buf = malloc(MAX_FRAME);
-    if (alloc_run(r, n, n_objects) != 0 || !buf) {
-        free(buf);
-        machine_run_free(r);
-        rt_reset();
-        util_error_set(err, "out of memory for the %s replay of %zu packets", spec->name, n);
-        return UTIL_EXIT_FAILURE;
+    struct machine_source src;
+    memset(&src, 0, sizeof src);
+    bool ready = r->first_full && buf && source_open(&src, l, spec) == 0;
+    if (!ready) {
+        util_error_set(err, "out of memory for the %s replay", spec->name);
+        rc = UTIL_EXIT_FAILURE;
+    } else if ((rc = spill_open(&r->results, what, err)) == 0) {
+        for (int o = 0; o < r->n_objects; o++)
+            r->first_full[o] = SIZE_MAX;
+        rc = replay_packets(l, spec, r, &src, buf, err);
+        if (rc == 0)
+            rc = spill_finish(&r->results, err);
     }
-    for (size_t k = 0; k < n; k++) {
-        size_t i = spec->order ? spec->order[k] : k;
-        const struct vpacket *v = &l->set->packets[i];
-        int core;
-        const uint8_t *in = input_of(l, spec, &model, r, i, &core, err);
-        if (!in) {
-            rc = UTIL_EXIT_FAILURE;
-            break;
-        }
-        if (spec->sequential)
-            core = 0;
-        memcpy(buf, in, v->len);
-        struct nf_packet pkt = {buf, v->len, v->port, v->time_ns};
-        rt_packet_begin(core, true);
-        r->verdict[i] = nf_process(&pkt);
-        rt_packet_touched(core, &r->touched[i]);
-        rt_packet_end(core);
-        r->core[i] = core;
-        r->input[i] = in;
-        /* Most frames leave as they came: keep a copy only of the others. */
-        if (r->verdict[i] >= 0 && memcmp(buf, in, v->len) != 0) {
-            r->out[i] = malloc(v->len);
-            if (!r->out[i]) {
-                util_error_set(err, "out of memory in the %s replay", spec->name);
-                rc = UTIL_EXIT_FAILURE;
-                break;
-            }
-            memcpy(r->out[i], buf, v->len);
-        }
-        for (int o = 0; r->touched[i].full && o < n_objects && o < RT_TRACK_OBJECTS; o++)
-            if ((r->touched[i].full >> o & 1) && r->first_full[o] == SIZE_MAX)
-                r->first_full[o] = i;
-        if (!spec->inputs && !r->in[i] && r->verdict[i] >= 0) {
-            struct frame_tuple ref;
-            bool have_ref = spec->reply_ref ? (ref = spec->reply_ref[i], ref.family != 0)
-                                            : frame_tuple_of(v->bytes, v->len, &ref);
-            const struct frame_tuple *seq_sent = spec->seq_sent ? &spec->seq_sent[i] : NULL;
-            if (have_ref && learn(&model, &ref, seq_sent, in, buf, v->len, r->verdict[i]) != 0) {
-                util_error_set(err, "out of memory in the %s replay", spec->name);
-                rc = UTIL_EXIT_FAILURE;
-                break;
-            }
-        }
-    }
+    source_close(&src);
     struct rt_stats st;
     rt_stats(&st);
     r->plan_violations = st.plan_violations;
     free(buf);
-    tuple_map_free(&model);
     rt_reset();
     if (rc)
         machine_run_free(r);

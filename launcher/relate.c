@@ -10,9 +10,14 @@
 
 /* ---- Comparing two replays' packet -------------------------------------------- */
 
-const uint8_t *run_input(const struct launcher *l, const struct machine_run *r, size_t i)
+const uint8_t *replay_input(const struct vpacket *p, const struct replay_view *r)
 {
-    return r->in[i] ? r->in[i] : l->set->packets[i].bytes;
+    return r->in ? r->in : p->bytes;
+}
+
+const uint8_t *replay_output(const struct vpacket *p, const struct replay_view *r)
+{
+    return r->out ? r->out : replay_input(p, r);
 }
 
 bool tuple_field_equal(const struct frame_tuple *a, const struct frame_tuple *b, int f)
@@ -62,23 +67,22 @@ static void put_tuple(uint8_t *frame, const struct frame_tuple *layout,
     }
 }
 
-/* Packet i of replay x against the sequential s. A forward packet whose
+/* Packet p in replay x against the sequential s. A forward packet whose
  * outputs differ only in addresses/ports both replays rewrote (and the
  * checksums over them) is TRANSLATED; a reply re-addressed by the model must
  * come out byte for byte as the sequential NF's. */
-enum relation relate(const struct launcher *l, const struct machine_run *s,
-                            const struct machine_run *x, size_t i, const char **why)
+enum relation relate(const struct vpacket *v, const struct replay_view *s,
+                     const struct replay_view *x, const char **why)
 {
-    const struct vpacket *v = &l->set->packets[i];
-    if (s->verdict[i] != x->verdict[i]) {
+    if (s->verdict != x->verdict) {
         *why = "verdict";
         return REL_DIFFERENT;
     }
-    const uint8_t *so = machine_output(s, i), *xo = machine_output(x, i);
-    if (s->verdict[i] < 0 || memcmp(so, xo, v->len) == 0)
+    const uint8_t *so = replay_output(v, s), *xo = replay_output(v, x);
+    if (s->verdict < 0 || memcmp(so, xo, v->len) == 0)
         return REL_EQUAL;
     *why = "bytes";
-    if (s->in[i] || x->in[i])
+    if (s->in || x->in)
         return REL_DIFFERENT;           /* a reply: translated back differently */
     struct frame_tuple tin, ts, tx;
     if (!frame_tuple_of(v->bytes, v->len, &tin) || !frame_tuple_of(so, v->len, &ts) ||
@@ -88,7 +92,8 @@ enum relation relate(const struct launcher *l, const struct machine_run *s,
     /* Fields the two outputs disagree on must be ones the NF rewrites (one
      * run may pick the original value by chance). */
     for (int f = 0; f < 4; f++)
-        if (!tuple_field_equal(&ts, &tx, f) && tuple_field_equal(&ts, &tin, f) && tuple_field_equal(&tx, &tin, f)) {
+        if (!tuple_field_equal(&ts, &tx, f) && tuple_field_equal(&ts, &tin, f) &&
+            tuple_field_equal(&tx, &tin, f)) {
             *why = "a field neither of them rewrote";
             return REL_DIFFERENT;
         }
@@ -96,7 +101,7 @@ enum relation relate(const struct launcher *l, const struct machine_run *s,
         *why = "checksums";
         return REL_DIFFERENT;
     }
-    uint8_t *norm = malloc(v->len);
+    uint8_t *norm = malloc(v->len ? v->len : 1);
     if (!norm)
         return REL_DIFFERENT;
     memcpy(norm, xo, v->len);
@@ -130,44 +135,34 @@ static int64_t flow_id(struct tuple_map *ids, const struct frame_tuple *t, int64
     return e->id;
 }
 
-int flows_of(const struct launcher *l, const struct frame_tuple *seq_sent,
-                    struct flows *f)
+int flow_walk(struct flow_walker *w, const struct vpacket *p, const struct frame_tuple *seq_sent,
+              int64_t *id, int64_t *reverse)
 {
-    struct tuple_map ids = {0}, sent = {0};
-    size_t n = l->set->n;
-    f->count = 0;
-    f->id = malloc((n + 1) * sizeof *f->id);
-    f->reverse = malloc((n + 1) * sizeof *f->reverse);
-    int rc = f->id && f->reverse ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct frame_tuple t, r;
-        f->id[i] = f->reverse[i] = -1;
-        if (!frame_tuple_of(l->set->packets[i].bytes, l->set->packets[i].len, &t))
-            continue;
-        frame_tuple_reverse(&t, &r);
-        f->id[i] = flow_id(&ids, &t, &f->count);
-        const struct tuple_entry *to_seq = tuple_map_get(&sent, &r);
-        f->reverse[i] = to_seq ? to_seq->id : flow_id(&ids, &r, &f->count);
-        if (f->id[i] < -1 || f->reverse[i] < -1)
-            rc = -1;
-        /* The latest flow S translated to a tuple owns the replies to it. */
-        struct tuple_entry *e;
-        if (rc == 0 && seq_sent && seq_sent[i].family) {
-            if (!(e = tuple_map_put(&sent, &seq_sent[i])))
-                rc = -1;
-            else
-                e->id = f->id[i];
-        }
+    struct frame_tuple t, r;
+    *id = *reverse = -1;
+    if (!frame_tuple_of(p->bytes, p->len, &t))
+        return 0;
+    frame_tuple_reverse(&t, &r);
+    *id = flow_id(&w->ids, &t, &w->count);
+    const struct tuple_entry *to_seq = tuple_map_get(&w->sent, &r);
+    *reverse = to_seq ? to_seq->id : flow_id(&w->ids, &r, &w->count);
+    if (*id < -1 || *reverse < -1)
+        return -1;
+    /* The latest flow S translated to a tuple owns the replies to it. */
+    if (seq_sent && seq_sent->family) {
+        struct tuple_entry *e = tuple_map_put(&w->sent, seq_sent);
+        if (!e)
+            return -1;
+        e->id = *id;
     }
-    tuple_map_free(&ids);
-    tuple_map_free(&sent);
-    return rc;
+    return 0;
 }
 
-void flows_free(struct flows *f)
+void flow_walker_free(struct flow_walker *w)
 {
-    free(f->id);
-    free(f->reverse);
+    tuple_map_free(&w->ids);
+    tuple_map_free(&w->sent);
+    memset(w, 0, sizeof *w);
 }
 
 struct flow_check {
@@ -176,51 +171,68 @@ struct flow_check {
     uint8_t last_x[4][16];
 };
 
-/* A forward packet's output tuple when run r translated it (it left with
+/* A forward packet's output tuple when replay r translated it (it left with
  * other addresses or ports than it came with), else false. */
-bool translated_tuple(const struct launcher *l, const struct machine_run *r, size_t i,
-                             struct frame_tuple *out)
+bool translated_tuple(const struct vpacket *p, const struct replay_view *r,
+                      struct frame_tuple *out)
 {
-    const struct vpacket *v = &l->set->packets[i];
     struct frame_tuple tin;
-    return !r->in[i] && r->verdict[i] >= 0 && r->out[i] && frame_tuple_of(r->input[i], v->len, &tin) &&
-           frame_tuple_of(r->out[i], v->len, out) && !frame_tuple_same_flow_fields(&tin, out);
+    return !r->in && r->verdict >= 0 && r->out && frame_tuple_of(p->bytes, p->len, &tin) &&
+           frame_tuple_of(r->out, p->len, out) && !frame_tuple_same_flow_fields(&tin, out);
 }
 
-/* Who holds each translated tuple in run r, packet by packet: the flow whose
- * latest translation (a packet that allocated) sent it. */
-struct owners {
-    struct tuple_map map;
-};
-
-/* Records packet i of r; returns -1 when out of memory. */
-static int owners_note(struct owners *o, const struct launcher *l, const struct machine_run *r,
-                       size_t i, int64_t flow)
+/* Who holds each translated tuple in a replay, packet by packet: the flow
+ * whose latest translation (a packet that allocated) sent it. Records p;
+ * returns -1 when out of memory. */
+static int owners_note(struct tuple_map *own, const struct vpacket *p,
+                       const struct replay_view *r, int64_t flow)
 {
     struct frame_tuple t;
-    if (!translated_tuple(l, r, i, &t))
+    if (!translated_tuple(p, r, &t))
         return 0;
-    struct tuple_entry *e = tuple_map_get(&o->map, &t);
-    if (!e && !(e = tuple_map_put(&o->map, &t)))
+    struct tuple_entry *e = tuple_map_get(own, &t);
+    if (!e && !(e = tuple_map_put(own, &t)))
         return -1;
-    if (r->touched[i].allocated || !e->to.family) {
+    if (r->touched.allocated || !e->to.family) {
         e->id = flow;
         e->to.family = 1;
     }
     return 0;
 }
 
-/* Reply i of r (re-addressed by the model) reaches a translation the NF has
+/* Reply p (re-addressed by the model in r) reaches a translation the NF has
  * since given to another flow: the capture's reply came too late. */
-static bool stale_reply(const struct owners *o, const struct launcher *l,
-                        const struct machine_run *r, size_t i, int64_t forward_flow)
+static bool stale_reply(const struct tuple_map *own, const struct vpacket *p,
+                        const struct replay_view *r, int64_t forward_flow)
 {
     struct frame_tuple in, target;
-    if (!r->in[i] || !frame_tuple_of(r->in[i], l->set->packets[i].len, &in))
+    if (!r->in || !frame_tuple_of(r->in, p->len, &in))
         return false;
     frame_tuple_reverse(&in, &target);
-    const struct tuple_entry *e = tuple_map_get(&o->map, &target);
+    const struct tuple_entry *e = tuple_map_get(own, &target);
     return e && e->to.family && e->id != forward_flow;
+}
+
+void translation_check_init(struct translation_check *tc, bool injective)
+{
+    memset(tc, 0, sizeof *tc);
+    tc->injective = injective;
+}
+
+static struct flow_check *flow_slot(struct translation_check *tc, int64_t f)
+{
+    if ((size_t)f >= tc->cap) {
+        size_t cap = tc->cap ? tc->cap : 1024;
+        while (cap <= (size_t)f)
+            cap *= 2;
+        struct flow_check *bigger = realloc(tc->fc, cap * sizeof *bigger);
+        if (!bigger)
+            return NULL;
+        memset(bigger + tc->cap, 0, (cap - tc->cap) * sizeof *bigger);
+        tc->fc = bigger;
+        tc->cap = cap;
+    }
+    return &tc->fc[f];
 }
 
 /* Marks the flows whose translation in x is not a consistent bijection. A
@@ -233,87 +245,76 @@ static bool stale_reply(const struct owners *o, const struct launcher *l,
  * (the translation leads back where the NF sends replies), unless it came
  * after the translation was given to another flow in either run (a stale
  * reply: where it goes depends on which values were reused, REL_TRANSLATED). */
-static int check_translations(const struct launcher *l, const struct machine_run *s,
-                              const struct machine_run *x, enum relation *rel, const char **why,
-                              bool injective, bool *flow_invalid, const struct flows *fl)
+int translation_check_packet(struct translation_check *tc, const struct vpacket *v,
+                             const struct replay_view *s, const struct replay_view *x,
+                             int64_t f, int64_t back, enum relation *rel, const char **why)
 {
-    struct flow_check *fc = calloc((size_t)fl->count + 1, sizeof *fc);
-    struct owners own_s = {{0}}, own_x = {{0}};
-    if (!fc)
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; i < l->set->n && rc == 0; i++) {
-        const struct vpacket *v = &l->set->packets[i];
-        int64_t f = fl->id[i], back = fl->reverse[i];
-        if ((x->in[i] || s->in[i]) && back >= 0) {
-            bool stale = stale_reply(&own_s, l, s, i, back) || stale_reply(&own_x, l, x, i, back);
-            if (stale && rel[i] == REL_DIFFERENT) {
-                rel[i] = REL_TRANSLATED;
-                why[i] = "a reply to a translation since given to another flow";
-            }
-            struct frame_tuple want, got;
-            if (!stale && x->in[i] && x->verdict[i] >= 0 && s->verdict[i] >= 0 &&
-                (!frame_tuple_of(machine_output(s, i), v->len, &want) ||
-                 !frame_tuple_of(machine_output(x, i), v->len, &got) ||
-                 !frame_tuple_same_flow_fields(&want, &got)))
-                fc[back].invalid = true;
+    struct flow_check *fb, *ff;
+    if ((x->in || s->in) && back >= 0) {
+        bool stale = stale_reply(&tc->own_s, v, s, back) || stale_reply(&tc->own_x, v, x, back);
+        if (stale && *rel == REL_DIFFERENT) {
+            *rel = REL_TRANSLATED;
+            *why = "a reply to a translation since given to another flow";
         }
-        if (f >= 0 && (owners_note(&own_s, l, s, i, f) != 0 ||
-                       owners_note(&own_x, l, x, i, f) != 0)) {
-            rc = -1;
-            break;
-        }
-        if (rel[i] != REL_TRANSLATED || f < 0 || x->in[i] || s->in[i])
-            continue;
-        bool alloc_x = x->touched[i].allocated != 0;
-        if (alloc_x != (s->touched[i].allocated != 0))
-            fc[f].invalid = true;       /* a new translation in one run only */
-        struct frame_tuple tx;
-        frame_tuple_of(machine_output(x, i), v->len, &tx);
-        for (int k = 0; k < 4; k++) {
-            uint8_t vx[16];
-            field_value(&tx, k, vx);
-            if (fc[f].has[k] && !alloc_x && memcmp(vx, fc[f].last_x[k], 16) != 0)
-                fc[f].invalid = true;   /* changed without a new translation */
-            fc[f].has[k] = true;
-            memcpy(fc[f].last_x[k], vx, 16);
-        }
-        /* Two flows on one output tuple are indistinguishable to the peer:
-         * only the flow of the latest translation may send it. */
-        const struct tuple_entry *e = tuple_map_get(&own_x.map, &tx);
-        if (injective && e && e->id != f) {
-            fc[f].invalid = true;
-            fc[e->id].invalid = true;
+        struct frame_tuple want, got;
+        if (!stale && x->in && x->verdict >= 0 && s->verdict >= 0 &&
+            (!frame_tuple_of(replay_output(v, s), v->len, &want) ||
+             !frame_tuple_of(replay_output(v, x), v->len, &got) ||
+             !frame_tuple_same_flow_fields(&want, &got))) {
+            if (!(fb = flow_slot(tc, back)))
+                return -1;
+            fb->invalid = true;
         }
     }
-    for (int64_t f = 0; f < fl->count; f++)
-        flow_invalid[f] = fc[f].invalid;
-    free(fc);
-    tuple_map_free(&own_s.map);
-    tuple_map_free(&own_x.map);
-    return rc;
+    if (f >= 0 && (owners_note(&tc->own_s, v, s, f) != 0 || owners_note(&tc->own_x, v, x, f) != 0))
+        return -1;
+    if (*rel != REL_TRANSLATED || f < 0 || x->in || s->in)
+        return 0;
+    if (!(ff = flow_slot(tc, f)))
+        return -1;
+    bool alloc_x = x->touched.allocated != 0;
+    if (alloc_x != (s->touched.allocated != 0))
+        ff->invalid = true;             /* a new translation in one run only */
+    struct frame_tuple tx;
+    frame_tuple_of(replay_output(v, x), v->len, &tx);
+    for (int k = 0; k < 4; k++) {
+        uint8_t vx[16];
+        field_value(&tx, k, vx);
+        if (ff->has[k] && !alloc_x && memcmp(vx, ff->last_x[k], 16) != 0)
+            ff->invalid = true;         /* changed without a new translation */
+        ff->has[k] = true;
+        memcpy(ff->last_x[k], vx, 16);
+    }
+    /* Two flows on one output tuple are indistinguishable to the peer: only
+     * the flow of the latest translation may send it. */
+    const struct tuple_entry *e = tuple_map_get(&tc->own_x, &tx);
+    if (tc->injective && e && e->id != f) {
+        struct flow_check *other = flow_slot(tc, e->id);
+        if (!other)
+            return -1;
+        other->invalid = true;
+        tc->fc[f].invalid = true;       /* flow_slot may have moved fc */
+    }
+    return 0;
 }
 
-/* rel[i] for every packet of x against s, translations checked per flow. */
-int relate_all(const struct launcher *l, const struct machine_run *s,
-                      const struct machine_run *x, bool injective, const struct flows *fl,
-                      enum relation *rel, const char **why)
+bool translation_check_invalid(const struct translation_check *tc, int64_t flow)
 {
-    for (size_t i = 0; i < l->set->n; i++) {
-        why[i] = NULL;
-        rel[i] = relate(l, s, x, i, &why[i]);
-    }
-    bool *invalid = calloc((size_t)fl->count + 1, sizeof *invalid);
-    if (!invalid || check_translations(l, s, x, rel, why, injective, invalid, fl) != 0) {
-        free(invalid);
-        return -1;
-    }
-    for (size_t i = 0; i < l->set->n; i++)
-        if (rel[i] == REL_TRANSLATED && fl->id[i] >= 0 && invalid[fl->id[i]]) {
-            rel[i] = REL_DIFFERENT;
-            why[i] = "a translation that is not a consistent bijection back to the original "
-                     "endpoints";
-        }
-    free(invalid);
-    return 0;
+    return flow >= 0 && (size_t)flow < tc->cap && tc->fc[flow].invalid;
+}
+
+bool translation_check_any_invalid(const struct translation_check *tc)
+{
+    for (size_t f = 0; f < tc->cap; f++)
+        if (tc->fc[f].invalid)
+            return true;
+    return false;
+}
+
+void translation_check_free(struct translation_check *tc)
+{
+    free(tc->fc);
+    tuple_map_free(&tc->own_s);
+    tuple_map_free(&tc->own_x);
+    memset(tc, 0, sizeof *tc);
 }

@@ -1,45 +1,49 @@
 /*
- * replay_set.c - a capture held in memory for --verify: every packet the
- * replay would dispatch, in arrival order (the order `rsskey sim` uses), with
- * its port, time and the core the plan's RSS gives it. The verifier's
- * references and the parallel run read the same set.
+ * replay_set.c - the packets --verify compares, in arrival order (the order
+ * `rsskey sim` uses), each with its port, time and the core the plan's RSS
+ * gives it: a stream in a temporary file (spill.c), so a long capture costs
+ * disk, not memory. The verifier's replays and the parallel run read it.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "launcher/launcher_internal.h"
 
-static int set_push(struct replay_set *set, const struct trace_packet *pkt, int core)
+/* A packet's record: this header, then its bytes. */
+struct packet_record {
+    uint64_t time_ns;
+    uint32_t len;
+    int32_t core;
+    uint16_t port;
+    uint16_t pad[3];
+};
+
+int replay_set_open(struct replay_set *set, struct util_error *err)
 {
-    if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 4096;
-        struct vpacket *bigger = realloc(set->packets, cap * sizeof *bigger);
-        if (!bigger)
-            return -1;
-        set->packets = bigger;
-        set->cap = cap;
-    }
-    struct vpacket *v = &set->packets[set->n];
-    v->bytes = malloc(pkt->cap_len ? pkt->cap_len : 1);
-    if (!v->bytes)
+    memset(set, 0, sizeof *set);
+    return spill_open(&set->stream, "copy of the capture", err);
+}
+
+int replay_set_add(struct replay_set *set, const uint8_t *bytes, uint32_t len, uint16_t port,
+                   uint64_t time_ns, int core)
+{
+    struct packet_record rec = {time_ns, len, core, port, {0}};
+    if (!spill_write(&set->stream, &rec, sizeof rec) || !spill_write(&set->stream, bytes, len))
         return -1;
-    memcpy(v->bytes, pkt->data, pkt->cap_len);
-    v->len = pkt->cap_len;
-    v->port = pkt->port;
-    v->time_ns = pkt->time_ns;
-    v->core = core;
     set->n++;
     return 0;
 }
 
 int replay_set_load(struct launcher *l, struct replay_set *set, struct util_error *err)
 {
-    memset(set, 0, sizeof *set);
+    int rc = replay_set_open(set, err);
+    if (rc)
+        return rc;
     struct trace_source *src = trace_source_open(&l->opt.replay, err);
     if (!src)
         return UTIL_EXIT_INPUT;
     struct trace_packet pkt;
-    int got, rc = 0;
+    int got;
     while ((got = trace_source_next(src, &pkt, err)) == 1) {
         if (pkt.port >= l->n_ports) {
             set->skipped_port++;
@@ -52,25 +56,48 @@ int replay_set_load(struct launcher *l, struct replay_set *set, struct util_erro
         int core = rss_port_hasher_core(&l->hashers[pkt.port], &pkt.tuple);
         if (core < 0 || core >= l->cores)
             core = 0;
-        if (set_push(set, &pkt, core) != 0) {
-            util_error_set(err, "--verify ran out of memory holding the capture (%zu packets "
-                                "so far); replay a shorter capture", set->n);
-            rc = UTIL_EXIT_FAILURE;
-            break;
-        }
+        if (replay_set_add(set, pkt.data, pkt.cap_len, pkt.port, pkt.time_ns, core) != 0)
+            break;                      /* spill_finish says why */
     }
-    if (rc == 0 && got < 0)
-        rc = UTIL_EXIT_INPUT;
     trace_source_close(src);
-    if (rc != 0)
-        replay_set_free(set);
-    return rc;
+    if (got < 0)
+        return UTIL_EXIT_INPUT;
+    return spill_finish(&set->stream, err);
 }
 
 void replay_set_free(struct replay_set *set)
 {
-    for (size_t i = 0; i < set->n; i++)
-        free(set->packets[i].bytes);
-    free(set->packets);
+    spill_close(&set->stream);
     memset(set, 0, sizeof *set);
+}
+
+int packet_reader_open(struct packet_reader *r, const struct replay_set *set)
+{
+    memset(r, 0, sizeof *r);
+    r->buf = malloc(MAX_FRAME);
+    if (!r->buf || spill_reader_open(&r->r, &set->stream) != 0) {
+        free(r->buf);
+        r->buf = NULL;
+        return -1;
+    }
+    r->index = SIZE_MAX;
+    return 0;
+}
+
+const struct vpacket *packet_reader_next(struct packet_reader *r)
+{
+    struct packet_record rec;
+    if (!spill_read(&r->r, &rec, sizeof rec) || rec.len > MAX_FRAME ||
+        !spill_read(&r->r, r->buf, rec.len))
+        return NULL;
+    r->v = (struct vpacket){r->buf, rec.len, rec.port, rec.time_ns, rec.core};
+    r->index++;
+    return &r->v;
+}
+
+void packet_reader_close(struct packet_reader *r)
+{
+    spill_reader_close(&r->r);
+    free(r->buf);
+    memset(r, 0, sizeof *r);
 }
