@@ -89,8 +89,8 @@ int spill_finish(struct spill *s, struct util_error *err)
         flush(s);
     if (s->failed || !s->open) {
         util_error_set(err, "--verify could not write its %s to a temporary file (%s); set "
-                            "TMPDIR to a folder with room (about twice the capture's size "
-                            "per replay)", s->what, strerror(s->error ? s->error : EBADF));
+                            "TMPDIR to a folder with room (4 to 6 times the capture's "
+                            "size)", s->what, strerror(s->error ? s->error : EBADF));
         return UTIL_EXIT_FAILURE;
     }
     return 0;
