@@ -87,6 +87,10 @@ bad "another NF's plan to the runner" 3 "is not a plan for this NF: it was made 
     "$runner" --plan "$work/lb-plan.json" --replay "$trace" --lan 10.0.0.0/8 -- --no-huge -m 512 \
     --no-pci --file-prefix "bad$$" --log-level=1 --vdev net_null0 --vdev net_null1 \
     --lcores '0@0,(1-2)@0'
+bad "--verify with TMPDIR missing" 1 "cannot create a temporary file in $work/no-such-dir.*set TMPDIR" - -- \
+    env TMPDIR="$work/no-such-dir" "$runner" --plan "$work/plan.json" --verify --replay "$trace" \
+    -- --no-huge -m 512 --no-pci --file-prefix "bad$$" --log-level=1 --vdev net_null0 \
+    --vdev net_null1 --lcores 0@0,1@0,2@0
 bad "too few lcores for the plan" 2 "needs 3 lcores" - -- \
     "$runner" --plan "$work/plan.json" -- --no-huge -m 512 --no-pci --file-prefix "bad$$" \
     --log-level=1 --vdev net_null0 --vdev net_null1 --lcores 0@0,1@0
