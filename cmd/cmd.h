@@ -40,4 +40,5 @@ int cmd_sim(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 #endif /* RSSKEY_CMD_H */

@@ -21,6 +21,7 @@ static const struct cmd_entry commands[] = {
     {"deploy", cmd_deploy, "write a deployment folder: manifest, ethtool.sh, testpmd.txt, C stubs"},
     {"report", cmd_report, "a plan (and its simulation) as a Markdown design-review report"},
     {"build", cmd_build, "the NF's DPDK runner from its bitcode, carrying its plan"},
+    {"sweep", cmd_sweep, "synth + sim over lists of NFs, NICs, cores, traces, rates: one table"},
     {NULL, NULL, NULL}
 };
 
