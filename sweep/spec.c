@@ -99,15 +99,15 @@ int sweep_rate_parse(const char *text, struct sweep_rate *out, struct util_error
     }
     double v = out->value;
     if (out->pacing == SWEEP_PACE_SPEEDUP)
-        snprintf(out->label, sizeof out->label, "x%g", v);
+        snprintf(out->label, sizeof out->label, "x%.10g", v);
     else if (out->pacing == SWEEP_PACE_GBPS)
-        snprintf(out->label, sizeof out->label, "%ggbps", v);
+        snprintf(out->label, sizeof out->label, "%.10ggbps", v);
     else if (v >= 1e6)
-        snprintf(out->label, sizeof out->label, "%gMpps", v / 1e6);
+        snprintf(out->label, sizeof out->label, "%.10gMpps", v / 1e6);
     else if (v >= 1e3)
-        snprintf(out->label, sizeof out->label, "%gkpps", v / 1e3);
+        snprintf(out->label, sizeof out->label, "%.10gkpps", v / 1e3);
     else
-        snprintf(out->label, sizeof out->label, "%gpps", v);
+        snprintf(out->label, sizeof out->label, "%.10gpps", v);
     return 0;
 bad:
     util_error_set(err, "--rate: '%s' is not a rate; use 'trace' or xS (trace timestamps S "

@@ -54,6 +54,17 @@ if [ "$mode" = local ]; then
     fail "bad spec file: message: $(cat bad.err)"
   [ ! -e bad-spec ] || fail "bad spec file: something was written"
 
+  # --- a spec file with rates: each rate reaches rsskey sim ---------------------------
+  printf '# one NF, two rates\nnf = nfs/fw.O2.bc\nnic = e810\ncores = 2\ntrace = gen-2port.pcap\nrate = x2, 100kpps, 1234567pps\nlan = 10.0.0.0/8\nmlffr = no\n' >rates.spec
+  "$rsskey" sweep --spec rates.spec --dir rates -q --json >rates.json
+  [ "$(grep -c '"key":' rates.json)" -eq 3 ] || fail "rates: expected 3 rows: $(cat rates.json)"
+  grep -q '"rate": "1.234567Mpps"' rates.json || fail "rates: 1234567pps not kept exactly"
+  row=$(grep ',100kpps,' rates/table.csv) || fail "rates: no 100kpps row"
+  [ "$(echo "$row" | cut -d, -f6)" = 0.100000 ] || fail "rates: 100kpps offered $row"
+  [ -z "$(echo "$row" | cut -d, -f16)" ] || fail "rates: mlffr = no still searched: $row"
+  [ "$(ls rates/plans)" = fw.O2_e810_c2.json ] || fail "rates: one plan for three rates"
+  rm -rf rates
+
   # --- the sweep, 2 jobs at once ---------------------------------------------------
   "$rsskey" sweep "${args[@]}" --jobs 2 --dir local >local.csv 2>local.err ||
     { cat local.err >&2; fail "local sweep failed"; }
