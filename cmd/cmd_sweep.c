@@ -333,8 +333,10 @@ static int run_job(const struct sweep_args *a)
         cmd_error("sweep", "job %s: %s", j->key, err.msg);
         goto out;
     }
+    char *text = sweep_row_format(&row, j->key);
     if (!(rc = write_file(raw, out)))
-        rc = write_file(result, sweep_row_format(&row, j->key));
+        rc = write_file(result, text);
+    free(text);
 out:
     free(out);
     free(jobs);
