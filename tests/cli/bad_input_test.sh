@@ -128,9 +128,88 @@ bad "report -o equal to its plan" 2 "is the input" keep:"$work/keep.json" -- \
 bad "trace directory" 3 "is a directory" - -- "$rsskey" trace stats "$work/dir"
 bad "--config without a value" 2 "name=value" - -- "$rsskey" analyze --config expiry_ms "$bc"
 
+# Captures cut short: at a record boundary the read stops cleanly with the
+# whole packets; inside a record header or a packet's data it is an error
+# naming the file, the packet, its byte offset and what to do (editcap).
+"$rsskey" trace gen -o "$work/g.pcap" --packets 1000 --flows 50 --two-port > /dev/null
+editcap -F pcap -r "$work/g.pcap" "$work/first10.pcap" 1-10
+b10=$(stat -c %s "$work/first10.pcap")       # where packet 11's record starts
+head -c "$b10" "$work/g.pcap" > "$work/cut-boundary.pcap"
+head -c $((b10 + 7)) "$work/g.pcap" > "$work/cut-header.pcap"
+head -c $((b10 + 16 + 20)) "$work/g.pcap" > "$work/cut-data.pcap"
+head -c 30 "$work/g.pcap" > "$work/cut-first.pcap"
+editcap -F pcapng "$work/g.pcap" "$work/g.pcapng"
+head -c 20000 "$work/g.pcapng" > "$work/cut.pcapng"
+bad "capture cut at a record boundary: the whole packets, exit 0" 0 "" - -- \
+    "$rsskey" trace stats --json "$work/cut-boundary.pcap"
+[ "$(jq .packets "$work/stdout")" = 10 ] ||
+    { echo "FAIL: the capture cut after 10 packets read as $(jq .packets "$work/stdout")"; failures=$((failures + 1)); }
+bad "capture cut inside a record header" 3 \
+    "cut-header.pcap': cannot read packet 11 \(its record starts at byte offset $b10\).*header bytes.*editcap -F pcap -r .* 1-10" \
+    - -- "$rsskey" trace stats "$work/cut-header.pcap"
+bad "capture cut inside a packet's data" 3 \
+    "cut-data.pcap': cannot read packet 11 \(its record starts at byte offset $b10\).*captured bytes.*1-10" \
+    - -- "$rsskey" trace stats "$work/cut-data.pcap"
+bad "capture cut inside its first packet" 3 "cut-first.pcap': cannot read packet 1 .*byte offset 24.*copy it again" \
+    - -- "$rsskey" trace stats "$work/cut-first.pcap"
+bad "pcapng cut inside a block" 3 "cut.pcapng': cannot read packet [0-9]+ \(reading stopped at byte offset 20000\)" \
+    - -- "$rsskey" trace stats "$work/cut.pcapng"
+bad "sim -o of a capture cut short writes nothing" 3 "cut-data.pcap'.*byte offset $b10" new:"$work/cut.json" -- \
+    "$rsskey" sim --plan "$work/plan.json" "$work/cut-data.pcap" -o "$work/cut.json"
+bad "sim -o of a capture cut short keeps the old output" 3 "cut-header.pcap'.*byte offset $b10" \
+    keep:"$work/keep.json" -- "$rsskey" sim --plan "$work/plan.json" "$work/cut-header.pcap" \
+    -o "$work/keep.json"
+
+# A capture truncated while being read: the reader (fread, no mmap: no
+# SIGBUS) must not count what is left as the whole capture. The reader is
+# stopped once it has read past the cut, the file is truncated, then it goes
+# on: exit 3 naming the file, the sizes and how far it read; nothing written.
+truncated_while_read() {   # NAME REGEX OUT -- COMMAND... (reads $work/live.pcap)
+    local name=$1 regex=$2 out=$3
+    shift 4
+    n=$((n + 1))
+    cp "$work/big.pcap" "$work/live.pcap"
+    local cut=$((8 << 20)) rc=0 pos=0 why="" f k v p i
+    local ino
+    ino=$(stat -c %i "$work/live.pcap")
+    "$@" > "$work/stdout" 2> "$work/stderr" &
+    local pid=$!
+    # How far it has read: the offset of its descriptor on the file (shell
+    # builtins only, so the loop keeps up with the reader).
+    while [ "$pos" -le $((2 * cut)) ] && kill -0 "$pid" 2> /dev/null; do
+        for f in /proc/"$pid"/fdinfo/*; do
+            p=0 i=0
+            { while read -r k v; do
+                  case $k in pos:) p=$v ;; ino:) i=$v ;; esac
+              done < "$f"; } 2> /dev/null
+            [ "$i" = "$ino" ] && [ "$p" -gt "$pos" ] && pos=$p
+        done
+    done
+    kill -STOP "$pid" 2> /dev/null && truncate -s "$cut" "$work/live.pcap" && kill -CONT "$pid"
+    wait "$pid" || rc=$?
+    [ "$pos" -gt $((2 * cut)) ] || why="the reader finished before the cut (read to byte $pos)"
+    [ "$rc" = 3 ] || why="${why:+$why; }exit $rc, expected 3"
+    grep -q "Sanitizer\|SIGBUS\|Bus error" "$work/stderr" && why="${why:+$why; }crashed"
+    grep -Eq -- "$regex" "$work/stderr" || why="${why:+$why; }stderr lacks /$regex/"
+    [ -z "$out" ] || [ ! -e "$out" ] || why="${why:+$why; }$out was written"
+    if ls "$work" | grep -q '\.tmp\.'; then why="${why:+$why; }a temporary file was left"; fi
+    if [ -n "$why" ]; then
+        echo "FAIL $n $name: $why"; sed 's/^/  | /' "$work/stderr" | head -4
+        failures=$((failures + 1))
+    else
+        echo "ok   $n $name"
+    fi
+}
+
 # Signals in the middle of a long run: sim -o writes nothing (its output is
 # atomic), the launcher stops cleanly and prints its counters.
 "$rsskey" trace gen -o "$work/big.pcap" --packets 400000 --flows 5000 --two-port > /dev/null
+truncation="live.pcap' was truncated while being read: [0-9]+ bytes when opened, 8388608 now; [0-9]+ whole packets were read, to byte offset [0-9]+. Run again|live.pcap': cannot read packet [0-9]+ .*truncated while being read"
+truncated_while_read "trace stats on a capture truncated while being read" "$truncation" "" -- \
+    "$rsskey" trace stats "$work/live.pcap"
+truncated_while_read "sim -o on a capture truncated while being read writes nothing" "$truncation" \
+    "$work/live.json" -- "$rsskey" sim --plan "$work/plan.json" "$work/live.pcap" --lan 10.0.0.0/8 \
+    -o "$work/live.json"
 n=$((n + 1))
 "$rsskey" sim --plan "$work/plan.json" "$work/big.pcap" --lan 10.0.0.0/8 --scaling \
     -o "$work/sig.json" > /dev/null 2>&1 &
