@@ -58,6 +58,8 @@ plan_with negcores '.cores = -3'
 plan_with reta '.ports[0].reta[0] = 99'
 plan_with keylen '.ports[0].rss_key = "c0ffee"'
 plan_with objtype '.objects = 7'
+plan_with portnum '.ports[0].port = 5'
+plan_with porttwice '.ports[1].port = 0'
 
 bad "empty file as bitcode" 3 "empty.bc: not LLVM bitcode: the file is 0 bytes" - -- \
     "$rsskey" analyze "$work/empty.bc"
@@ -78,7 +80,7 @@ tr -s ' \n' ' ' < "$work/stdout" | grep -q "inline assembly at inline_asm.c:12" 
     { echo "FAIL: the inline asm warning lacks the line"; failures=$((failures + 1)); }
 bad "synth of a text file keeps the old plan" 3 "not LLVM bitcode" keep:"$work/keep.json" -- \
     "$rsskey" synth "$work/text.bc" -o "$work/keep.json"
-for p in nofields wrongtype huge zerocores negcores reta keylen objtype; do
+for p in nofields wrongtype huge zerocores negcores reta keylen objtype portnum porttwice; do
     bad "plan.json: $p" 3 "$p.json" - -- "$rsskey" sim --plan "$work/$p.json" "$trace"
 done
 bad "plan.json: not JSON, with line:column" 3 "broken.json:[0-9]+:[0-9]+" - -- \
@@ -87,6 +89,10 @@ bad "another NF's plan to the runner" 3 "is not a plan for this NF: it was made 
     "$runner" --plan "$work/lb-plan.json" --replay "$trace" --lan 10.0.0.0/8 -- --no-huge -m 512 \
     --no-pci --file-prefix "bad$$" --log-level=1 --vdev net_null0 --vdev net_null1 \
     --lcores '0@0,(1-2)@0'
+bad "a plan with port numbers other than 0..n-1 to the runner" 3 \
+    "portnum.json: ports\[0\].port is 5; a plan of 2 ports numbers them 0 to 1" - -- \
+    "$runner" --plan "$work/portnum.json" -- --no-huge -m 512 --no-pci --file-prefix "bad$$" \
+    --log-level=1 --vdev net_null0 --vdev net_null1 --lcores '0@0,(1-2)@0'
 bad "too few lcores for the plan" 2 "needs 3 lcores" - -- \
     "$runner" --plan "$work/plan.json" -- --no-huge -m 512 --no-pci --file-prefix "bad$$" \
     --log-level=1 --vdev net_null0 --vdev net_null1 --lcores 0@0,1@0
