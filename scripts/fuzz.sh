@@ -74,7 +74,7 @@ for t in "${targets[@]}"; do
     existing=()
     for s in "${seeds[@]}"; do [ -e "$s" ] && existing+=("$s"); done
     log="$build/fuzz-$t.log" rc=0
-    before=$(ls "$crashes" | wc -l)
+    touch "$build/fuzz-$t.start"        # crash inputs newer than this are this run's
     "$build/tests/fuzz/fuzz-$t" -max_total_time="$seconds" -artifact_prefix="$crashes/" \
         -timeout=$timeout -rss_limit_mb=4096 -print_final_stats=1 "$corpus" "${existing[@]}" \
         > "$log" 2>&1 &
@@ -97,7 +97,7 @@ for t in "${targets[@]}"; do
     status=$(grep -E '^#[0-9]+.* cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<< "$status")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<< "$status")
-    new=$(($(ls "$crashes" | wc -l) - before))
+    new=$(find "$crashes" -type f -newer "$build/fuzz-$t.start" | wc -l)
     if [ "$rc" = 0 ] && [ "$new" = 0 ]; then
         result=ok
         [ "$kept" = 0 ] ||
