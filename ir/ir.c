@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,8 +157,13 @@ static bool take_array(struct reader *r, void **out, int count, size_t size)
     return *out && take(r, *out, (size_t)count * size);
 }
 
-static void child_main(int fd, const char *path, const struct ir_options *opts)
+static void child_main(int fd, pid_t parent, const char *path, const struct ir_options *opts)
 {
+    /* The child dies with its parent: one killed during a long analysis
+     * (timeout(1), SIGKILL, a fuzzer's own timeout) must not leave LLVM
+     * looping on corrupt bitcode as an orphan. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(1);
     /* A crash must end the child, not run a handler the caller installed
      * (a test framework's longjmp would resume the caller's code here). */
     static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
@@ -190,6 +196,7 @@ static int analyze_isolated(const char *path, const struct ir_options *opts, str
     int fds[2];
     if (pipe(fds) != 0)
         return analyze_here(path, opts, out, err);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
@@ -198,7 +205,7 @@ static int analyze_isolated(const char *path, const struct ir_options *opts, str
     }
     if (pid == 0) {
         close(fds[0]);
-        child_main(fds[1], path, opts);
+        child_main(fds[1], parent, path, opts);
     }
     close(fds[1]);
     size_t cap = 1 << 16, len = 0;

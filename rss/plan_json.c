@@ -351,6 +351,21 @@ int rss_plan_parse(const char *text, size_t len, const char *path, struct rss_pl
     for (int p = 0; p < plan->n_ports; p++)
         if (read_port(&ports->items[p], p, path, &plan->ports[p], err))
             goto out;
+    /* Readers look a port's configuration up by its number (the launcher's
+     * port p is DPDK port p): a plan of n ports numbers them 0..n-1, each
+     * once, as synth writes them. */
+    bool seen[DEPS_MAX_PORTS] = {false};
+    for (int p = 0; p < plan->n_ports; p++) {
+        int number = plan->ports[p].port;
+        if (number < 0 || number >= plan->n_ports || seen[number]) {
+            util_error_set(err, "%s: ports[%d].port is %d; a plan of %d ports numbers them "
+                           "0 to %d, each once (as rsskey synth writes them): fix the number "
+                           "or make the plan again", path, p, number, plan->n_ports,
+                           plan->n_ports - 1);
+            goto out;
+        }
+        seen[number] = true;
+    }
     for (int p = 0; p < plan->n_ports; p++)
         for (uint32_t i = 0; i < plan->ports[p].reta_size; i++)
             if (plan->ports[p].reta[i] >= plan->cores) {

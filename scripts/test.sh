@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README.md, .ci/run): installs what is needed, then builds
 # and runs every test twice: a normal build and one with AddressSanitizer and
-# UBSan. Build trees: build/ and build-asan/ (override with RSSKEY_BUILD_DIR).
+# UBSan; then every libFuzzer target for 30 s (scripts/fuzz.sh; a crash fails
+# the run). Build trees: build/, build-asan/ and build-fuzz/ (override with
+# RSSKEY_BUILD_DIR). RSSKEY_FUZZ_SECONDS=0 skips the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,3 +29,14 @@ run_suite "$base"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_suite "$base-asan" -DRSSKEY_SANITIZE=ON -DRSSKEY_BENCH=OFF
+# Fuzzing: each target of tests/fuzz for 30 s in a clang-19 build of the
+# fuzz targets and what they link (logs in build-fuzz/fuzz-*.log).
+fuzz_seconds=${RSSKEY_FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" != 0 ]; then
+    echo "== fuzz $base-fuzz (${fuzz_seconds} s per target)"
+    start=$SECONDS
+    rc=0
+    RSSKEY_FUZZ_BUILD_DIR=$base-fuzz bash scripts/fuzz.sh "$fuzz_seconds" || rc=$?
+    echo "== fuzz done in $((SECONDS - start)) s (exit $rc)"
+    exit "$rc"
+fi

@@ -3,6 +3,12 @@
  * time (memory does not grow with the trace). Timestamps are always in
  * nanoseconds: libpcap scales microsecond files when the file is opened with
  * nanosecond precision.
+ *
+ * Files cut short: libpcap reads with fread (no mmap, so a file truncated
+ * under the reader cannot raise SIGBUS). A record cut short is an error that
+ * names the file, the packet, the byte offset of its record and what to do;
+ * a file found shorter at its end than when it was opened (truncated while
+ * being read) is an error too, never a clean count of what was left.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -26,12 +33,33 @@
 
 struct trace_reader {
     pcap_t *pcap;
+    FILE *file;                 /* libpcap's; NULL for stdin */
     char *buffer;               /* the FILE's buffer: freed after pcap_close */
     char *path;
     int linktype;
-    uint64_t file_size;
+    uint64_t file_size;         /* when opened */
     uint64_t packets;
+    /* Classic pcap: the byte offset of the next record, counted from the
+     * records read (ftell costs an lseek per call). 0 for pcapng, whose
+     * blocks this reader does not see, and for formats libpcap guesses. */
+    uint64_t next_record;
+    uint32_t snaplen;
 };
+
+/* The byte offset of the first record when path is a classic pcap file
+ * with standard 16-byte record headers (magic a1b2c3d4 or a1b23c4d, either
+ * byte order, version 2), else 0. */
+static uint64_t first_record_offset(pcap_t *p, FILE *f)
+{
+    uint8_t m[4];
+    if (pcap_major_version(p) != 2 || pread(fileno(f), m, sizeof m, 0) != (ssize_t)sizeof m)
+        return 0;
+    uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+    uint32_t le = (uint32_t)m[3] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[1] << 8 | m[0];
+    bool standard = be == 0xa1b2c3d4 || le == 0xa1b2c3d4 || be == 0xa1b23c4d ||
+                    le == 0xa1b23c4d;
+    return standard ? 24 : 0;
+}
 
 struct trace_reader *trace_open(const char *path, struct util_error *err)
 {
@@ -100,6 +128,9 @@ struct trace_reader *trace_open(const char *path, struct util_error *err)
         return NULL;
     }
     r->pcap = p;
+    r->file = is_stdin ? NULL : f;
+    r->next_record = is_stdin ? 0 : first_record_offset(p, f);
+    r->snaplen = (uint32_t)pcap_snapshot(p);
     r->buffer = buffer;
     r->path = copy;
     r->linktype = linktype;
@@ -107,20 +138,75 @@ struct trace_reader *trace_open(const char *path, struct util_error *err)
     return r;
 }
 
+/* The file's size now (0 when unknown, e.g. stdin). */
+static uint64_t size_now(const struct trace_reader *r)
+{
+    struct stat st;
+    if (!r->file || fstat(fileno(r->file), &st) != 0)
+        return 0;
+    return (uint64_t)st.st_size;
+}
+
+/* A record that cannot be read (libpcap's message in why). */
+static void record_error(const struct trace_reader *r, const char *why, struct util_error *err)
+{
+    unsigned long long n = (unsigned long long)r->packets + 1;
+    uint64_t now = size_now(r);
+    char where[96] = "";
+    long stopped = r->file ? ftell(r->file) : -1;
+    if (r->next_record)
+        snprintf(where, sizeof where, " (its record starts at byte offset %llu)",
+                 (unsigned long long)r->next_record);
+    else if (stopped >= 0)
+        snprintf(where, sizeof where, " (reading stopped at byte offset %ld)", stopped);
+    if (r->file && now < r->file_size) {
+        util_error_set(err, "trace '%s': cannot read packet %llu%s: %s; the file was "
+                       "truncated while being read (%llu bytes when opened, %llu now). Run "
+                       "again once whatever is changing it has finished, or on a copy",
+                       r->path, n, where, why, (unsigned long long)r->file_size,
+                       (unsigned long long)now);
+    } else if (r->packets > 0) {
+        util_error_set(err, "trace '%s': cannot read packet %llu%s: %s; the file is "
+                       "truncated or corrupt there. If it is still being written or copied, "
+                       "wait for that to finish; otherwise the %llu packets before it are "
+                       "whole: keep them with 'editcap -F pcap -r %s OUT.pcap 1-%llu'",
+                       r->path, n, where, why, n - 1, r->path, n - 1);
+    } else {
+        util_error_set(err, "trace '%s': cannot read packet 1%s: %s; the file is truncated "
+                       "or corrupt at its first packet: capture or copy it again",
+                       r->path, where, why);
+    }
+}
+
 int trace_next(struct trace_reader *r, struct trace_packet *pkt, struct util_error *err)
 {
     struct pcap_pkthdr *hdr;
     const u_char *data;
     int rc = pcap_next_ex(r->pcap, &hdr, &data);
-    if (rc == PCAP_ERROR_BREAK)
+    if (rc == PCAP_ERROR_BREAK) {
+        /* A clean end, unless the file shrank under the reader: the read
+         * then stops at a record boundary with no sign of what was lost. */
+        uint64_t now = size_now(r);
+        if (r->file && now < r->file_size) {
+            long at = ftell(r->file);
+            util_error_set(err, "trace '%s' was truncated while being read: %llu bytes when "
+                           "opened, %llu now; %llu whole packets were read, to byte offset "
+                           "%ld. Run again once whatever is changing it has finished, or on "
+                           "a copy", r->path, (unsigned long long)r->file_size,
+                           (unsigned long long)now, (unsigned long long)r->packets, at);
+            return -1;
+        }
         return 0;
+    }
     if (rc != 1) {
-        util_error_set(err, "trace '%s': cannot read packet %llu: %s; the file may be "
-                       "truncated or corrupt", r->path, (unsigned long long)r->packets + 1,
-                       pcap_geterr(r->pcap));
+        record_error(r, pcap_geterr(r->pcap), err);
         return -1;
     }
     r->packets++;
+    /* libpcap cuts a record longer than the snapshot length down to it and
+     * skips the rest: from there on the offset is not known. */
+    if (r->next_record)
+        r->next_record = hdr->caplen < r->snaplen ? r->next_record + 16 + hdr->caplen : 0;
     pkt->time_ns = (uint64_t)hdr->ts.tv_sec * 1000000000ull + (uint64_t)hdr->ts.tv_usec;
     pkt->wire_len = hdr->len;
     pkt->cap_len = hdr->caplen;
@@ -152,9 +238,8 @@ uint64_t trace_file_size(const struct trace_reader *r)
 
 uint64_t trace_file_offset(const struct trace_reader *r)
 {
-    if (r->file_size == 0)
+    if (r->file_size == 0 || !r->file)
         return 0;                               /* stdin: not seekable */
-    FILE *f = pcap_file(r->pcap);
-    long off = f ? ftell(f) : -1;
+    long off = ftell(r->file);
     return off < 0 ? 0 : (uint64_t)off;
 }

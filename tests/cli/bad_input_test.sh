@@ -58,6 +58,8 @@ plan_with negcores '.cores = -3'
 plan_with reta '.ports[0].reta[0] = 99'
 plan_with keylen '.ports[0].rss_key = "c0ffee"'
 plan_with objtype '.objects = 7'
+plan_with portnum '.ports[0].port = 5'
+plan_with porttwice '.ports[1].port = 0'
 
 bad "empty file as bitcode" 3 "empty.bc: not LLVM bitcode: the file is 0 bytes" - -- \
     "$rsskey" analyze "$work/empty.bc"
@@ -78,7 +80,7 @@ tr -s ' \n' ' ' < "$work/stdout" | grep -q "inline assembly at inline_asm.c:12" 
     { echo "FAIL: the inline asm warning lacks the line"; failures=$((failures + 1)); }
 bad "synth of a text file keeps the old plan" 3 "not LLVM bitcode" keep:"$work/keep.json" -- \
     "$rsskey" synth "$work/text.bc" -o "$work/keep.json"
-for p in nofields wrongtype huge zerocores negcores reta keylen objtype; do
+for p in nofields wrongtype huge zerocores negcores reta keylen objtype portnum porttwice; do
     bad "plan.json: $p" 3 "$p.json" - -- "$rsskey" sim --plan "$work/$p.json" "$trace"
 done
 bad "plan.json: not JSON, with line:column" 3 "broken.json:[0-9]+:[0-9]+" - -- \
@@ -91,6 +93,10 @@ bad "--verify with TMPDIR missing" 1 "cannot create a temporary file in $work/no
     env TMPDIR="$work/no-such-dir" "$runner" --plan "$work/plan.json" --verify --replay "$trace" \
     -- --no-huge -m 512 --no-pci --file-prefix "bad$$" --log-level=1 --vdev net_null0 \
     --vdev net_null1 --lcores 0@0,1@0,2@0
+bad "a plan with port numbers other than 0..n-1 to the runner" 3 \
+    "portnum.json: ports\[0\].port is 5; a plan of 2 ports numbers them 0 to 1" - -- \
+    "$runner" --plan "$work/portnum.json" -- --no-huge -m 512 --no-pci --file-prefix "bad$$" \
+    --log-level=1 --vdev net_null0 --vdev net_null1 --lcores '0@0,(1-2)@0'
 bad "too few lcores for the plan" 2 "needs 3 lcores" - -- \
     "$runner" --plan "$work/plan.json" -- --no-huge -m 512 --no-pci --file-prefix "bad$$" \
     --log-level=1 --vdev net_null0 --vdev net_null1 --lcores 0@0,1@0
@@ -223,10 +229,88 @@ if ls -a "$work" | grep -q '\.tmp-'; then
 else
     echo "ok   $n deploy: no temporary folder left"
 fi
+# Captures cut short: at a record boundary the read stops cleanly with the
+# whole packets; inside a record header or a packet's data it is an error
+# naming the file, the packet, its byte offset and what to do (editcap).
+"$rsskey" trace gen -o "$work/g.pcap" --packets 1000 --flows 50 --two-port > /dev/null
+editcap -F pcap -r "$work/g.pcap" "$work/first10.pcap" 1-10
+b10=$(stat -c %s "$work/first10.pcap")       # where packet 11's record starts
+head -c "$b10" "$work/g.pcap" > "$work/cut-boundary.pcap"
+head -c $((b10 + 7)) "$work/g.pcap" > "$work/cut-header.pcap"
+head -c $((b10 + 16 + 20)) "$work/g.pcap" > "$work/cut-data.pcap"
+head -c 30 "$work/g.pcap" > "$work/cut-first.pcap"
+editcap -F pcapng "$work/g.pcap" "$work/g.pcapng"
+head -c 20000 "$work/g.pcapng" > "$work/cut.pcapng"
+bad "capture cut at a record boundary: the whole packets, exit 0" 0 "" - -- \
+    "$rsskey" trace stats --json "$work/cut-boundary.pcap"
+[ "$(jq .packets "$work/stdout")" = 10 ] ||
+    { echo "FAIL: the capture cut after 10 packets read as $(jq .packets "$work/stdout")"; failures=$((failures + 1)); }
+bad "capture cut inside a record header" 3 \
+    "cut-header.pcap': cannot read packet 11 \(its record starts at byte offset $b10\).*header bytes.*editcap -F pcap -r .* 1-10" \
+    - -- "$rsskey" trace stats "$work/cut-header.pcap"
+bad "capture cut inside a packet's data" 3 \
+    "cut-data.pcap': cannot read packet 11 \(its record starts at byte offset $b10\).*captured bytes.*1-10" \
+    - -- "$rsskey" trace stats "$work/cut-data.pcap"
+bad "capture cut inside its first packet" 3 "cut-first.pcap': cannot read packet 1 .*byte offset 24.*copy it again" \
+    - -- "$rsskey" trace stats "$work/cut-first.pcap"
+bad "pcapng cut inside a block" 3 "cut.pcapng': cannot read packet [0-9]+ \(reading stopped at byte offset 20000\)" \
+    - -- "$rsskey" trace stats "$work/cut.pcapng"
+bad "sim -o of a capture cut short writes nothing" 3 "cut-data.pcap'.*byte offset $b10" new:"$work/cut.json" -- \
+    "$rsskey" sim --plan "$work/plan.json" "$work/cut-data.pcap" -o "$work/cut.json"
+bad "sim -o of a capture cut short keeps the old output" 3 "cut-header.pcap'.*byte offset $b10" \
+    keep:"$work/keep.json" -- "$rsskey" sim --plan "$work/plan.json" "$work/cut-header.pcap" \
+    -o "$work/keep.json"
+
+# A capture truncated while being read: the reader (fread, no mmap: no
+# SIGBUS) must not count what is left as the whole capture. The reader is
+# stopped once it has read past the cut, the file is truncated, then it goes
+# on: exit 3 naming the file, the sizes and how far it read; nothing written.
+truncated_while_read() {   # NAME REGEX OUT -- COMMAND... (reads $work/live.pcap)
+    local name=$1 regex=$2 out=$3
+    shift 4
+    n=$((n + 1))
+    cp "$work/big.pcap" "$work/live.pcap"
+    local cut=$((8 << 20)) rc=0 pos=0 why="" f k v p i
+    local ino
+    ino=$(stat -c %i "$work/live.pcap")
+    "$@" > "$work/stdout" 2> "$work/stderr" &
+    local pid=$!
+    # How far it has read: the offset of its descriptor on the file (shell
+    # builtins only, so the loop keeps up with the reader).
+    while [ "$pos" -le $((2 * cut)) ] && kill -0 "$pid" 2> /dev/null; do
+        for f in /proc/"$pid"/fdinfo/*; do
+            p=0 i=0
+            { while read -r k v; do
+                  case $k in pos:) p=$v ;; ino:) i=$v ;; esac
+              done < "$f"; } 2> /dev/null
+            [ "$i" = "$ino" ] && [ "$p" -gt "$pos" ] && pos=$p
+        done
+    done
+    kill -STOP "$pid" 2> /dev/null && truncate -s "$cut" "$work/live.pcap" && kill -CONT "$pid"
+    wait "$pid" || rc=$?
+    [ "$pos" -gt $((2 * cut)) ] || why="the reader finished before the cut (read to byte $pos)"
+    [ "$rc" = 3 ] || why="${why:+$why; }exit $rc, expected 3"
+    grep -q "Sanitizer\|SIGBUS\|Bus error" "$work/stderr" && why="${why:+$why; }crashed"
+    grep -Eq -- "$regex" "$work/stderr" || why="${why:+$why; }stderr lacks /$regex/"
+    [ -z "$out" ] || [ ! -e "$out" ] || why="${why:+$why; }$out was written"
+    if ls "$work" | grep -q '\.tmp\.'; then why="${why:+$why; }a temporary file was left"; fi
+    if [ -n "$why" ]; then
+        echo "FAIL $n $name: $why"; sed 's/^/  | /' "$work/stderr" | head -4
+        failures=$((failures + 1))
+    else
+        echo "ok   $n $name"
+    fi
+}
 
 # Signals in the middle of a long run: sim -o writes nothing (its output is
 # atomic), the launcher stops cleanly and prints its counters.
 "$rsskey" trace gen -o "$work/big.pcap" --packets 400000 --flows 5000 --two-port > /dev/null
+truncation="live.pcap' was truncated while being read: [0-9]+ bytes when opened, 8388608 now; [0-9]+ whole packets were read, to byte offset [0-9]+. Run again|live.pcap': cannot read packet [0-9]+ .*truncated while being read"
+truncated_while_read "trace stats on a capture truncated while being read" "$truncation" "" -- \
+    "$rsskey" trace stats "$work/live.pcap"
+truncated_while_read "sim -o on a capture truncated while being read writes nothing" "$truncation" \
+    "$work/live.json" -- "$rsskey" sim --plan "$work/plan.json" "$work/live.pcap" --lan 10.0.0.0/8 \
+    -o "$work/live.json"
 n=$((n + 1))
 "$rsskey" sim --plan "$work/plan.json" "$work/big.pcap" --lan 10.0.0.0/8 --scaling \
     -o "$work/sig.json" > /dev/null 2>&1 &
