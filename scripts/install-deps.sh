@@ -17,6 +17,7 @@ PACKAGES=(
   libclang-rt-19-dev            # libFuzzer and sanitizer runtimes for clang (scripts/fuzz.sh)
   dpdk-dev                      # dpdk-testpmd: tests/deploy runs rsskey deploy's testpmd.txt
   ethtool iproute2              # tests/deploy checks ethtool.sh's lines against a veth pair
+  chromium                      # tests/report renders rsskey report --html to PNG and PDF
 )
 
 missing=()
