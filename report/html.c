@@ -22,6 +22,7 @@ static const char *const CSS =
     "table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}\n"
     "th,td{border:1px solid #bbb;padding:3px 7px;text-align:left;vertical-align:top}\n"
     "th{background:#eef1f4}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "table.prov th{white-space:nowrap}\n"
     "code,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:12px;"
     "overflow-wrap:anywhere}\n"
     ".verdict{border:3px solid;border-radius:8px;padding:10px 16px;margin:8px 0 16px}\n"
@@ -309,7 +310,7 @@ static void section_provenance(struct text *t, const struct report_input *in)
     char values[24][REPORT_NOTE_MAX];
     const char *labels[24];
     int n = report_provenance_rows(in, labels, values, 24);
-    addf(t, "<h2>Provenance</h2>\n<table>\n");
+    addf(t, "<h2>Provenance</h2>\n<table class=\"prov\">\n");
     for (int i = 0; i < n; i++) {
         addf(t, "<tr><th>");
         esc(t, labels[i]);
