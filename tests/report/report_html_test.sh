@@ -69,7 +69,7 @@ render() {  # render HTML STEM: PNG, PDF and the DOM (console errors on stderr)
         "file://$html" > "$work/$stem.dom" 2> "$work/$stem.console"
 }
 no_console_errors() {
-    ! grep -E 'CONSOLE\(|Uncaught|ERR_FILE_NOT_FOUND|Failed to load' "$1" ||
+    ! grep -E 'CONSOLE[:(]|Uncaught|ERR_FILE_NOT_FOUND|Failed to load' "$1" ||
         { echo "  console errors in $1"; return 1; }
 }
 
