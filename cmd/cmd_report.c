@@ -1,12 +1,16 @@
 /*
- * cmd_report.c - `rsskey report PLAN.json [--sim SIM.json] [-o FILE]`: a
- * Markdown design-review report of a plan, re-checked independently.
+ * cmd_report.c - `rsskey report PLAN.json [--sim SIM.json] [--html] [-o FILE]`:
+ * a design-review report of a plan, re-checked independently, as Markdown or
+ * as one self-contained HTML page. A simulation made from another plan is
+ * refused (exit 3). The command gathers the provenance (date, hashes, its
+ * command line) and hands everything to report/.
  */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd/cmd.h"
 #include "report/report.h"
@@ -14,15 +18,21 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: rsskey report PLAN.json [--sim SIM.json] [--manifest DIR|MANIFEST] [-o FILE]\n"
+            "usage: rsskey report PLAN.json [--sim SIM.json] [--manifest DIR|MANIFEST] [--html]\n"
+            "                     [-o FILE]\n"
             "\n"
-            "Render a plan written by 'rsskey synth' as a Markdown report for a design\n"
-            "review: the decision and reason for every state object, each port's RSS key,\n"
+            "Render a plan written by 'rsskey synth' as a report for a design review: a\n"
+            "verdict, the decision and reason for every state object, each port's RSS key,\n"
             "hash fields and RETA, the spread of every hashed field, an independent re-check\n"
-            "of the keys (no Z3), and, with --sim, the simulator's per-core load and scaling.\n"
+            "of the keys (no Z3), with --sim the simulator's per-core load, cycles, misses\n"
+            "and scaling, and the provenance (version, date, hashes, trace, pacing, costs).\n"
             "\n"
-            "  --sim FILE        output of 'rsskey sim --json' (add --scaling there for the\n"
-            "                    scaling table)\n"
+            "  --sim FILE        output of 'rsskey sim --json' for this plan (add --scaling\n"
+            "                    there for the scaling curve); one made from another plan is\n"
+            "                    refused (exit 3)\n"
+            "  --html            one self-contained HTML page (inline CSS and SVG pictures:\n"
+            "                    state graph, load bars, cycles, scaling; prints on A4)\n"
+            "                    instead of Markdown\n"
             "  --manifest PATH   a deployment of this plan ('rsskey deploy -o DIR': DIR or\n"
             "                    DIR/manifest.json): adds a Deployment section; a manifest\n"
             "                    made from another plan is refused (exit 3)\n"
@@ -39,10 +49,12 @@ int cmd_report(int argc, char **argv)
         {"sim", required_argument, NULL, 's'},
         {"manifest", required_argument, NULL, 'm'},
         {"output", required_argument, NULL, 'o'},
+        {"html", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *sim_path = NULL, *out_path = "-", *manifest_path = NULL;
+    bool html = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
@@ -50,6 +62,7 @@ int cmd_report(int argc, char **argv)
         case 's': sim_path = optarg; break;
         case 'm': manifest_path = optarg; break;
         case 'o': out_path = optarg; break;
+        case 'H': html = true; break;
         case 'h': usage(stdout); return UTIL_EXIT_OK;
         default: usage(stderr); return UTIL_EXIT_USAGE;
         }
@@ -69,6 +82,12 @@ int cmd_report(int argc, char **argv)
         cmd_error("report", "%s", err.msg);
         return rc;
     }
+    char plan_sha[65] = "";
+    if (util_sha256_file(plan_path, plan_sha, &err) != 0) {
+        cmd_error("report", "%s", err.msg);
+        rss_plan_free(&plan);
+        return UTIL_EXIT_IO;
+    }
     struct util_jvalue *sim = NULL;
     if (sim_path) {
         size_t len;
@@ -85,14 +104,17 @@ int cmd_report(int argc, char **argv)
             rss_plan_free(&plan);
             return read_ok ? UTIL_EXIT_INPUT : UTIL_EXIT_IO;
         }
+        if (report_sim_matches(sim, sim_path, &plan, plan_path, plan_sha, &err) != 0) {
+            cmd_error("report", "%s", err.msg);
+            util_jvalue_free(sim);
+            rss_plan_free(&plan);
+            return UTIL_EXIT_INPUT;
+        }
     }
     struct deploy_manifest *manifest = NULL;
     if (manifest_path) {
-        char plan_sha[65];
         manifest = malloc(sizeof *manifest);
-        rc = !manifest ? UTIL_EXIT_FAILURE
-             : util_sha256_file(plan_path, plan_sha, &err) != 0 ? UTIL_EXIT_IO
-             : deploy_manifest_read(manifest_path, manifest, &err);
+        rc = !manifest ? UTIL_EXIT_FAILURE : deploy_manifest_read(manifest_path, manifest, &err);
         if (rc == UTIL_EXIT_OK)
             rc = deploy_manifest_matches(manifest, &plan, plan_sha, &err);
         if (rc != UTIL_EXIT_OK) {
@@ -103,10 +125,31 @@ int cmd_report(int argc, char **argv)
             return rc;
         }
     }
-    struct report_input in = {plan_path, &plan, sim, sim_path, 0, manifest};
+    /* Provenance: when, with what, from which files. */
+    struct report_provenance prov = {RSSKEY_VERSION, NULL, plan_sha, NULL, {NULL}};
+    char date[32], cmdline[1024], trace_sha[REPORT_MAX_TRACES][65];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm) && strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        prov.date = date;
+    size_t used = (size_t)snprintf(cmdline, sizeof cmdline, "rsskey report");
+    for (int i = 1; i < argc && used < sizeof cmdline; i++)
+        used += (size_t)snprintf(cmdline + used, sizeof cmdline - used, " %s", argv[i]);
+    prov.command_line = cmdline;
+    const struct util_jvalue *traces = sim ? util_jobject_get(sim, "traces") : NULL;
+    for (size_t i = 0; traces && traces->type == UTIL_JARRAY && i < traces->count &&
+                       i < REPORT_MAX_TRACES; i++) {
+        struct util_error ignored = {{0}};
+        const struct util_jvalue *tr = &traces->items[i];
+        trace_sha[i][0] = 0;
+        if (tr->type == UTIL_JSTRING && util_sha256_file(tr->string, trace_sha[i], &ignored))
+            trace_sha[i][0] = 0;
+        prov.trace_sha256[i] = trace_sha[i];
+    }
+    struct report_input in = {plan_path, &plan, sim, sim_path, 0, manifest, &prov};
     size_t len = 0;
     int sound = 0;
-    char *md = report_markdown(&in, &len, &sound);
+    char *md = html ? report_html(&in, &len, &sound) : report_markdown(&in, &len, &sound);
     rc = UTIL_EXIT_OK;
     if (!md) {
         cmd_error("report", "out of memory");

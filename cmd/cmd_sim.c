@@ -511,6 +511,12 @@ int cmd_sim(int argc, char **argv)
         util_json_object_begin(w);
         util_json_key(w, "plan");
         util_json_string(w, a.plan_path);
+        /* Ties this output to its plan: rsskey report refuses another plan's. */
+        char plan_sha[65];
+        struct util_error sha_err;
+        util_json_key(w, "plan_sha256");
+        util_json_string(w, util_sha256_file(a.plan_path, plan_sha, &sha_err) == 0 ? plan_sha
+                                                                                   : "");
         util_json_key(w, "nf");
         util_json_string(w, plan.deps.nf);
         util_json_key(w, "traces");

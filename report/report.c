@@ -3,23 +3,17 @@
  * design-review report: what runs how and why, the RSS configuration per
  * port, its quality, an independent re-check, and the predicted scaling.
  */
-#include "report/report.h"
+#include "report/report_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A growable text buffer; out_of_memory sticks once set. */
-struct text {
-    char *buf;
-    size_t len, cap;
-    int out_of_memory;
-};
+/* Named addf here: the Markdown sections below were written with it. */
+#define addf report_addf
 
-static void addf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void addf(struct text *t, const char *fmt, ...)
+void report_addf(struct text *t, const char *fmt, ...)
 {
     if (t->out_of_memory)
         return;
@@ -49,6 +43,37 @@ static void addf(struct text *t, const char *fmt, ...)
     }
 }
 
+void report_add_html(struct text *t, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': addf(t, "&amp;"); break;
+        case '<': addf(t, "&lt;"); break;
+        case '>': addf(t, "&gt;"); break;
+        case '"': addf(t, "&quot;"); break;
+        default: addf(t, "%c", *s);
+        }
+    }
+}
+
+double report_num(const struct util_jvalue *obj, const char *key)
+{
+    const struct util_jvalue *v = obj ? util_jobject_get(obj, key) : NULL;
+    return v && v->type == UTIL_JNUMBER ? v->number : 0;
+}
+
+const char *report_str(const struct util_jvalue *obj, const char *key)
+{
+    const struct util_jvalue *v = obj ? util_jobject_get(obj, key) : NULL;
+    return v && v->type == UTIL_JSTRING ? v->string : "-";
+}
+
+const struct util_jvalue *report_array(const struct util_jvalue *obj, const char *key)
+{
+    const struct util_jvalue *v = obj ? util_jobject_get(obj, key) : NULL;
+    return v && v->type == UTIL_JARRAY && v->count > 0 ? v : NULL;
+}
+
 /* Markdown table cells must not contain '|' or newlines. */
 static void add_cell(struct text *t, const char *s)
 {
@@ -66,30 +91,35 @@ static void add_key(struct text *t, const struct deps_key *k)
     addf(t, "%s", k->count ? deps_key_format(k, buf, sizeof buf) : "-");
 }
 
-static void section_summary(struct text *t, const struct report_input *in)
+static void section_summary(struct text *t, const struct report_input *in,
+                            const struct report_verdict *v)
 {
     const struct rss_plan *p = in->plan;
     const struct deps_plan *d = &p->deps;
-    int count[3] = {0, 0, 0};
-    for (int i = 0; i < d->n_objects; i++)
-        count[d->objects[i].decision]++;
     addf(t, "# rsskey plan review: %s\n\n", d->nf[0] ? d->nf : in->plan_path);
+    addf(t, "## Verdict\n\n**%s**%s%s\n\n",
+         v->sound ? "Sound: the independent re-check finds that packets sharing state meet "
+                    "on one core."
+                  : "NOT sound: the independent re-check rejected the plan",
+         v->sound ? "" : ": ", v->sound ? "" : v->check_error);
     addf(t, "| | |\n| --- | --- |\n");
     addf(t, "| plan | `%s` |\n", in->plan_path);
     addf(t, "| NIC profile | %s |\n", p->nic);
     addf(t, "| cores | %d |\n", p->cores);
     addf(t, "| input ports | %d |\n", d->n_ports);
     addf(t, "| state objects | %d: %d sharded, %d replicated, %d shared |\n", d->n_objects,
-         count[DEPS_SHARDED], count[DEPS_REPLICATED], count[DEPS_SHARED]);
-    const char *kind = count[DEPS_SHARED] == 0 ? "shared-nothing (no locks)"
-                       : count[DEPS_SHARDED] + count[DEPS_REPLICATED] == 0
-                           ? "every object under per-core read locks"
-                           : "mixed: some objects sharded, the rest under read locks";
-    addf(t, "| plan kind | %s |\n\n", kind);
-    if (d->n_warnings > 0) {
+         v->sharded, v->replicated, v->shared);
+    addf(t, "| plan kind | %s |\n", v->kind);
+    if (v->capacity[0]) {
+        addf(t, "| capacity | ");
+        add_cell(t, v->capacity);
+        addf(t, " |\n");
+    }
+    addf(t, "\n");
+    if (v->n_warnings > 0) {
         addf(t, "**Warnings**\n\n");
-        for (int i = 0; i < d->n_warnings; i++)
-            addf(t, "- %s\n", d->warnings[i]);
+        for (int i = 0; i < v->n_warnings; i++)
+            addf(t, "- %s\n", v->warnings[i]);
         addf(t, "\n");
     }
 }
@@ -213,17 +243,8 @@ static void section_quality(struct text *t, const struct rss_plan *p, int sound,
     addf(t, "\n");
 }
 
-static double num(const struct util_jvalue *obj, const char *key)
-{
-    const struct util_jvalue *v = util_jobject_get(obj, key);
-    return v && v->type == UTIL_JNUMBER ? v->number : 0;
-}
-
-static const char *str(const struct util_jvalue *obj, const char *key)
-{
-    const struct util_jvalue *v = util_jobject_get(obj, key);
-    return v && v->type == UTIL_JSTRING ? v->string : "-";
-}
+#define num report_num
+#define str report_str
 
 static void section_sim(struct text *t, const struct report_input *in)
 {
@@ -240,6 +261,27 @@ static void section_sim(struct text *t, const struct report_input *in)
             addf(t, "| %.0f | %.0f | %.0f | %.1f%% | %.1f | %.2f | %.0f |\n", num(c, "core"),
                  num(c, "packets"), num(c, "flows"), 100 * num(c, "busy_share"),
                  num(c, "cycles_per_packet"), num(c, "bus_ops_per_packet"), num(c, "drops"));
+        }
+        addf(t, "\nCycles per packet by cause:\n\n| core | base | state | L2 hit | LLC hit "
+                "| DRAM | coherence | lock | lock wait | total |\n"
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (size_t i = 0; i < cores->count; i++) {
+            const struct util_jvalue *c = &cores->items[i];
+            const struct util_jvalue *b = util_jobject_get(c, "cycles_breakdown");
+            addf(t, "| %.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n",
+                 num(c, "core"), num(b, "base"), num(b, "state"), num(b, "l2_hit"),
+                 num(b, "llc_hit"), num(b, "dram"), num(b, "coherence"), num(b, "lock"),
+                 num(b, "lock_wait"), num(c, "cycles_per_packet"));
+        }
+        addf(t, "\nMisses and bus operations per packet (SMP Click's figures):\n\n"
+                "| core | L1 misses | L2 misses | LLC misses | bus ops | invalidations "
+                "| transfers |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+        for (size_t i = 0; i < cores->count; i++) {
+            const struct util_jvalue *c = &cores->items[i];
+            const struct util_jvalue *m = util_jobject_get(c, "misses_per_packet");
+            addf(t, "| %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", num(c, "core"),
+                 num(m, "l1"), num(m, "l2"), num(m, "llc"), num(c, "bus_ops_per_packet"),
+                 num(c, "invalidations_per_packet"), num(c, "transfers_per_packet"));
         }
         addf(t, "\n");
     }
@@ -306,18 +348,32 @@ static void section_deployment(struct text *t, const struct report_input *in)
                                   "all three.");
 }
 
+static void section_provenance(struct text *t, const struct report_input *in)
+{
+    char values[24][REPORT_NOTE_MAX];
+    const char *labels[24];
+    int n = report_provenance_rows(in, labels, values, 24);
+    addf(t, "## Provenance\n\n| | |\n| --- | --- |\n");
+    for (int i = 0; i < n; i++) {
+        addf(t, "| %s | ", labels[i]);
+        add_cell(t, values[i]);
+        addf(t, " |\n");
+    }
+    addf(t, "\n");
+}
+
 char *report_markdown(const struct report_input *in, size_t *len, int *plan_sound)
 {
     struct text t = {0};
-    struct util_error err = {{0}};
-    unsigned packets = in->check_packets ? in->check_packets : 10000;
-    int sound = rss_plan_check(in->plan, 12345, (int)packets, &err) == 0;
-    section_summary(&t, in);
+    struct report_verdict v;
+    report_verdict_compute(in, &v);
+    section_summary(&t, in, &v);
     section_objects(&t, &in->plan->deps);
     section_rss(&t, in->plan);
-    section_quality(&t, in->plan, sound, err.msg, packets);
+    section_quality(&t, in->plan, v.sound, v.check_error, v.check_packets);
     section_sim(&t, in);
     section_deployment(&t, in);
+    section_provenance(&t, in);
     addf(&t, "---\nGenerated by `rsskey report`.\n");
     if (t.out_of_memory) {
         free(t.buf);
@@ -326,6 +382,6 @@ char *report_markdown(const struct report_input *in, size_t *len, int *plan_soun
     if (len)
         *len = t.len;
     if (plan_sound)
-        *plan_sound = sound;
+        *plan_sound = v.sound;
     return t.buf;
 }

@@ -1,8 +1,12 @@
 /*
  * report.h - design-review reports: a plan (and, optionally, what the
- * simulator predicted for it) rendered as Markdown for a person to read and
- * attach to a review. The report re-runs the independent plan checker itself,
- * so a reviewer does not have to trust the file.
+ * simulator predicted for it) rendered for a person to read and attach to a
+ * review, as Markdown (text only) or as one self-contained HTML page (inline
+ * CSS and SVG pictures, no scripts, prints on A4). Both open with the same
+ * verdict and carry the same tables and provenance. The report re-runs the
+ * independent plan checker itself, so a reviewer does not have to trust the
+ * file. Data flows in through struct report_input; report/ reads no other
+ * module's files.
  */
 #ifndef RSSKEY_REPORT_H
 #define RSSKEY_REPORT_H
@@ -13,6 +17,18 @@
 #include "rss/rss.h"
 #include "util/util.h"
 
+/* Where the inputs came from; any member may be NULL ("not recorded"). */
+#define REPORT_MAX_TRACES 8
+struct report_provenance {
+    const char *rsskey_version;     /* the rsskey writing the report */
+    const char *date;               /* when, ISO 8601 UTC */
+    const char *plan_sha256;        /* of the plan file, 64 hex digits */
+    const char *command_line;       /* the report's own command line */
+    /* SHA-256 of the sim's traces as they are on disk now (same order as the
+     * sim JSON's "traces"; NULL or "" when unreadable). */
+    const char *trace_sha256[REPORT_MAX_TRACES];
+};
+
 struct report_input {
     const char *plan_path;          /* shown in the report */
     const struct rss_plan *plan;
@@ -22,6 +38,7 @@ struct report_input {
     /* A deployment made from this plan (deploy_manifest_matches passed), or
      * NULL: rendered as a "Deployment" section. */
     const struct deploy_manifest *manifest;
+    const struct report_provenance *prov;   /* or NULL */
 };
 
 /* Renders the report. Returns a malloc'd NUL-terminated Markdown text the
@@ -29,5 +46,19 @@ struct report_input {
  * tells whether the independent checker accepted the plan (the report says
  * so either way). */
 char *report_markdown(const struct report_input *in, size_t *len, int *plan_sound);
+
+/* The same report as one self-contained HTML page (UTF-8): a verdict box,
+ * the state graph, per-core load, cycles and scaling as inline SVG, the
+ * tables, provenance; @media print lays it out on A4. Same ownership and
+ * results as report_markdown. */
+char *report_html(const struct report_input *in, size_t *len, int *plan_sound);
+
+/* Whether a simulation (`rsskey sim --json` output) was made from this plan:
+ * 0 when its "plan_sha256" equals plan_sha256 (or, for a sim written before
+ * it carried that member, when its "nf" names the plan's bitcode); -1 with
+ * err saying which plan each came from and what to re-run. */
+int report_sim_matches(const struct util_jvalue *sim, const char *sim_path,
+                       const struct rss_plan *plan, const char *plan_path,
+                       const char *plan_sha256, struct util_error *err);
 
 #endif /* RSSKEY_REPORT_H */

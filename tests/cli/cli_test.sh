@@ -121,6 +121,19 @@ awk '/"rss_key":/ { n++; if (n == 2) sub(/"rss_key": "[0-9a-f]+"/,
      { print }' "$work/plan.json" > "$work/tampered.json"
 check "report on a tampered plan fails" run 1 "$work/r" report "$work/tampered.json" -o "$work/bad.md"
 check "  and says so in the report" contains "$work/bad.md" "FAILED"
+check "  verdict first" contains "$work/bad.md" "^\*\*NOT sound"
+# A simulation of another plan is refused (sim.json records plan.json's SHA-256).
+check "sim records its plan's hash" contains "$work/sim.json" \
+    "\"plan_sha256\": \"$(sha256sum "$work/plan.json" | cut -d' ' -f1)\""
+check "report with another plan's sim: refused" run 3 "$work/e" report "$work/tampered.json" \
+    --sim "$work/sim.json" -o "$work/mismatch.md"
+check "  says so and what to re-run" contains "$work/e" "simulated from another plan.*rsskey sim --plan"
+check "  writes nothing" test ! -e "$work/mismatch.md"
+check "report --html" run 0 "$work/r" report "$work/plan.json" --sim "$work/sim.json" --html \
+    -o "$work/report.html"
+check "  verdict box" contains "$work/report.html" '<div class="verdict ok" id="verdict">'
+check "  inline SVG pictures" test "$(grep -c '<svg ' "$work/report.html")" -ge 3
+check "  no scripts" test "$(grep -ci '<script' "$work/report.html")" = 0
 
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]
