@@ -1,6 +1,8 @@
 /*
  * cmd_sim.c - `rsskey sim`: replay traces through a plan on a simulated
  * multi-core machine (sim/), print per-core load and costs, MLFFR, scaling;
+ * `--target RATE` the smallest core count carrying a rate; rates read with
+ * util_parse_rate, Gbps as wire bits unless --units frame;
  * `rsskey sim --calibrate` measures this machine and writes a costs file.
  * Argument parsing and printing only; the work is in sim/.
  */
