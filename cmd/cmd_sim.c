@@ -32,8 +32,10 @@ static void usage(FILE *out)
         "  --port N=FILE         every packet of FILE on input port N (repeatable)\n"
         "  --cores N             simulate N cores (default: the plan's); the RETA is\n"
         "                        folded (entry -> plan core %% N) unless --fold rr\n"
-        "  --fold plan|rr        RETA for other core counts: the plan's folded, or\n"
-        "                        round-robin (entry %% N, also used above the plan's)\n"
+        "  --fold plan|rr|synth  RETA for other core counts: the plan's folded,\n"
+        "                        round-robin (entry %% N, also used above the plan's), or\n"
+        "                        as 'rsskey synth --cores N' would make it (balanced on\n"
+        "                        this trace's buckets when the plan's was trained)\n"
         "  --pps R | --gbps G | --speedup X\n"
         "                        offered load: R packets/s, or G Gbit/s (wire bits unless\n"
         "                        --units frame; converted to packets/s with this trace's\n"
@@ -213,8 +215,10 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
                 a->opts.fold = SIM_FOLD_PLAN;
             else if (strcmp(val, "rr") == 0)
                 a->opts.fold = SIM_FOLD_ROUND_ROBIN;
+            else if (strcmp(val, "synth") == 0)
+                a->opts.fold = SIM_FOLD_SYNTH;
             else {
-                cmd_error("sim", "--fold is 'plan' or 'rr', got '%s'", val);
+                cmd_error("sim", "--fold is 'plan', 'rr' or 'synth', got '%s'", val);
                 return UTIL_EXIT_USAGE;
             }
             break;
@@ -819,6 +823,9 @@ int cmd_sim(int argc, char **argv)
         util_json_string(w, sim_pace_model_name(a.opts.model));
         util_json_key(w, "units");
         util_json_string(w, unit_name(&u));
+        util_json_key(w, "fold");
+        util_json_string(w, a.opts.fold == SIM_FOLD_PLAN ? "plan"
+                            : a.opts.fold == SIM_FOLD_SYNTH ? "synth" : "rr");
         util_json_key(w, "writes");
         util_json_string(w, a.opts.writes_every_packet ? "all" : "first");
         util_json_key(w, "costs");
@@ -875,7 +882,8 @@ int cmd_sim(int argc, char **argv)
             printf("\nscaling (MLFFR per core count, %s pacing, RETA %s):\n",
                    sim_pace_model_name(a.opts.model),
                    a.opts.fold == SIM_FOLD_PLAN ? "folded from the plan's as --cores N folds it"
-                                                : "round-robin");
+                   : a.opts.fold == SIM_FOLD_SYNTH ? "re-derived per count as synth would"
+                                                   : "round-robin");
             char gh[24];
             snprintf(gh, sizeof gh, "Gbps %s", unit_name(&u));
             printf("%5s %10s %10s %8s %9s %9s %8s %7s  %s\n", "cores", "MLFFR Mpps", gh,

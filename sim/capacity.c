@@ -215,6 +215,53 @@ enum sim_cause sim_explain(const struct sim_result *r, const struct sim_costs *c
     return SIM_CAUSE_NONE;
 }
 
+int sim_synth_reta(const struct rss_plan *plan, struct sim_source *src, uint64_t limit,
+                   int cores, uint16_t *reta, bool *balanced, struct util_error *err)
+{
+    uint32_t size = plan->ports[0].reta_size;
+    *balanced = false;
+    if (size == 0 || size > RSS_RETA_MAX || (size & (size - 1))) {
+        util_error_set(err, "port %d: RETA size %u is not a power of two in 1..%d",
+                       plan->ports[0].port, size, RSS_RETA_MAX);
+        return UTIL_EXIT_INPUT;
+    }
+    if (!plan->quality.reta.trained) {      /* synth without a trace */
+        rss_reta_round_robin(reta, size, cores);
+        return 0;
+    }
+    uint64_t *load = calloc(size, sizeof *load);
+    struct rss_port_hasher *h = calloc((size_t)plan->n_ports, sizeof *h);
+    if (!load || !h) {
+        free(load), free(h);
+        util_error_set(err, "out of memory");
+        return UTIL_EXIT_FAILURE;
+    }
+    for (int p = 0; p < plan->n_ports; p++)
+        rss_port_hasher_init(&h[p], &plan->ports[p]);
+    /* As synth trains: each packet's bucket under its own port's key, one
+     * table for every port. */
+    struct trace_packet pkt;
+    uint64_t n = 0;
+    int got = 0;
+    while ((!limit || n < limit) && (got = src->next(src->ctx, &pkt, err)) == 1) {
+        n++;
+        int pi = 0;
+        for (int p = 0; p < plan->n_ports; p++)
+            if (plan->ports[p].port == pkt.port)
+                pi = p;
+        load[rss_port_hasher_hash(&h[pi], &pkt.tuple) & (size - 1)]++;
+    }
+    int rc = got < 0 ? UTIL_EXIT_INPUT : src->rewind(src->ctx, err);
+    if (!rc) {
+        /* synth's default local-search budget (rss/synth.c reta_seconds) */
+        rss_reta_balance(load, size, cores, 0.2, reta);
+        *balanced = true;
+    }
+    free(load);
+    free(h);
+    return rc;
+}
+
 /* *dst = *src, with the bottleneck text pointing into dst's own buffer. */
 static void copy_result(struct sim_result *dst, const struct sim_result *src)
 {

@@ -156,6 +156,7 @@ struct engine {
     int cores;
     bool rss_only;
     bool reta_round_robin;      /* the RETA was re-derived round-robin */
+    bool reta_balanced;         /* ... or balanced as synth would (--fold synth) */
     int n_ports;
     struct port_rt ports[DEPS_MAX_PORTS];
     size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
@@ -592,7 +593,7 @@ static void engine_free(struct engine *e)
 
 static int engine_init(struct engine *e, const struct rss_plan *plan,
                        const struct sim_costs *c, const struct sim_options *o,
-                       struct util_error *err)
+                       const uint16_t *synth_reta, bool balanced, struct util_error *err)
 {
     memset(e, 0, sizeof *e);
     e->c = c;
@@ -624,10 +625,13 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         bool same = plan->cores == e->cores;
         /* Folding cannot reach more cores than the plan has: round-robin then
          * (one table for every port, as the plan's, so still sound). */
-        bool rr = o->fold == SIM_FOLD_ROUND_ROBIN || e->cores > plan->cores;
-        e->reta_round_robin = rr;
+        bool rr = !synth_reta && (o->fold == SIM_FOLD_ROUND_ROBIN || e->cores > plan->cores);
+        e->reta_round_robin = rr || (synth_reta && !balanced);
+        e->reta_balanced = synth_reta && balanced;
+        uint32_t synth_mask = plan->ports[0].reta_size - 1;
         for (uint32_t k = 0; k < pc->reta_size; k++) {
-            uint32_t core = rr ? k % e->cores
+            uint32_t core = synth_reta ? synth_reta[k & synth_mask]
+                          : rr ? k % e->cores
                           : same ? pc->reta[k] : pc->reta[k] % e->cores;
             if (core >= (uint32_t)e->cores) {
                 util_error_set(err, "port %d: RETA entry %u names core %u, but the plan "
@@ -1087,6 +1091,7 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
     double hz = c->ghz * 1e9;
     r->cores = e->cores;
     r->reta_round_robin = e->reta_round_robin;
+    r->reta_balanced = e->reta_balanced;
     uint64_t maxp = 0;
     double max_busy = -1;
     for (int k = 0; k < e->cores; k++) {
@@ -1517,8 +1522,19 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                struct sim_trace_sink *sink, struct util_error *err)
 {
     memset(out, 0, sizeof *out);
+    /* --fold synth on another core count: the RETA synth would make. */
+    uint16_t synth_reta[RSS_RETA_MAX];
+    bool balanced = false, synth = false;
+    int cores = o->cores ? o->cores : plan->cores;
+    if (o->fold == SIM_FOLD_SYNTH && cores != plan->cores && plan->n_ports > 0 &&
+        cores >= 1 && cores <= SIM_MAX_CORES) {
+        int rc = sim_synth_reta(plan, src, o->limit, cores, synth_reta, &balanced, err);
+        if (rc)
+            return rc;
+        synth = true;
+    }
     struct engine e;
-    int rc = engine_init(&e, plan, costs, o, err);
+    int rc = engine_init(&e, plan, costs, o, synth ? synth_reta : NULL, balanced, err);
     if (rc) {
         engine_free(&e);
         return rc;

@@ -103,6 +103,9 @@ void sim_print_result_units(FILE *out, const struct sim_result *r, const struct 
             r->offered ? 100.0 * r->drops / r->offered : 0.0, r->imbalance);
     if (r->reta_round_robin)
         fprintf(out, "  RETA re-derived round-robin (entry %% %d cores)\n", r->cores);
+    if (r->reta_balanced)
+        fprintf(out, "  RETA re-derived as synth would for %d cores: balanced on this trace's "
+                "bucket loads\n", r->cores);
     if (r->no_hash)
         fprintf(out, "  %llu packets not hashed by the NIC (non-IP or flow type off): "
                 "RETA[0]'s core\n", (unsigned long long)r->no_hash);
@@ -184,6 +187,8 @@ void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c
     json_uint(w, "offered", r->offered);
     util_json_key(w, "reta_round_robin");
     util_json_bool(w, r->reta_round_robin);
+    util_json_key(w, "reta_balanced");
+    util_json_bool(w, r->reta_balanced);
     json_uint(w, "processed", r->processed);
     json_uint(w, "drops", r->drops);
     json_uint(w, "not_hashed", r->no_hash);

@@ -133,7 +133,11 @@ const char *sim_pace_model_name(enum sim_pace_model m);     /* "even", "trace", 
 enum sim_reta_fold {
     SIM_FOLD_PLAN,              /* entry -> plan core % k (k <= plan cores;
                                    round-robin above) */
-    SIM_FOLD_ROUND_ROBIN        /* entry -> entry % k */
+    SIM_FOLD_ROUND_ROBIN,       /* entry -> entry % k */
+    SIM_FOLD_SYNTH              /* as 'rsskey synth --cores k' would make it: the
+                                   plan's RETA was trained on a trace -> balanced
+                                   (rss_reta_balance) on this trace's bucket
+                                   loads for k cores; else round-robin */
 };
 
 struct sim_options {
@@ -189,6 +193,7 @@ struct sim_result {
     int cores;
     bool reta_round_robin;      /* RETA re-derived as entry % cores (--fold rr,
                                    or more cores than the plan's) */
+    bool reta_balanced;         /* RETA re-derived by --fold synth's balancing */
     uint64_t offered;           /* packets the NIC received */
     uint64_t processed;
     uint64_t drops;
@@ -225,7 +230,9 @@ struct sim_result {
 };
 
 /* Replays src through plan on opts->cores cores. Returns 0, or a UTIL_EXIT_*
- * code with err set. The source is read from its current position. */
+ * code with err set. The source is read from its current position (with
+ * SIM_FOLD_SYNTH on another core count than the plan's and a trained plan,
+ * it is read once more first, and rewound, for the bucket loads). */
 int sim_run(const struct rss_plan *plan, const struct sim_costs *costs,
             const struct sim_options *opts, struct sim_source *src,
             struct sim_result *out, struct util_error *err);

@@ -5,7 +5,8 @@
  * models, the answer k carries RATE with no drop, k - 1 drops with the cause
  * named, the scaling table's MLFFR is at or above RATE at k and below it at
  * k - 1, and direct runs at RATE on k and k - 1 cores show the same. The
- * same on ../shared/traces/real-mix-104k.pcap at 40 Gbps wire when present.
+ * same on ../shared/traces/real-mix-104k.pcap at 40 Gbps wire when present,
+ * and with --fold synth (the RETA re-derived per core count as synth would).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -22,7 +23,8 @@
 #include "sim/sim.h"
 
 static char dir[] = "/tmp/rsskey-sim-target-XXXXXX";
-static char plan_path[256], trace_path[256], out_path[256];
+static char plan_path[256], trained_path[256], trace_path[256], out_path[256];
+static const char *plan = plan_path;        /* the plan sim_json runs */
 
 #define REAL_TRACE RSSKEY_SHARED_DIR "/traces/real-mix-104k.pcap"
 #define REAL_LAN "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
@@ -35,6 +37,7 @@ static int group_setup(void **state)
     snprintf(plan_path, sizeof plan_path, "%s/fw.json", dir);
     snprintf(trace_path, sizeof trace_path, "%s/g.pcap", dir);
     snprintf(out_path, sizeof out_path, "%s/out.txt", dir);
+    snprintf(trained_path, sizeof trained_path, "%s/fw-trained.json", dir);
     struct trace_gen_options g;
     trace_gen_defaults(&g);
     g.seed = 5;
@@ -48,6 +51,11 @@ static int group_setup(void **state)
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s synth %s/fw.O2.bc -o %s >/dev/null 2>&1", RSSKEY,
              NF_BITCODE_DIR, plan_path);
+    if (system(cmd) != 0)
+        return -1;
+    /* A plan whose RETA synth tuned on the trace (for --fold synth). */
+    snprintf(cmd, sizeof cmd, "%s synth %s/fw.O2.bc --trace %s --lan 10.0.0.0/8 -o %s "
+             ">/dev/null 2>&1", RSSKEY, NF_BITCODE_DIR, trace_path, trained_path);
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -67,8 +75,8 @@ static struct util_jvalue *sim_json(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s sim --plan %s --json %s >%s 2>%s.err", RSSKEY, plan_path,
-             args, out_path, out_path);
+    snprintf(cmd, sizeof cmd, "%s sim --plan %s --json %s >%s 2>%s.err", RSSKEY, plan, args,
+             out_path, out_path);
     int st = system(cmd);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("rsskey sim %s failed", args);
@@ -162,6 +170,43 @@ static void test_generated(void **state)
     agree("--lan 10.0.0.0/8 --ring 256", trace_path, rate, pps, "bits", 6);
 }
 
+/* --fold synth: the RETA synth would make for each core count (balanced on
+ * the trace for a trained plan, round-robin for an untrained one); the
+ * scaling table's row k is the direct --cores k run's split, and --target,
+ * scaling and direct runs agree with it too. */
+static void test_fold_synth(void **state)
+{
+    (void)state;
+    plan = trained_path;
+    struct util_jvalue *v = sim_json("--lan 10.0.0.0/8 --fold synth --cores 3 --pps 100k %s",
+                                     trace_path);
+    const struct util_jvalue *tot = get(v, "totals");
+    assert_true(get(tot, "reta_balanced")->boolean);
+    assert_false(get(tot, "reta_round_robin")->boolean);
+    assert_true(num(tot, "drops") == 0);
+    double direct = num(tot, "imbalance");
+    util_jvalue_free(v);
+    v = sim_json("--lan 10.0.0.0/8 --fold synth --cores 3 --scaling %s", trace_path);
+    assert_true(num(&get(v, "scaling")->items[2], "imbalance") == direct);
+    util_jvalue_free(v);
+    /* Balanced for 3 cores beats the plan's 4-core table folded onto 3. */
+    v = sim_json("--lan 10.0.0.0/8 --fold plan --cores 3 --pps 100k %s", trace_path);
+    assert_true(direct <= num(get(v, "totals"), "imbalance"));
+    util_jvalue_free(v);
+    v = sim_json("--lan 10.0.0.0/8 --ring 256 --cores 1 --mlffr %s", trace_path);
+    double one = num(get(v, "mlffr"), "mlffr_mpps") * 1e6;
+    util_jvalue_free(v);
+    char rate[64];
+    double pps = round(1.5 * one);
+    snprintf(rate, sizeof rate, "%.0fpps", pps);
+    agree("--lan 10.0.0.0/8 --ring 256 --fold synth", trace_path, rate, pps, "even", 6);
+    /* Untrained: round-robin, as synth without a trace. */
+    plan = plan_path;
+    v = sim_json("--lan 10.0.0.0/8 --fold synth --cores 3 --pps 100k %s", trace_path);
+    assert_true(get(get(v, "totals"), "reta_round_robin")->boolean);
+    util_jvalue_free(v);
+}
+
 static void test_real_mix_40g(void **state)
 {
     (void)state;
@@ -185,6 +230,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated),
+        cmocka_unit_test(test_fold_synth),
         cmocka_unit_test(test_real_mix_40g),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
