@@ -53,9 +53,9 @@ static void usage(FILE *out)
         "                        what stops one core fewer\n"
         "  --costs FILE          cost model (default: built-in, see sim/costs/default.conf)\n"
         "  --ring N              RX descriptors per core (overrides the costs file)\n"
-        "  --nic-gbps G          NIC line rate per port, wire bits (overrides the costs file)\n"
+        "  --nic-gbps G          NIC line rate per port, wire bits (overrides costs file)\n"
         "  --pcie-gbps G         PCIe bandwidth (overrides the costs file)\n"
-        "  --mlffr               search the maximum loss-free forwarding rate (under --pace)\n"
+        "  --mlffr               search the maximum loss-free rate (paced as --pace says)\n"
         "  --scaling             MLFFR for 1..N cores (N = --cores or the plan's)\n"
         "  --writes first|all    inserts (map put, allocate, ...) on a key's first packet\n"
         "                        only (default), or every access on every packet\n"
@@ -621,7 +621,11 @@ static void print_target(const struct sim_args *a, const struct units *u,
     } else {
         const struct sim_target_try *b = &t->tried[t->n_tried - 1];
         char first[64];
-        snprintf(first, sizeof first, "answer: none up to %d cores;", b->cores);
+        if (b->cause == SIM_CAUSE_NIC || b->cause == SIM_CAUSE_PCIE)
+            snprintf(first, sizeof first, "answer: none at any core count (%s);",
+                     sim_cause_name(b->cause));
+        else
+            snprintf(first, sizeof first, "answer: none up to %d cores;", b->cores);
         sim_print_wrapped(stdout, first, 8, b->why);
         printf("\n");
     }

@@ -417,6 +417,33 @@ static void test_bottleneck_names_drops(void **state)
     assert_true(strncmp(b->string, "core ", 5) == 0 || strcmp(b->string, "PCIe") == 0 ||
                 strcmp(b->string, "NIC line rate") == 0);
     util_jvalue_free(v);
+    /* --target above the NIC's line rate: no core count, the NIC named, the
+     * search stopped at once. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --target 1000Gbps --json %s",
+             plan_path, trace_path);
+    assert_int_equal(run(args), 0);
+    v = output_json();
+    const struct util_jvalue *tg = util_jobject_get(v, "target");
+    assert_non_null(tg);
+    assert_int_equal(util_jobject_get(tg, "cores")->type, UTIL_JNULL);
+    const struct util_jvalue *tried = util_jobject_get(tg, "tried");
+    assert_int_equal(tried->count, 1);
+    assert_string_equal(util_jobject_get(&tried->items[0], "cause")->string, "NIC line rate");
+    util_jvalue_free(v);
+    /* and one a single core carries: the answer 1, nothing below. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --target 10kpps --json %s",
+             plan_path, trace_path);
+    assert_int_equal(run(args), 0);
+    v = output_json();
+    tg = util_jobject_get(v, "target");
+    assert_true(num(tg, "cores") == 1);
+    assert_true(fabs(num(tg, "mpps") - 0.01) < 1e-12);
+    tot = util_jobject_get(v, "totals");
+    assert_true(num(tot, "drops") == 0);
+    b = util_jobject_get(tot, "bottleneck");
+    assert_true(strncmp(b->string, "core ", 5) == 0 || strcmp(b->string, "PCIe") == 0 ||
+                strcmp(b->string, "NIC line rate") == 0);
+    util_jvalue_free(v);
 }
 
 int main(void)
