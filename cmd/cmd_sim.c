@@ -1,6 +1,8 @@
 /*
  * cmd_sim.c - `rsskey sim`: replay traces through a plan on a simulated
  * multi-core machine (sim/), print per-core load and costs, MLFFR, scaling;
+ * `--target RATE` the smallest core count carrying a rate; rates read with
+ * util_parse_rate, Gbps as wire bits unless --units frame;
  * `rsskey sim --calibrate` measures this machine and writes a costs file.
  * Argument parsing and printing only; the work is in sim/.
  */
@@ -30,17 +32,30 @@ static void usage(FILE *out)
         "  --port N=FILE         every packet of FILE on input port N (repeatable)\n"
         "  --cores N             simulate N cores (default: the plan's); the RETA is\n"
         "                        folded (entry -> plan core %% N) unless --fold rr\n"
-        "  --fold plan|rr        RETA for other core counts: the plan's folded, or\n"
-        "                        round-robin (entry %% N, also used above the plan's)\n"
+        "  --fold plan|rr|synth  RETA for other core counts: the plan's folded,\n"
+        "                        round-robin (entry %% N, also used above the plan's), or\n"
+        "                        as 'rsskey synth --cores N' would make it (balanced on\n"
+        "                        this trace's buckets when the plan's was trained)\n"
         "  --pps R | --gbps G | --speedup X\n"
-        "                        offered load: R packets/s evenly spaced, G Gbit/s of\n"
-        "                        wire bytes back to back, or the trace's own timestamps\n"
-        "                        X times faster (default: --speedup 1)\n"
+        "                        offered load: R packets/s, or G Gbit/s (wire bits unless\n"
+        "                        --units frame; converted to packets/s with this trace's\n"
+        "                        mean packet), offered as --pace says; or the trace's own\n"
+        "                        timestamps X times faster (default: --speedup 1)\n"
+        "                        Rates take k/M/G: --pps 12.05M, --gbps 40, --gbps 400M\n"
+        "  --pace even|trace|bits  how a rate is offered (default even): evenly spaced\n"
+        "                        packets; the trace's timing scaled to the rate (its\n"
+        "                        bursts kept); or back to back in wire bits\n"
+        "  --units wire|frame    Gbps read and printed as wire bits (default: frame + FCS\n"
+        "                        + preamble + gap, 84 bytes minimum) or frame bits (the\n"
+        "                        capture's lengths)\n"
+        "  --target RATE         smallest core count (up to --cores, default 64) carrying\n"
+        "                        RATE loss-free under --pace, e.g. 40Gbps or 12Mpps, and\n"
+        "                        what stops one core fewer\n"
         "  --costs FILE          cost model (default: built-in, see sim/costs/default.conf)\n"
         "  --ring N              RX descriptors per core (overrides the costs file)\n"
-        "  --nic-gbps G          NIC line rate per port (overrides the costs file)\n"
+        "  --nic-gbps G          NIC line rate per port, wire bits (overrides costs file)\n"
         "  --pcie-gbps G         PCIe bandwidth (overrides the costs file)\n"
-        "  --mlffr               search the maximum loss-free forwarding rate\n"
+        "  --mlffr               search the maximum loss-free rate (paced as --pace says)\n"
         "  --scaling             MLFFR for 1..N cores (N = --cores or the plan's)\n"
         "  --writes first|all    inserts (map put, allocate, ...) on a key's first packet\n"
         "                        only (default), or every access on every packet\n"
@@ -56,9 +71,18 @@ static void usage(FILE *out)
         "Exit codes: 0 ok, 2 usage, 3 bad plan/trace/costs, 4 I/O.\n");
 }
 
+/* A rate option as given: packets/s, Gbit/s (in --units), or a speedup. */
+enum rate_kind { RATE_NONE, RATE_PPS, RATE_GBPS, RATE_SPEEDUP };
+
 struct sim_args {
     const char *plan_path, *costs_path, *output, *calibrate_nf;
     bool calibrate, mlffr, scaling, json;
+    enum rate_kind rate_kind;
+    double rate_value;
+    bool pace_given, frame_units;
+    enum rate_kind target_kind;         /* RATE_NONE: no --target */
+    double target_value;
+    const char *target_text;
     int ring;
     double nic_gbps, pcie_gbps;
     struct sim_options opts;
@@ -66,16 +90,44 @@ struct sim_args {
     int n_traces;
 };
 
-static int parse_double(const char *opt, const char *s, double *out)
+/* A rate option through util_parse_rate: --pps takes packets/s, the Gbps
+ * options Gbit/s (a bare number) or bits/s (with k/M/G or "bps"), --target
+ * either with its unit, --speedup a bare factor. */
+static int parse_rate_option(const char *opt, const char *s, enum rate_kind want,
+                             enum rate_kind *kind, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !(v > 0) || !isfinite(v)) {
-        cmd_error("sim", "%s needs a positive number, got '%s'", opt, s);
+    struct util_rate r;
+    struct util_error err;
+    if (util_parse_rate(opt, s, &r, &err)) {
+        cmd_error("sim", "%s", err.msg);
         return -1;
     }
-    *out = v;
+    if (want == RATE_PPS && r.unit == UTIL_RATE_BPS) {
+        cmd_error("sim", "%s takes packets per second; '%s' is bits per second (use --gbps)",
+                  opt, s);
+        return -1;
+    }
+    if (want == RATE_GBPS && r.unit == UTIL_RATE_PPS) {
+        cmd_error("sim", "%s takes bits per second; '%s' is packets per second%s", opt, s,
+                  strcmp(opt, "--gbps") == 0 ? " (use --pps)" : "");
+        return -1;
+    }
+    if (want == RATE_SPEEDUP && (r.unit != UTIL_RATE_NUMBER)) {
+        cmd_error("sim", "%s is a factor on the trace's timing, not a rate: got '%s'", opt, s);
+        return -1;
+    }
+    if (want == RATE_NONE && r.unit == UTIL_RATE_NUMBER) {
+        cmd_error("sim", "%s needs a unit: e.g. 40Gbps (wire bits unless --units frame) or "
+                  "12Mpps, got '%s'", opt, s);
+        return -1;
+    }
+    enum rate_kind k = want == RATE_NONE ? (r.unit == UTIL_RATE_PPS ? RATE_PPS : RATE_GBPS)
+                                         : want;
+    /* Gbps options: a bare number is Gbit/s; with a multiplier or a unit it
+     * is bits/s ("400M" = 0.4 Gbit/s). */
+    *out = k == RATE_GBPS && (r.scaled || r.unit == UTIL_RATE_BPS) ? r.value / 1e9 : r.value;
+    if (kind)
+        *kind = k;
     return 0;
 }
 
@@ -100,7 +152,8 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
     struct util_error err;
     enum { OPT_PLAN = 256, OPT_LAN, OPT_PORT, OPT_CORES, OPT_FOLD, OPT_PPS, OPT_GBPS,
            OPT_SPEEDUP, OPT_WRITES, OPT_COSTS, OPT_RING, OPT_NIC_GBPS, OPT_PCIE_GBPS, OPT_LIMIT,
-           OPT_THREADS, OPT_MLFFR, OPT_SCALING, OPT_RSS_ONLY, OPT_JSON, OPT_CALIBRATE };
+           OPT_THREADS, OPT_MLFFR, OPT_SCALING, OPT_RSS_ONLY, OPT_JSON, OPT_CALIBRATE,
+           OPT_PACE, OPT_UNITS, OPT_TARGET };
     static const struct option longs[] = {
         {"help", no_argument, NULL, 'h'},          {"output", required_argument, NULL, 'o'},
         {"plan", required_argument, NULL, OPT_PLAN}, {"lan", required_argument, NULL, OPT_LAN},
@@ -119,6 +172,9 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
         {"mlffr", no_argument, NULL, OPT_MLFFR},   {"scaling", no_argument, NULL, OPT_SCALING},
         {"rss-only", no_argument, NULL, OPT_RSS_ONLY}, {"json", no_argument, NULL, OPT_JSON},
         {"calibrate", optional_argument, NULL, OPT_CALIBRATE},
+        {"pace", required_argument, NULL, OPT_PACE},
+        {"units", required_argument, NULL, OPT_UNITS},
+        {"target", required_argument, NULL, OPT_TARGET},
         {NULL, 0, NULL, 0}};
     opterr = 0;
     optind = 1;
@@ -159,8 +215,10 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
                 a->opts.fold = SIM_FOLD_PLAN;
             else if (strcmp(val, "rr") == 0)
                 a->opts.fold = SIM_FOLD_ROUND_ROBIN;
+            else if (strcmp(val, "synth") == 0)
+                a->opts.fold = SIM_FOLD_SYNTH;
             else {
-                cmd_error("sim", "--fold is 'plan' or 'rr', got '%s'", val);
+                cmd_error("sim", "--fold is 'plan', 'rr' or 'synth', got '%s'", val);
                 return UTIL_EXIT_USAGE;
             }
             break;
@@ -170,12 +228,38 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
                 cmd_error("sim", "give one of --pps, --gbps, --speedup");
                 return UTIL_EXIT_USAGE;
             }
-            if (parse_double(name, val, &a->opts.rate))
+            a->rate_kind = c == OPT_PPS ? RATE_PPS : c == OPT_GBPS ? RATE_GBPS : RATE_SPEEDUP;
+            if (parse_rate_option(name, val, a->rate_kind, NULL, &a->rate_value))
                 return UTIL_EXIT_USAGE;
-            a->opts.pacing = c == OPT_PPS ? SIM_PACE_PPS
-                           : c == OPT_GBPS ? SIM_PACE_GBPS : SIM_PACE_TRACE;
             break;
         }
+        case OPT_PACE:
+            a->pace_given = true;
+            if (strcmp(val, "even") == 0)
+                a->opts.model = SIM_MODEL_EVEN;
+            else if (strcmp(val, "trace") == 0)
+                a->opts.model = SIM_MODEL_TRACE;
+            else if (strcmp(val, "bits") == 0)
+                a->opts.model = SIM_MODEL_BITS;
+            else {
+                cmd_error("sim", "--pace is 'even', 'trace' or 'bits', got '%s'", val);
+                return UTIL_EXIT_USAGE;
+            }
+            break;
+        case OPT_UNITS:
+            if (strcmp(val, "wire") == 0 || strcmp(val, "frame") == 0)
+                a->frame_units = val[0] == 'f';
+            else {
+                cmd_error("sim", "--units is 'wire' or 'frame', got '%s'", val);
+                return UTIL_EXIT_USAGE;
+            }
+            break;
+        case OPT_TARGET:
+            if (parse_rate_option("--target", val, RATE_NONE, &a->target_kind,
+                                  &a->target_value))
+                return UTIL_EXIT_USAGE;
+            a->target_text = val;
+            break;
         case OPT_WRITES:
             if (strcmp(val, "first") == 0)
                 a->opts.writes_every_packet = false;
@@ -193,11 +277,11 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
             a->ring = (int)n;
             break;
         case OPT_NIC_GBPS:
-            if (parse_double("--nic-gbps", val, &a->nic_gbps))
+            if (parse_rate_option("--nic-gbps", val, RATE_GBPS, NULL, &a->nic_gbps))
                 return UTIL_EXIT_USAGE;
             break;
         case OPT_PCIE_GBPS:
-            if (parse_double("--pcie-gbps", val, &a->pcie_gbps))
+            if (parse_rate_option("--pcie-gbps", val, RATE_GBPS, NULL, &a->pcie_gbps))
                 return UTIL_EXIT_USAGE;
             break;
         case OPT_LIMIT:
@@ -256,9 +340,25 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
         cmd_error("sim", "no trace given: name pcap files, or --port N=FILE");
         return UTIL_EXIT_USAGE;
     }
-    if (a->opts.rss_only && (a->mlffr || a->scaling)) {
+    if (a->opts.rss_only && (a->mlffr || a->scaling || a->target_kind)) {
         cmd_error("sim", "--rss-only counts packets only; it cannot be combined with "
-                  "--mlffr or --scaling");
+                  "--mlffr, --scaling or --target");
+        return UTIL_EXIT_USAGE;
+    }
+    if (a->target_kind && a->rate_kind) {
+        cmd_error("sim", "--target sets the offered rate itself: drop --pps, --gbps or "
+                  "--speedup (choose the pacing with --pace)");
+        return UTIL_EXIT_USAGE;
+    }
+    if (a->rate_kind == RATE_SPEEDUP && a->pace_given && a->opts.model != SIM_MODEL_TRACE) {
+        cmd_error("sim", "--speedup scales the trace's own timing: it goes with --pace trace "
+                  "only (or give --pps/--gbps)");
+        return UTIL_EXIT_USAGE;
+    }
+    if (a->pace_given && a->opts.model != SIM_MODEL_TRACE && !a->rate_kind &&
+        !a->target_kind && !a->mlffr && !a->scaling) {
+        cmd_error("sim", "--pace %s needs a rate: give --pps or --gbps",
+                  sim_pace_model_name(a->opts.model));
         return UTIL_EXIT_USAGE;
     }
     return 0;
@@ -374,22 +474,70 @@ static int run_calibrate(const struct sim_args *a)
     return 0;
 }
 
-struct scaling_row {
-    int cores;
-    double mlffr_pps, gbps, imbalance, cycles_per_packet, bus_per_packet;
-    char bottleneck[32];
+/* ---- Rates and units ------------------------------------------------------ */
+
+/* What the rates of this run mean: the trace's profile (mean bits a packet,
+ * timing) and the unit Gbps are read and printed in. */
+struct units {
+    struct sim_profile prof;
+    bool have_prof, frame;
 };
 
-static double mean_wire_bits(const struct sim_result *r)
+static double bits_per_packet(const struct units *u)
 {
-    return r->offered ? r->wire_bytes * 8.0 / r->offered : 0;
+    if (!u->have_prof || !u->prof.packets)
+        return 0;
+    return (u->frame ? u->prof.frame_bits : u->prof.wire_bits) / u->prof.packets;
 }
 
-static void fill_row(struct scaling_row *row, int cores, double pps, const struct sim_result *r)
+static const char *unit_name(const struct units *u)
 {
+    return u->frame ? "frame" : "wire";
+}
+
+/* A rate option's value in packets per second. */
+static double to_pps(const struct units *u, enum rate_kind k, double v)
+{
+    double b = bits_per_packet(u);
+    return k == RATE_PPS ? v : b > 0 ? v * 1e9 / b : 0;
+}
+
+static const char *pacing_text(const struct sim_args *a, const struct units *u, double pps,
+                               char *buf, size_t n)
+{
+    double g = pps * bits_per_packet(u) / 1e9;
+    if (a->rate_kind == RATE_NONE || a->rate_kind == RATE_SPEEDUP)
+        snprintf(buf, n, "trace timestamps x%.4g", a->rate_kind ? a->rate_value : 1.0);
+    else if (a->opts.model == SIM_MODEL_TRACE)
+        snprintf(buf, n, "%.4f Mpps = %.3f Gbps %s, trace timing scaled to it", pps / 1e6, g,
+                 unit_name(u));
+    else if (a->opts.model == SIM_MODEL_BITS)
+        snprintf(buf, n, "%.4f Mpps = %.3f Gbps %s, back to back in wire bits", pps / 1e6,
+                 g, unit_name(u));
+    else
+        snprintf(buf, n, "%.4f Mpps = %.3f Gbps %s, evenly paced", pps / 1e6, g,
+                 unit_name(u));
+    return buf;
+}
+
+/* ---- Scaling rows ------------------------------------------------------------ */
+
+struct scaling_row {
+    int cores;
+    double mlffr_pps, gbps_wire, gbps_frame, imbalance, cycles_per_packet, bus_per_packet;
+    enum sim_cause cause;
+    int cause_core;
+    char why[256];
+};
+
+static void fill_row(struct scaling_row *row, int cores, const struct sim_mlffr_result *m)
+{
+    const struct sim_result *r = &m->at;
+    memset(row, 0, sizeof *row);
     row->cores = cores;
-    row->mlffr_pps = pps;
-    row->gbps = pps * mean_wire_bits(r) / 1e9;
+    row->mlffr_pps = m->pps;
+    row->gbps_wire = r->offered ? m->pps * r->wire_bits / r->offered / 1e9 : 0;
+    row->gbps_frame = r->offered ? m->pps * r->wire_bytes * 8.0 / r->offered / 1e9 : 0;
     row->imbalance = r->imbalance;
     double busy = 0, bus = 0;
     for (int k = 0; k < r->cores; k++) {
@@ -398,13 +546,19 @@ static void fill_row(struct scaling_row *row, int cores, double pps, const struc
     }
     row->cycles_per_packet = r->processed ? busy / r->processed : 0;
     row->bus_per_packet = r->processed ? bus / r->processed : 0;
-    /* At the MLFFR the limit is what stopped a faster loss-free rate. */
-    double nic = r->nic_limit_pps, pcie = r->pcie_limit_pps;
-    if (pps >= 0.999 * nic || pps >= 0.999 * pcie)
-        snprintf(row->bottleneck, sizeof row->bottleneck, "%s",
-                 nic <= pcie ? "NIC line rate" : "PCIe");
+    row->cause = m->cause;
+    row->cause_core = m->cause_core;
+    snprintf(row->why, sizeof row->why, "%s", m->why);
+}
+
+/* "core cycles (core 2)", "NIC line rate": a table cell. */
+static const char *cause_cell(enum sim_cause c, int core, char *buf, size_t n)
+{
+    if (core >= 0)
+        snprintf(buf, n, "%s (core %d)", sim_cause_name(c), core);
     else
-        snprintf(row->bottleneck, sizeof row->bottleneck, "core %d", r->busiest_core);
+        snprintf(buf, n, "%s", sim_cause_name(c));
+    return buf;
 }
 
 static void json_row(struct util_json *w, const struct scaling_row *row)
@@ -415,28 +569,116 @@ static void json_row(struct util_json *w, const struct scaling_row *row)
     util_json_key(w, "mlffr_mpps");
     util_json_double(w, row->mlffr_pps / 1e6);
     util_json_key(w, "gbps");
-    util_json_double(w, row->gbps);
+    util_json_double(w, row->gbps_wire);
+    util_json_key(w, "gbps_frame");
+    util_json_double(w, row->gbps_frame);
     util_json_key(w, "imbalance");
     util_json_double(w, row->imbalance);
     util_json_key(w, "cycles_per_packet");
     util_json_double(w, row->cycles_per_packet);
     util_json_key(w, "bus_ops_per_packet");
     util_json_double(w, row->bus_per_packet);
+    char cell[64];
     util_json_key(w, "bottleneck");
-    util_json_string(w, row->bottleneck);
+    util_json_string(w, cause_cell(row->cause, row->cause_core, cell, sizeof cell));
+    util_json_key(w, "cause");
+    util_json_string(w, sim_cause_name(row->cause));
+    util_json_key(w, "cause_core");
+    util_json_int(w, row->cause_core);
+    util_json_key(w, "why");
+    util_json_string(w, row->why);
     util_json_object_end(w);
 }
 
-static const char *pacing_text(const struct sim_options *o, char *buf, size_t n)
+/* ---- --target ------------------------------------------------------------------ */
+
+static void print_target(const struct sim_args *a, const struct units *u,
+                         const struct sim_target_result *t, int max_cores)
 {
-    if (o->pacing == SIM_PACE_PPS)
-        snprintf(buf, n, "%.4g pps evenly spaced", o->rate);
-    else if (o->pacing == SIM_PACE_GBPS)
-        snprintf(buf, n, "%.4g Gbit/s back to back", o->rate);
-    else
-        snprintf(buf, n, "trace timestamps x%.4g", o->rate);
-    return buf;
+    double g = t->pps * bits_per_packet(u) / 1e9;
+    printf("target %s = %.4f Mpps = %.3f Gbps %s (this trace: %.1f %s bits a packet), "
+           "pacing: %s; cores 1..%d\n", a->target_text, t->pps / 1e6, g, unit_name(u),
+           bits_per_packet(u), unit_name(u), sim_pace_model_name(a->opts.model), max_cores);
+    printf("%5s %10s %9s  %s\n", "cores", "drops", "loss-free", "what loses packets");
+    for (int i = 0; i < t->n_tried; i++) {
+        const struct sim_target_try *y = &t->tried[i];
+        char first[64];
+        snprintf(first, sizeof first, "%5d %10llu %9s ", y->cores,
+                 (unsigned long long)y->drops, y->loss_free ? "yes" : "no");
+        sim_print_wrapped(stdout, first, 28, y->loss_free ? "-" : y->why);
+    }
+    if (t->cores) {
+        printf("answer: %d core%s carr%s %s loss-free (%s pacing)", t->cores,
+               t->cores == 1 ? "" : "s", t->cores == 1 ? "ies" : "y", a->target_text,
+               sim_pace_model_name(a->opts.model));
+        if (t->cores > 1) {
+            const struct sim_target_try *b = &t->tried[t->cores - 2];
+            printf("; at %d: %s", b->cores, sim_cause_name(b->cause));
+            if (b->cause_core >= 0)
+                printf(" on core %d", b->cause_core);
+        }
+        printf("\n\n");
+    } else {
+        const struct sim_target_try *b = &t->tried[t->n_tried - 1];
+        char first[64];
+        if (b->cause == SIM_CAUSE_NIC || b->cause == SIM_CAUSE_PCIE)
+            snprintf(first, sizeof first, "answer: none at any core count (%s);",
+                     sim_cause_name(b->cause));
+        else
+            snprintf(first, sizeof first, "answer: none up to %d cores;", b->cores);
+        sim_print_wrapped(stdout, first, 8, b->why);
+        printf("\n");
+    }
 }
+
+static void json_target(struct util_json *w, const struct sim_args *a, const struct units *u,
+                        const struct sim_target_result *t, int max_cores)
+{
+    util_json_key(w, "target");
+    util_json_object_begin(w);
+    util_json_key(w, "rate");
+    util_json_string(w, a->target_text);
+    util_json_key(w, "mpps");
+    util_json_double(w, t->pps / 1e6);
+    util_json_key(w, "gbps_wire");
+    util_json_double(w, u->prof.packets ? t->pps * u->prof.wire_bits / u->prof.packets / 1e9
+                                        : 0);
+    util_json_key(w, "gbps_frame");
+    util_json_double(w, u->prof.packets ? t->pps * u->prof.frame_bits / u->prof.packets / 1e9
+                                        : 0);
+    util_json_key(w, "pacing");
+    util_json_string(w, sim_pace_model_name(a->opts.model));
+    util_json_key(w, "max_cores");
+    util_json_int(w, max_cores);
+    util_json_key(w, "cores");
+    if (t->cores)
+        util_json_int(w, t->cores);
+    else
+        util_json_null(w);
+    util_json_key(w, "tried");
+    util_json_array_begin(w);
+    for (int i = 0; i < t->n_tried; i++) {
+        const struct sim_target_try *y = &t->tried[i];
+        util_json_object_begin(w);
+        util_json_key(w, "cores");
+        util_json_int(w, y->cores);
+        util_json_key(w, "drops");
+        util_json_uint(w, y->drops);
+        util_json_key(w, "loss_free");
+        util_json_bool(w, y->loss_free);
+        util_json_key(w, "cause");
+        util_json_string(w, sim_cause_name(y->cause));
+        util_json_key(w, "cause_core");
+        util_json_int(w, y->cause_core);
+        util_json_key(w, "why");
+        util_json_string(w, y->loss_free ? "" : y->why);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+    util_json_object_end(w);
+}
+
+/* ---- The command ------------------------------------------------------------------ */
 
 int cmd_sim(int argc, char **argv)
 {
@@ -463,24 +705,76 @@ int cmd_sim(int argc, char **argv)
         rss_plan_free(&plan);
         return rc;
     }
-    struct sim_result *res = calloc(2, sizeof *res);
-    struct scaling_row *rows = calloc((size_t)cores + 1, sizeof *rows);
-    double mlffr = 0;
-    if (!res || !rows) {
+    struct sim_result *res = calloc(1, sizeof *res);
+    struct sim_mlffr_result *mres = calloc(1, sizeof *mres);
+    struct sim_target_result *tres = calloc(1, sizeof *tres);
+    struct scaling_row *rows = calloc(SIM_MAX_CORES + 1, sizeof *rows);
+    struct units u = {.frame = a.frame_units};
+    double pps = 0;
+    int max_cores = a.opts.cores ? a.opts.cores : SIM_MAX_CORES;
+    if (!res || !rows || !mres || !tres) {
         cmd_error("sim", "out of memory");
         rc = UTIL_EXIT_FAILURE;
         goto out;
     }
-    a.opts.progress = true;
-    if ((rc = sim_run(&plan, &costs, &a.opts, &src, &res[0], &err))) {
-        cmd_error("sim", "%s", err.msg);
-        goto out;
+    /* The trace's mean packet and timing convert Gbps to pps and scale the
+     * timing (one pass more; none for --rss-only or the trace's own time). */
+    if (!a.opts.rss_only && (a.rate_kind == RATE_PPS || a.rate_kind == RATE_GBPS ||
+                             a.target_kind || a.mlffr || a.scaling)) {
+        if ((rc = sim_profile_source(&src, a.opts.limit, &u.prof, &err))) {
+            cmd_error("sim", "%s", err.msg);
+            goto out;
+        }
+        u.have_prof = true;
     }
-    a.opts.progress = false;
+    if (a.rate_kind == RATE_PPS || a.rate_kind == RATE_GBPS) {
+        pps = to_pps(&u, a.rate_kind, a.rate_value);
+        if (a.opts.rss_only) {
+            a.opts.pacing = SIM_PACE_PPS;       /* unused: --rss-only has no time */
+            a.opts.rate = 1;
+        } else if (!(pps > 0)) {
+            cmd_error("sim", "the trace has no packets: a rate in Gbps cannot be converted");
+            rc = UTIL_EXIT_INPUT;
+            goto out;
+        } else if ((rc = sim_pace_at(&u.prof, a.opts.model, pps, &a.opts, &err))) {
+            cmd_error("sim", "%s", err.msg);
+            goto out;
+        }
+    } else if (a.rate_kind == RATE_SPEEDUP) {
+        a.opts.pacing = SIM_PACE_TRACE;
+        a.opts.rate = a.rate_value;
+    }
+    if (a.target_kind) {
+        double tpps = to_pps(&u, a.target_kind, a.target_value);
+        if (!(tpps > 0)) {
+            cmd_error("sim", "the trace has no packets: --target cannot be converted");
+            rc = UTIL_EXIT_INPUT;
+            goto out;
+        }
+        if ((rc = sim_target(&plan, &costs, &a.opts, &src, tpps, max_cores, tres, &err))) {
+            cmd_error("sim", "%s", err.msg);
+            goto out;
+        }
+        *res = tres->at;
+        res->bottleneck = res->bottleneck_buf;
+        /* Scaling: 1..--cores, else up to the answer (at least the plan's). */
+        if (!a.opts.cores && tres->at.cores > cores)
+            cores = tres->at.cores;
+    } else {
+        a.opts.progress = true;
+        if ((rc = src.rewind(src.ctx, &err)) ||
+            (rc = sim_run(&plan, &costs, &a.opts, &src, res, &err))) {
+            cmd_error("sim", "%s", err.msg);
+            goto out;
+        }
+        a.opts.progress = false;
+    }
     struct util_progress prog;
     if (a.mlffr || a.scaling) {
         util_progress_start(&prog, "MLFFR search", a.scaling ? (uint64_t)cores + 1 : 1);
-        if ((rc = sim_mlffr(&plan, &costs, &a.opts, &src, &mlffr, &res[1], &err))) {
+        struct sim_options o = a.opts;
+        o.cores = cores;
+        if ((rc = sim_mlffr_explained(&plan, &costs, &o, &src, mres, &err))) {
             util_progress_finish(&prog);
             cmd_error("sim", "%s", err.msg);
             goto out;
@@ -488,24 +782,28 @@ int cmd_sim(int argc, char **argv)
         util_progress_update(&prog, 1);
     }
     if (a.scaling) {
+        static struct sim_mlffr_result m;
         for (int k = 1; k <= cores; k++) {
             struct sim_options o = a.opts;
             o.cores = k;
-            double pps;
-            static struct sim_result at;
-            if ((rc = sim_mlffr(&plan, &costs, &o, &src, &pps, &at, &err))) {
+            if ((rc = sim_mlffr_explained(&plan, &costs, &o, &src, &m, &err))) {
                 util_progress_finish(&prog);
                 cmd_error("sim", "%s", err.msg);
                 goto out;
             }
-            fill_row(&rows[k - 1], k, pps, &at);
+            fill_row(&rows[k - 1], k, &m);
             util_progress_update(&prog, (uint64_t)k + 1);
         }
     }
     if (a.mlffr || a.scaling)
         util_progress_finish(&prog);
 
-    char pace[64];
+    char pace[160];
+    if (a.target_kind)
+        snprintf(pace, sizeof pace, "--target %s, %s pacing", a.target_text,
+                 sim_pace_model_name(a.opts.model));
+    else
+        pacing_text(&a, &u, pps, pace, sizeof pace);
     if (a.json) {
         struct util_json *w = util_json_new();
         util_json_object_begin(w);
@@ -525,23 +823,32 @@ int cmd_sim(int argc, char **argv)
             util_json_string(w, a.traces.inputs[i].path);
         util_json_array_end(w);
         util_json_key(w, "offered_load");
-        util_json_string(w, pacing_text(&a.opts, pace, sizeof pace));
+        util_json_string(w, pace);
         util_json_key(w, "pacing");
         util_json_string(w, a.opts.pacing == SIM_PACE_PPS ? "pps"
                             : a.opts.pacing == SIM_PACE_GBPS ? "gbps" : "speedup");
         util_json_key(w, "rate");
         util_json_double(w, a.opts.rate);
+        util_json_key(w, "pace_model");
+        util_json_string(w, sim_pace_model_name(a.opts.model));
+        util_json_key(w, "units");
+        util_json_string(w, unit_name(&u));
+        util_json_key(w, "fold");
+        util_json_string(w, a.opts.fold == SIM_FOLD_PLAN ? "plan"
+                            : a.opts.fold == SIM_FOLD_SYNTH ? "synth" : "rr");
         util_json_key(w, "writes");
         util_json_string(w, a.opts.writes_every_packet ? "all" : "first");
         util_json_key(w, "costs");
         util_json_string(w, a.costs_path ? a.costs_path : "built-in defaults");
         util_json_key(w, "rss_only");
         util_json_bool(w, a.opts.rss_only);
-        sim_state_write_json(&plan, &costs, cores, w);
-        sim_result_write_json(&res[0], &costs, w);
+        if (a.target_kind)
+            json_target(w, &a, &u, tres, max_cores);
+        sim_state_write_json(&plan, &costs, res->cores ? res->cores : cores, w);
+        sim_result_write_json(res, &costs, w);
         if (a.mlffr || a.scaling) {
             struct scaling_row row;
-            fill_row(&row, cores, mlffr, &res[1]);
+            fill_row(&row, cores, mres);
             util_json_key(w, "mlffr");
             json_row(w, &row);
         }
@@ -557,39 +864,56 @@ int cmd_sim(int argc, char **argv)
         printf("%s\n", util_json_text(w, &len));
         util_json_free(w);
     } else {
+        int shown = res->cores ? res->cores : cores;
         printf("plan %s (%s, NIC %s), %d cores; offered: %s\n", a.plan_path,
-               plan.deps.nf[0] ? plan.deps.nf : "?", plan.nic, cores,
-               pacing_text(&a.opts, pace, sizeof pace));
+               plan.deps.nf[0] ? plan.deps.nf : "?", plan.nic, shown, pace);
         printf("cost model: %s (%.1f GHz, L1 %llu KiB, L2 %llu KiB, LLC %llu MiB, ring %u)\n\n",
                a.costs_path ? a.costs_path : "built-in defaults", costs.ghz,
                (unsigned long long)costs.l1_bytes >> 10,
                (unsigned long long)costs.l2_bytes >> 10,
                (unsigned long long)costs.llc_bytes >> 20, costs.ring_size);
+        if (a.target_kind) {
+            print_target(&a, &u, tres, max_cores);
+            printf("the run at %d cores:\n", shown);
+        }
         if (!a.opts.rss_only)
-            sim_print_state(stdout, &plan, &costs, cores);
-        sim_print_result(stdout, &res[0], &costs);
+            sim_print_state(stdout, &plan, &costs, shown);
+        sim_print_result_units(stdout, res, &costs, a.frame_units);
+        char cell[64];
         if (a.mlffr || a.scaling) {
             struct scaling_row row;
-            fill_row(&row, cores, mlffr, &res[1]);
-            printf("\nMLFFR on %d cores: %.3f Mpps, %.2f Gbps (bottleneck: %s)\n", cores,
-                   row.mlffr_pps / 1e6, row.gbps, row.bottleneck);
+            fill_row(&row, cores, mres);
+            printf("\nMLFFR on %d cores (%s pacing): %.3f Mpps, %.2f Gbps %s\n",
+                   cores, sim_pace_model_name(a.opts.model), row.mlffr_pps / 1e6,
+                   a.frame_units ? row.gbps_frame : row.gbps_wire, unit_name(&u));
+            sim_print_wrapped(stdout, "  above it:", 4, row.why);
         }
         if (a.scaling) {
-            printf("\nscaling (MLFFR per core count, RETA %s):\n",
-                   a.opts.fold == SIM_FOLD_PLAN ? "folded from the plan's" : "round-robin");
-            printf("%5s %10s %8s %8s %9s %9s %8s  %s\n", "cores", "MLFFR Mpps", "Gbps",
-                   "speedup", "imbalance", "cyc/pkt", "bus/pkt", "bottleneck");
+            printf("\nscaling (MLFFR per core count, %s pacing, RETA %s):\n",
+                   sim_pace_model_name(a.opts.model),
+                   a.opts.fold == SIM_FOLD_PLAN ? "folded from the plan's as --cores N folds it"
+                   : a.opts.fold == SIM_FOLD_SYNTH ? "re-derived per count as synth would"
+                                                   : "round-robin");
+            char gh[24];
+            snprintf(gh, sizeof gh, "Gbps %s", unit_name(&u));
+            printf("%5s %10s %10s %8s %9s %9s %8s %7s  %s\n", "cores", "MLFFR Mpps", gh,
+                   "speedup", "imbalance", "cyc/pkt", "bus/pkt", "target", "above the MLFFR");
+            double tpps = a.target_kind ? tres->pps : 0;
             for (int k = 0; k < cores; k++) {
                 const struct scaling_row *r = &rows[k];
-                printf("%5d %10.3f %8.2f %8.2f %9.2f %9.1f %8.2f  %s\n", r->cores,
-                       r->mlffr_pps / 1e6, r->gbps,
+                printf("%5d %10.3f %10.2f %8.2f %9.2f %9.1f %8.2f %7s  %s\n", r->cores,
+                       r->mlffr_pps / 1e6, a.frame_units ? r->gbps_frame : r->gbps_wire,
                        rows[0].mlffr_pps > 0 ? r->mlffr_pps / rows[0].mlffr_pps : 0.0,
-                       r->imbalance, r->cycles_per_packet, r->bus_per_packet, r->bottleneck);
+                       r->imbalance, r->cycles_per_packet, r->bus_per_packet,
+                       !tpps ? "-" : r->mlffr_pps >= tpps ? "yes" : "no",
+                       cause_cell(r->cause, r->cause_core, cell, sizeof cell));
             }
         }
     }
 out:
     free(res);
+    free(mres);
+    free(tres);
     free(rows);
     sim_file_source_close(&src);
     rss_plan_free(&plan);

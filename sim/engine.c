@@ -156,6 +156,7 @@ struct engine {
     int cores;
     bool rss_only;
     bool reta_round_robin;      /* the RETA was re-derived round-robin */
+    bool reta_balanced;         /* ... or balanced as synth would (--fold synth) */
     int n_ports;
     struct port_rt ports[DEPS_MAX_PORTS];
     size_t pending_bytes;       /* sizeof(struct pending) + hashes, 8-aligned */
@@ -180,6 +181,7 @@ struct engine {
     struct flow_set seen;       /* keys inserted so far (the path model) */
     uint64_t *lines;            /* prefetch_pending's scratch: first lines of accesses */
     uint64_t *values;           /* key_hashes' scratch for raw batches */
+    uint64_t arrived;           /* arrivals handled so far (the first drop's number) */
 };
 
 static struct pending *ring_slot(const struct engine *e, const struct core_rt *cr,
@@ -591,7 +593,7 @@ static void engine_free(struct engine *e)
 
 static int engine_init(struct engine *e, const struct rss_plan *plan,
                        const struct sim_costs *c, const struct sim_options *o,
-                       struct util_error *err)
+                       const uint16_t *synth_reta, bool balanced, struct util_error *err)
 {
     memset(e, 0, sizeof *e);
     e->c = c;
@@ -623,10 +625,13 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
         bool same = plan->cores == e->cores;
         /* Folding cannot reach more cores than the plan has: round-robin then
          * (one table for every port, as the plan's, so still sound). */
-        bool rr = o->fold == SIM_FOLD_ROUND_ROBIN || e->cores > plan->cores;
-        e->reta_round_robin = rr;
+        bool rr = !synth_reta && (o->fold == SIM_FOLD_ROUND_ROBIN || e->cores > plan->cores);
+        e->reta_round_robin = rr || (synth_reta && !balanced);
+        e->reta_balanced = synth_reta && balanced;
+        uint32_t synth_mask = plan->ports[0].reta_size - 1;
         for (uint32_t k = 0; k < pc->reta_size; k++) {
-            uint32_t core = rr ? k % e->cores
+            uint32_t core = synth_reta ? synth_reta[k & synth_mask]
+                          : rr ? k % e->cores
                           : same ? pc->reta[k] : pc->reta[k] % e->cores;
             if (core >= (uint32_t)e->cores) {
                 util_error_set(err, "port %d: RETA entry %u names core %u, but the plan "
@@ -1031,6 +1036,7 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
     st->busy_cycles += cycles;
     st->packets++;
     st->bytes += pk->wire_len;
+    st->wire_bits += sim_wire_bits(pk->wire_len);
     if (flow_set_add(&e->flows, flow_key(flow, k)) == 1)
         st->flows++;
     if (end > e->res->last_done_s)
@@ -1061,13 +1067,6 @@ static int port_index(const struct engine *e, uint16_t port)
     return -1;
 }
 
-/* Bits a frame occupies on the wire: preamble, FCS, gap, 64-byte minimum. */
-static double wire_bits(uint32_t wire_len)
-{
-    uint32_t frame = wire_len + 4 < 64 ? 64 : wire_len + 4;
-    return (frame + 20) * 8.0;
-}
-
 /* The core that can start its ring's head first (the lowest index on a tie),
  * or -1 when every ring is empty. */
 static void pick_core(const struct engine *e, int *best, double *best_t)
@@ -1092,6 +1091,7 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
     double hz = c->ghz * 1e9;
     r->cores = e->cores;
     r->reta_round_robin = e->reta_round_robin;
+    r->reta_balanced = e->reta_balanced;
     uint64_t maxp = 0;
     double max_busy = -1;
     for (int k = 0; k < e->cores; k++) {
@@ -1113,11 +1113,15 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
         r->offered_pps = r->last_arrival_s > r->first_arrival_s
                        ? (r->offered - 1) / (r->last_arrival_s - r->first_arrival_s) : 0;
         uint64_t bytes = 0;
-        for (int k = 0; k < e->cores; k++)
+        double bits = 0;
+        for (int k = 0; k < e->cores; k++) {
             bytes += r->core[k].bytes;
+            bits += r->core[k].wire_bits;
+        }
         if (r->duration_s > 0) {
             r->mpps = r->processed / r->duration_s / 1e6;
             r->gbps = bytes * 8.0 / r->duration_s / 1e9;
+            r->gbps_wire = bits / r->duration_s / 1e9;
         }
         r->core_limit_pps = INFINITY;
         for (int k = 0; k < e->cores; k++) {
@@ -1138,19 +1142,18 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
                                          : INFINITY;
     r->pcie_limit_pps = pcie_bytes > 0 ? c->pcie_gbps * 1e9 / (pcie_bytes * 8 / r->offered)
                                        : INFINITY;
+    r->wire_bits = 0;
+    for (int i = 0; i < DEPS_MAX_PORTS; i++)
+        r->wire_bits += port_bits[i];
+    r->first_drop_s = r->first_drop_packet ? r->first_drop_s / hz - r->first_arrival_s : 0;
     if (e->rss_only) {
         r->bottleneck = "n/a (--rss-only)";
         return;
     }
-    double best = r->core_limit_pps;
-    snprintf(r->bottleneck_buf, sizeof r->bottleneck_buf, "core %d", r->busiest_core);
+    /* The drops first (what lost packets), the limits only without them. */
+    r->cause = sim_explain(r, c, r->offered_pps, &r->cause_core, r->bottleneck_buf,
+                           sizeof r->bottleneck_buf);
     r->bottleneck = r->bottleneck_buf;
-    if (r->nic_limit_pps < best) {
-        best = r->nic_limit_pps;
-        r->bottleneck = "NIC line rate";
-    }
-    if (r->pcie_limit_pps < best)
-        r->bottleneck = "PCIe";
     (void)o;
 }
 
@@ -1236,7 +1239,7 @@ static int front_next(struct front *f, struct pending *pk, bool raw)
     int core = e->ports[pi].reta[h & e->ports[pi].reta_mask];
     f->offered++;
     f->wire_bytes += pkt.wire_len;
-    f->port_bits[pi] += wire_bits(pkt.wire_len);
+    f->port_bits[pi] += sim_wire_bits(pkt.wire_len);
     f->pcie_bytes += pkt.wire_len + f->c->pcie_overhead_bytes;
     f->nread++;
     if (f->progress && f->src->offset && (f->nread & 0xffff) == 0)
@@ -1253,7 +1256,7 @@ static int front_next(struct front *f, struct pending *pk, bool raw)
         t = (f->nread - 1) / o->rate;
     } else if (o->pacing == SIM_PACE_GBPS) {
         t = f->bits_so_far / (o->rate * 1e9);
-        f->bits_so_far += wire_bits(pkt.wire_len);
+        f->bits_so_far += sim_wire_bits(pkt.wire_len);
     } else {
         double ns = pkt.time_ns >= f->t0_ns ? (double)(pkt.time_ns - f->t0_ns) : 0;
         t = ns * 1e-9 / (o->rate > 0 ? o->rate : 1);
@@ -1468,8 +1471,20 @@ static void event_loop(struct engine *e, struct arrivals *in)
         const struct pending *next = arrivals_peek(in);
         if (next && (best < 0 || next->arrival <= best_t)) {
             struct core_rt *cr = &e->core[next->core];
+            e->arrived++;
             if (cr->count == c->ring_size) {
                 e->res->core[next->core].drops++;
+                if (!e->res->first_drop_packet) {
+                    /* seconds once finish() knows the first arrival */
+                    e->res->first_drop_packet = e->arrived;
+                    e->res->first_drop_core = next->core;
+                    e->res->first_drop_s = next->arrival;
+                    /* What the core had done by then: its cost so far (cold
+                     * caches, new flows) against the run's tells a warm-up
+                     * from a burst (sim_explain). */
+                    e->res->first_drop_busy = e->res->core[next->core].busy_cycles;
+                    e->res->first_drop_done = e->res->core[next->core].packets;
+                }
             } else {
                 uint32_t tail = cr->head + cr->count;
                 if (tail >= c->ring_size)
@@ -1507,8 +1522,19 @@ static int run(const struct rss_plan *plan, const struct sim_costs *costs,
                struct sim_trace_sink *sink, struct util_error *err)
 {
     memset(out, 0, sizeof *out);
+    /* --fold synth on another core count: the RETA synth would make. */
+    uint16_t synth_reta[RSS_RETA_MAX];
+    bool balanced = false, synth = false;
+    int cores = o->cores ? o->cores : plan->cores;
+    if (o->fold == SIM_FOLD_SYNTH && cores != plan->cores && plan->n_ports > 0 &&
+        cores >= 1 && cores <= SIM_MAX_CORES) {
+        int rc = sim_synth_reta(plan, src, o->limit, cores, synth_reta, &balanced, err);
+        if (rc)
+            return rc;
+        synth = true;
+    }
     struct engine e;
-    int rc = engine_init(&e, plan, costs, o, err);
+    int rc = engine_init(&e, plan, costs, o, synth ? synth_reta : NULL, balanced, err);
     if (rc) {
         engine_free(&e);
         return rc;
@@ -1616,72 +1642,6 @@ void sim_trace_sink_free(struct sim_trace_sink *s)
     free(s->addrs);
     free(s->is_write);
     memset(s, 0, sizeof *s);
-}
-
-/* ---- MLFFR -------------------------------------------------------------------------------- */
-
-/* Loss-free in steady state: no RX ring overflowed during the replay, and no
- * core was asked for more than it can do at this rate. The second condition
- * matters for traces shorter than the rings: 4 cores with 1024 descriptors
- * each absorb a 2,500-packet trace at any rate, hiding an overloaded core. */
-static bool loss_free(const struct sim_result *r, double rate)
-{
-    return r->drops == 0 && rate <= r->core_limit_pps;
-}
-
-int sim_mlffr(const struct rss_plan *plan, const struct sim_costs *costs,
-              const struct sim_options *opts, struct sim_source *src,
-              double *mlffr_pps, struct sim_result *at, struct util_error *err)
-{
-    struct sim_options o = *opts;
-    o.rss_only = false;
-    o.pacing = SIM_PACE_PPS;
-    o.progress = false;
-    struct sim_result *r = malloc(sizeof *r);
-    if (!r) {
-        util_error_set(err, "out of memory");
-        return UTIL_EXIT_FAILURE;
-    }
-    int rc;
-    /* First run far above anything: gives the limits and a bracket. */
-    o.rate = 1e12;
-    if ((rc = src->rewind(src->ctx, err)) || (rc = run(plan, costs, &o, src, r, NULL, err)))
-        goto out;
-    double hi = r->nic_limit_pps < r->pcie_limit_pps ? r->nic_limit_pps : r->pcie_limit_pps;
-    if (!isfinite(hi) || hi <= 0) {
-        *mlffr_pps = 0;
-        *at = *r;
-        goto out;
-    }
-    double lo = 0;
-    o.rate = hi;
-    if ((rc = src->rewind(src->ctx, err)) || (rc = run(plan, costs, &o, src, r, NULL, err)))
-        goto out;
-    if (loss_free(r, hi)) {        /* the machine around the cores limits */
-        *mlffr_pps = hi;
-        *at = *r;
-        goto out;
-    }
-    memset(at, 0, sizeof *at);
-    for (int iter = 0; iter < 40 && (hi - lo) > 0.005 * hi; iter++) {
-        double mid = lo > 0 ? (lo + hi) / 2 : hi / 2;
-        o.rate = mid;
-        if ((rc = src->rewind(src->ctx, err)) ||
-            (rc = run(plan, costs, &o, src, r, NULL, err)))
-            goto out;
-        if (loss_free(r, mid)) {
-            lo = mid;
-            *at = *r;
-        } else {
-            hi = mid;
-        }
-    }
-    *mlffr_pps = lo;
-    if (lo == 0)
-        *at = *r;
-out:
-    free(r);
-    return rc;
 }
 
 /* ---- In-memory source ---------------------------------------------------------------------- */

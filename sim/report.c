@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sim/sim_internal.h"
 
@@ -19,13 +20,48 @@ static double busy_share(const struct sim_result *r, const struct sim_core_stats
     return span > 0 ? st->busy_cycles / span : 0;
 }
 
-static void print_rate(FILE *out, const char *label, double pps)
+void sim_print_wrapped(FILE *out, const char *first, int indent, const char *text)
+{
+    int col = fprintf(out, "%s", first);
+    bool line_start = false;        /* a continuation line's indent was just written */
+    const char *p = text;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        int w = (int)strcspn(p, " ");
+        if (!w)
+            break;
+        if (!line_start && col > indent && col + 1 + w > 100) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+            line_start = true;
+        }
+        if (!line_start)
+            col += fprintf(out, " ");
+        col += fprintf(out, "%.*s", w, p);
+        line_start = false;
+        p += w;
+    }
+    fprintf(out, "\n");
+}
+
+/* A rate in Mpps and in Gbps of the unit asked (bits per packet: this
+ * trace's mean, wire or frame). */
+static void print_rate(FILE *out, const char *label, double pps, double bits_per_packet,
+                       const char *unit)
 {
     if (isfinite(pps))
-        fprintf(out, "  %-22s %10.3f Mpps\n", label, pps / 1e6);
+        fprintf(out, "  %-22s %10.3f Mpps  %8.2f Gbps %s\n", label, pps / 1e6,
+                pps * bits_per_packet / 1e9, unit);
 }
 
 void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_costs *c)
+{
+    sim_print_result_units(out, r, c, false);
+}
+
+void sim_print_result_units(FILE *out, const struct sim_result *r, const struct sim_costs *c,
+                            bool frame_units)
 {
     bool full = r->duration_s > 0 || r->core[0].busy_cycles > 0;
     fprintf(out, "%-5s %11s %6s %9s %9s %6s %9s %9s %9s %9s\n", "core", "packets", "share",
@@ -67,6 +103,9 @@ void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_co
             r->offered ? 100.0 * r->drops / r->offered : 0.0, r->imbalance);
     if (r->reta_round_robin)
         fprintf(out, "  RETA re-derived round-robin (entry %% %d cores)\n", r->cores);
+    if (r->reta_balanced)
+        fprintf(out, "  RETA re-derived as synth would for %d cores: balanced on this trace's "
+                "bucket loads\n", r->cores);
     if (r->no_hash)
         fprintf(out, "  %llu packets not hashed by the NIC (non-IP or flow type off): "
                 "RETA[0]'s core\n", (unsigned long long)r->no_hash);
@@ -78,12 +117,16 @@ void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_co
                 "--writes all)\n", (unsigned long long)r->path_skipped);
     if (!full)
         return;
-    fprintf(out, "  offered %.3f Mpps; throughput %.3f Mpps, %.3f Gbps over %.6f s\n",
-            r->offered_pps / 1e6, r->mpps, r->gbps, r->duration_s);
-    print_rate(out, "cores limit", r->core_limit_pps);
-    print_rate(out, "NIC line rate limit", r->nic_limit_pps);
-    print_rate(out, "PCIe limit", r->pcie_limit_pps);
-    fprintf(out, "  bottleneck: %s\n", r->bottleneck ? r->bottleneck : "-");
+    const char *unit = frame_units ? "frame" : "wire";
+    double bpp = r->offered ? (frame_units ? r->wire_bytes * 8.0 : r->wire_bits) / r->offered
+                            : 0;
+    fprintf(out, "  offered %.3f Mpps (%.3f Gbps %s); throughput %.3f Mpps, %.3f Gbps %s "
+            "over %.6f s\n", r->offered_pps / 1e6, r->offered_pps * bpp / 1e9, unit,
+            r->mpps, frame_units ? r->gbps : r->gbps_wire, unit, r->duration_s);
+    print_rate(out, "cores limit", r->core_limit_pps, bpp, unit);
+    print_rate(out, "NIC line rate limit", r->nic_limit_pps, bpp, unit);
+    print_rate(out, "PCIe limit", r->pcie_limit_pps, bpp, unit);
+    sim_print_wrapped(out, "  bottleneck:", 4, r->bottleneck ? r->bottleneck : "-");
 }
 
 static void json_double(struct util_json *w, const char *key, double v)
@@ -144,16 +187,22 @@ void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c
     json_uint(w, "offered", r->offered);
     util_json_key(w, "reta_round_robin");
     util_json_bool(w, r->reta_round_robin);
+    util_json_key(w, "reta_balanced");
+    util_json_bool(w, r->reta_balanced);
     json_uint(w, "processed", r->processed);
     json_uint(w, "drops", r->drops);
     json_uint(w, "not_hashed", r->no_hash);
     json_uint(w, "skipped_accesses", r->skipped_accesses);
     json_uint(w, "path_skipped_inserts", r->path_skipped);
-    json_uint(w, "wire_bytes", r->wire_bytes);
+    json_uint(w, "wire_bytes", r->wire_bytes);     /* frame bytes, the name is historic */
+    json_double(w, "wire_bits", r->wire_bits);
     json_double(w, "duration_s", r->duration_s);
     json_double(w, "offered_mpps", r->offered_pps / 1e6);
+    json_double(w, "offered_gbps", r->offered ? r->offered_pps * r->wire_bits / r->offered / 1e9
+                                              : 0);
     json_double(w, "mpps", r->mpps);
-    json_double(w, "gbps", r->gbps);
+    json_double(w, "gbps", r->gbps_wire);
+    json_double(w, "gbps_frame", r->gbps);
     json_double(w, "imbalance", r->imbalance);
     json_uint(w, "busiest_core", (uint64_t)r->busiest_core);
     json_double(w, "core_limit_mpps", r->core_limit_pps / 1e6);
@@ -161,6 +210,20 @@ void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c
     json_double(w, "pcie_limit_mpps", r->pcie_limit_pps / 1e6);
     util_json_key(w, "bottleneck");
     util_json_string(w, r->bottleneck ? r->bottleneck : "");
+    util_json_key(w, "cause");
+    util_json_string(w, sim_cause_name(r->cause));
+    util_json_key(w, "cause_core");
+    util_json_int(w, r->cause_core);
+    util_json_key(w, "first_drop");
+    if (r->first_drop_packet) {
+        util_json_object_begin(w);
+        json_uint(w, "packet", r->first_drop_packet);
+        json_uint(w, "core", (uint64_t)r->first_drop_core);
+        json_double(w, "t_s", r->first_drop_s);
+        util_json_object_end(w);
+    } else {
+        util_json_null(w);
+    }
     util_json_object_end(w);
 }
 

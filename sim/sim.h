@@ -105,13 +105,39 @@ void sim_file_source_close(struct sim_source *src);
 enum sim_pacing {
     SIM_PACE_TRACE,             /* the trace's timestamps divided by speedup */
     SIM_PACE_PPS,               /* evenly spaced at rate packets per second */
-    SIM_PACE_GBPS               /* back to back at rate Gbit/s of wire bytes */
+    SIM_PACE_GBPS               /* back to back at rate Gbit/s of wire bits */
 };
+
+/* Bits a frame occupies on the wire: the capture's frame length (pcap's
+ * "len": destination MAC to the end of the payload, no FCS), plus the 4-byte
+ * FCS, padded to the 64-byte minimum, plus 8 bytes of preamble and SFD and
+ * 12 of inter-frame gap. "Gbps wire" everywhere is these bits; "Gbps frame"
+ * is the capture's frame length x 8. */
+static inline double sim_wire_bits(uint32_t frame_len)
+{
+    uint32_t frame = frame_len + 4 < 64 ? 64 : frame_len + 4;
+    return (frame + 20) * 8.0;
+}
+
+/* How a mean rate R (packets per second) is offered, for MLFFR searches,
+ * scaling tables, --target and direct runs alike (sim_pace_at):
+ *   EVEN   packets evenly spaced at R (SIM_PACE_PPS);
+ *   TRACE  the trace's own timestamps, compressed or stretched so that the
+ *          mean rate is R (SIM_PACE_TRACE with speedup R / the trace's rate):
+ *          the capture's bursts are kept;
+ *   BITS   back to back at R x the mean wire bits per packet (SIM_PACE_GBPS):
+ *          small packets behind big ones arrive closer together. */
+enum sim_pace_model { SIM_MODEL_EVEN, SIM_MODEL_TRACE, SIM_MODEL_BITS };
+const char *sim_pace_model_name(enum sim_pace_model m);     /* "even", "trace", "bits" */
 
 enum sim_reta_fold {
     SIM_FOLD_PLAN,              /* entry -> plan core % k (k <= plan cores;
                                    round-robin above) */
-    SIM_FOLD_ROUND_ROBIN        /* entry -> entry % k */
+    SIM_FOLD_ROUND_ROBIN,       /* entry -> entry % k */
+    SIM_FOLD_SYNTH              /* as 'rsskey synth --cores k' would make it: the
+                                   plan's RETA was trained on a trace -> balanced
+                                   (rss_reta_balance) on this trace's bucket
+                                   loads for k cores; else round-robin */
 };
 
 struct sim_options {
@@ -127,6 +153,8 @@ struct sim_options {
     int threads;                /* 1: one host thread; 2: read and hash packets
                                    in a second thread; 0: 2 when the host has
                                    two CPUs. Results are the same either way. */
+    enum sim_pace_model model;  /* how sim_mlffr and sim_target offer a rate
+                                   (default EVEN); sim_run uses pacing/rate */
 };
 
 void sim_options_default(struct sim_options *o);
@@ -135,7 +163,8 @@ struct sim_core_stats {
     uint64_t packets;           /* processed */
     uint64_t drops;             /* RX ring overflows */
     uint64_t flows;             /* distinct 5-tuples processed */
-    uint64_t bytes;             /* wire bytes processed */
+    uint64_t bytes;             /* frame bytes processed (the capture's lengths) */
+    double wire_bits;           /* the same packets' wire bits (sim_wire_bits) */
     uint64_t accesses;          /* state accesses made */
     double busy_cycles;
     /* breakdown of busy_cycles */
@@ -147,43 +176,139 @@ struct sim_core_stats {
     uint64_t invalidations, transfers;
 };
 
+/* What stops a rate from being carried loss-free (sim_explain). */
+enum sim_cause {
+    SIM_CAUSE_NONE,             /* carried */
+    SIM_CAUSE_CYCLES,           /* a core is asked for more cycles than it has */
+    SIM_CAUSE_RING_BURSTS,      /* a core has the cycles on average, but bursts
+                                   of its packets outrun its ring */
+    SIM_CAUSE_LOCKS,            /* a core's ring overflowed while a quarter or
+                                   more of its cycles went to tokens and waits */
+    SIM_CAUSE_NIC,              /* the busiest port's line rate */
+    SIM_CAUSE_PCIE              /* the PCIe bandwidth */
+};
+const char *sim_cause_name(enum sim_cause c);  /* "core cycles", "ring bursts", ... */
+
 struct sim_result {
     int cores;
     bool reta_round_robin;      /* RETA re-derived as entry % cores (--fold rr,
                                    or more cores than the plan's) */
+    bool reta_balanced;         /* RETA re-derived by --fold synth's balancing */
     uint64_t offered;           /* packets the NIC received */
     uint64_t processed;
     uint64_t drops;
     uint64_t no_hash;           /* packets the NIC did not hash (hash 0) */
     uint64_t skipped_accesses;  /* accesses skipped: key fields absent */
     uint64_t path_skipped;      /* inserts skipped: key already present */
-    uint64_t wire_bytes;        /* offered */
+    uint64_t wire_bytes;        /* offered, frame bytes (the capture's lengths) */
+    double wire_bits;           /* offered, bits on the wire (sim_wire_bits) */
     double first_arrival_s, last_arrival_s, last_done_s;
     double duration_s;          /* first arrival .. last completion */
     double offered_pps;
-    double mpps, gbps;          /* processed per duration */
+    double mpps, gbps;          /* processed per duration; gbps: frame bits */
+    double gbps_wire;           /* processed per duration, wire bits */
     double imbalance;           /* max/mean of per-core packets */
     int busiest_core;           /* by busy cycles */
     double nic_limit_pps;       /* line rate, at this trace's mean size */
     double pcie_limit_pps;
     double core_limit_pps;      /* cores, all busy at their measured cost */
-    const char *bottleneck;     /* "core N", "NIC line rate", "PCIe" */
-    char bottleneck_buf[32];
+    /* The first packet lost: its 1-based arrival number (0: no drop), the
+     * core whose ring was full, and when (seconds from the first arrival). */
+    uint64_t first_drop_packet;
+    int first_drop_core;
+    double first_drop_s;
+    double first_drop_busy;     /* that core's busy cycles until then */
+    uint64_t first_drop_done;   /* and the packets it had started */
+    /* Without drops: the smallest limit, "core N", "NIC line rate" or "PCIe".
+     * With drops: "ring overflow on core K at t=... s (packet N); cause: ..."
+     * (sim_explain). cause / cause_core: why, as sim_cause names it. */
+    const char *bottleneck;
+    enum sim_cause cause;
+    int cause_core;
+    char bottleneck_buf[256];
     struct sim_core_stats core[SIM_MAX_CORES];
 };
 
 /* Replays src through plan on opts->cores cores. Returns 0, or a UTIL_EXIT_*
- * code with err set. The source is read from its current position. */
+ * code with err set. The source is read from its current position (with
+ * SIM_FOLD_SYNTH on another core count than the plan's and a trained plan,
+ * it is read once more first, and rewound, for the bucket loads). */
 int sim_run(const struct rss_plan *plan, const struct sim_costs *costs,
             const struct sim_options *opts, struct sim_source *src,
             struct sim_result *out, struct util_error *err);
 
-/* Maximum loss-free forwarding rate: bisection over evenly paced rates,
- * rewinding src each time, until the bracket is within 1%. Fills *at with
- * the result of the fastest loss-free run. */
+/* Maximum loss-free forwarding rate: bisection over rates offered as
+ * opts->model says, rewinding src each time, until the bracket is within
+ * 0.5%. Fills *at with the result of the fastest loss-free run. */
 int sim_mlffr(const struct rss_plan *plan, const struct sim_costs *costs,
               const struct sim_options *opts, struct sim_source *src,
               double *mlffr_pps, struct sim_result *at, struct util_error *err);
+
+/* The same search, also saying what stops a faster rate: the cause at the
+ * lossy end of the final bracket (sim_explain of that run), or the NIC or
+ * PCIe when the MLFFR is their limit. */
+struct sim_mlffr_result {
+    double pps;                 /* the MLFFR */
+    struct sim_result at;       /* the run at it */
+    double above_pps;           /* the lowest lossy rate tried (0: none) */
+    enum sim_cause cause;
+    int cause_core;
+    char why[256];
+};
+int sim_mlffr_explained(const struct rss_plan *plan, const struct sim_costs *costs,
+                        const struct sim_options *opts, struct sim_source *src,
+                        struct sim_mlffr_result *m, struct util_error *err);
+
+/* ---- Capacity: rates, pacing models, loss-free, --target (capacity.c) ------ */
+
+/* One pass over a source (rewound before and after; at most limit packets,
+ * 0 = all): what converting between pps, Gbps wire and Gbps frame, and
+ * scaling the trace's timing, need. */
+struct sim_profile {
+    uint64_t packets;
+    double wire_bits, frame_bits;   /* totals */
+    double span_s;                  /* last timestamp - first */
+};
+int sim_profile_source(struct sim_source *src, uint64_t limit, struct sim_profile *p,
+                       struct util_error *err);
+/* Packets per second of the trace's own timing, 0 when it has no span. */
+double sim_profile_trace_pps(const struct sim_profile *p);
+
+/* Sets o->pacing and o->rate so that model m offers pps packets per second
+ * on average. Returns 0, or UTIL_EXIT_USAGE (TRACE on a trace without a
+ * time span) with err set. */
+int sim_pace_at(const struct sim_profile *p, enum sim_pace_model m, double pps,
+                struct sim_options *o, struct util_error *err);
+
+/* The rate carried loss-free: no ring overflowed, and rate (pps) is within
+ * the cores', the NIC's and PCIe's limits (the last two are not queued). */
+bool sim_loss_free(const struct sim_result *r, double rate);
+/* Why rate is not carried by run r (SIM_CAUSE_NONE when it is); *core is
+ * the core concerned (-1 for NIC and PCIe). Writes a sentence into buf. */
+enum sim_cause sim_explain(const struct sim_result *r, const struct sim_costs *c,
+                           double rate, int *core, char *buf, size_t n);
+
+/* The smallest core count that carries rate loss-free under opts->model:
+ * runs 1, 2, ... max_cores cores (RETA as sim_run derives it for each) and
+ * stops at the first loss-free one. */
+struct sim_target_try {
+    int cores;
+    uint64_t drops;
+    bool loss_free;
+    enum sim_cause cause;
+    int cause_core;
+    char why[256];
+};
+struct sim_target_result {
+    double pps;                     /* the target, packets per second */
+    int cores;                      /* the answer; 0: none up to max_cores */
+    int n_tried;
+    struct sim_target_try tried[SIM_MAX_CORES];
+    struct sim_result at;           /* the run at the answer (or at max_cores) */
+};
+int sim_target(const struct rss_plan *plan, const struct sim_costs *costs,
+               const struct sim_options *opts, struct sim_source *src, double pps,
+               int max_cores, struct sim_target_result *t, struct util_error *err);
 
 /* ---- Pieces exposed for tests and benches ---------------------------------- */
 
@@ -240,8 +365,15 @@ void sim_state_write_json(const struct rss_plan *plan, const struct sim_costs *c
 
 /* ---- Reports ---------------------------------------------------------------- */
 
-/* Human tables (fit 100 columns) and JSON members. */
+/* Human tables (fit 100 columns) and JSON members. Gbps are printed as
+ * wire bits, or frame bits with frame_units (labelled either way); JSON has
+ * both: "gbps" is wire bits (frame bits before issue 12), "gbps_frame". */
 void sim_print_result(FILE *out, const struct sim_result *r, const struct sim_costs *c);
+void sim_print_result_units(FILE *out, const struct sim_result *r, const struct sim_costs *c,
+                            bool frame_units);
+/* first, then text's words wrapped at 100 columns, continuation lines
+ * indented by indent spaces; a newline at the end. */
+void sim_print_wrapped(FILE *out, const char *first, int indent, const char *text);
 void sim_result_write_json(const struct sim_result *r, const struct sim_costs *c,
                            struct util_json *w);
 

@@ -45,4 +45,11 @@ void *sim_table_alloc(size_t bytes);
 /* 64-bit mix of a byte string (state indexes, flow identities). */
 uint64_t sim_hash_bytes(const void *data, size_t len, uint64_t seed);
 
+/* The RETA SIM_FOLD_SYNTH gives plan on `cores` cores (capacity.c): the
+ * balanced table of rss_reta_balance over src's bucket loads (src read to
+ * its end, or limit packets, and rewound) when the plan's RETA was trained,
+ * else round-robin. *balanced says which. Returns 0 or a UTIL_EXIT_* code. */
+int sim_synth_reta(const struct rss_plan *plan, struct sim_source *src, uint64_t limit,
+                   int cores, uint16_t *reta, bool *balanced, struct util_error *err);
+
 #endif /* RSSKEY_SIM_INTERNAL_H */

@@ -76,6 +76,22 @@ char *util_trim(char *s);
 int util_parse_assignment(const char *assignment, char *name, size_t name_size,
                           uint64_t *value, struct util_error *err);
 
+/* A rate as every rate option spells it: a positive decimal number, an
+ * optional multiplier k, M or G (x1000 each) and an optional unit "pps" or
+ * "bps" (case-insensitive; blanks allowed between): "12.05M", "40Gbps",
+ * "12M pps", "1.5e6". value is the number times the multiplier, in units
+ * per second ("40Gbps" -> 4e10, unit BPS); scaled says a multiplier was
+ * given. What a unit-less number means is the option's business. Returns 0,
+ * or -1 with err naming `what` and saying what a rate looks like. */
+enum util_rate_unit { UTIL_RATE_NUMBER, UTIL_RATE_PPS, UTIL_RATE_BPS };
+struct util_rate {
+    double value;
+    enum util_rate_unit unit;
+    bool scaled;
+};
+int util_parse_rate(const char *what, const char *s, struct util_rate *out,
+                    struct util_error *err);
+
 /* Reads "name = value" lines of a configuration file held in text (modified
  * in place): '#' starts a comment, blank lines are skipped, names and values
  * are trimmed. line is the 1-based number of the line last returned. */

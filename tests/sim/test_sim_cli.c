@@ -1,8 +1,11 @@
 /*
  * test_sim_cli.c - `rsskey sim` end to end: a plan.json written here (the
  * 82599 key, 4 cores, a firewall-like flow table), a generated two-port
- * trace, and the command's exit codes, JSON and options.
+ * trace, and the command's exit codes, JSON and options; rates and their
+ * units (k/M/G, pps and Gbps wire giving the same run), and the bottleneck
+ * line naming the first drop.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,6 +246,206 @@ static void test_mlffr_and_scaling(void **state)
     assert_true(lines > 10);
 }
 
+/* Runs args and returns the output file's text (caller frees). */
+static char *run_text(const char *args, int want_rc)
+{
+    assert_int_equal(run(args), want_rc);
+    size_t len;
+    struct util_error err;
+    char *text = util_read_file(out_path, &len, &err);
+    assert_non_null(text);
+    return text;
+}
+
+static char *stderr_text(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s.err", out_path);
+    size_t len;
+    struct util_error err;
+    char *text = util_read_file(path, &len, &err);
+    assert_non_null(text);
+    return text;
+}
+
+/* A bad rate is refused with a message saying what was wrong. */
+static void refused(const char *opt_and_value, const char *says)
+{
+    char args[1024];
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 %s %s", plan_path, opt_and_value,
+             trace_path);
+    assert_int_equal(run(args), UTIL_EXIT_USAGE);
+    char *e = stderr_text();
+    if (!strstr(e, says))
+        fail_msg("'%s': expected a message with '%s', got: %s", opt_and_value, says, e);
+    free(e);
+}
+
+/* k/M/G on every rate option, one message for bad values, and the same
+ * offered load as --pps and as --gbps (wire bits) giving the same run. */
+static void test_rate_units(void **state)
+{
+    (void)state;
+    refused("--pps 12.05X", "is not a rate");
+    refused("--pps -3", "is not a rate");
+    refused("--pps 0", "must be above 0");
+    refused("--pps inf", "is not a rate");
+    refused("--pps 40Gbps", "bits per second");
+    refused("--gbps 12Mpps", "packets per second");
+    refused("--nic-gbps fast", "is not a rate");
+    refused("--speedup 2pps", "factor");
+    refused("--target 40", "needs a unit");
+    refused("--target 40Gbps --pps 1M", "--target sets the offered rate");
+    refused("--units bytes --pps 1M", "--units is");
+    refused("--pace burst --pps 1M", "--pace is");
+    refused("--pace even", "needs a rate");
+
+    /* Suffixes: 2M and 2000000 (and 2Mpps) are the same run, byte for byte. */
+    char args[1024];
+    char *ref = NULL;
+    const char *forms[] = {"--pps 2000000", "--pps 2M", "--pps 2Mpps", "--pps '2000k pps'"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 %s --json %s", plan_path,
+                 forms[i], trace_path);
+        char *t = run_text(args, 0);
+        char *tot = strstr(t, "\"totals\"");
+        assert_non_null(tot);
+        if (!ref)
+            ref = strdup(tot);
+        else
+            assert_string_equal(ref, tot);
+        free(t);
+    }
+    free(ref);
+
+    /* The same load in Gbps wire: the trace's mean wire bits a packet,
+     * frame + FCS + preamble + gap (sim_wire_bits), as the engine counts. */
+    struct sim_source src;
+    struct trace_source_options to;
+    memset(&to, 0, sizeof to);
+    struct util_error err;
+    assert_int_equal(trace_options_add_file(&to, trace_path, &err), 0);
+    assert_int_equal(sim_file_source_open(&src, &to, &err), 0);
+    struct sim_profile prof;
+    assert_int_equal(sim_profile_source(&src, 0, &prof, &err), 0);
+    sim_file_source_close(&src);
+    assert_true(prof.packets == PACKETS);
+    assert_true(prof.wire_bits > prof.frame_bits + PACKETS * 24 * 8 - 1);
+    double pps = 3e6, gbps = pps * prof.wire_bits / prof.packets / 1e9;
+    struct util_jvalue *v[2];
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --pps 3M --ring 64 --json %s",
+             plan_path, trace_path);
+    assert_int_equal(run(args), 0);
+    v[0] = output_json();
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --gbps %.17g --ring 64 --json %s",
+             plan_path, gbps, trace_path);
+    assert_int_equal(run(args), 0);
+    v[1] = output_json();
+    const struct util_jvalue *t0 = util_jobject_get(v[0], "totals");
+    const struct util_jvalue *t1 = util_jobject_get(v[1], "totals");
+    const char *same[] = {"offered", "processed", "drops", "wire_bits", "imbalance"};
+    for (int i = 0; i < 5; i++)
+        assert_true(num(t0, same[i]) == num(t1, same[i]));
+    const char *close[] = {"duration_s", "offered_mpps", "mpps", "gbps", "offered_gbps"};
+    for (int i = 0; i < 5; i++)
+        assert_true(fabs(num(t0, close[i]) - num(t1, close[i])) <= 1e-9 * num(t0, close[i]));
+    assert_true(fabs(num(t0, "offered_gbps") - gbps) < 1e-6 * gbps);
+    assert_true(fabs(num(t0, "offered_mpps") - 3.0) < 1e-9);
+    /* "gbps" is wire bits, "gbps_frame" the capture's frame bits. */
+    assert_true(num(t0, "gbps") > num(t0, "gbps_frame"));
+    util_jvalue_free(v[0]);
+    util_jvalue_free(v[1]);
+    /* --gbps 400M is 0.4 Gbit/s; the text says "Gbps wire", or "frame" when asked. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --gbps 400M %s", plan_path,
+             trace_path);
+    char *t = run_text(args, 0);
+    assert_non_null(strstr(t, "0.400 Gbps wire, evenly paced"));
+    assert_null(strstr(t, "Gbps frame"));
+    free(t);
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --gbps 0.4 --units frame --scaling "
+             "--cores 2 %s", plan_path, trace_path);
+    t = run_text(args, 0);
+    assert_non_null(strstr(t, "0.400 Gbps frame, evenly paced"));
+    assert_non_null(strstr(t, "Gbps frame"));
+    assert_null(strstr(t, "Gbps wire"));
+    free(t);
+}
+
+/* The bottleneck line: what lost packets first when there were drops, the
+ * limits when there were none. */
+static void test_bottleneck_names_drops(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --gbps 400 --json %s", plan_path,
+             trace_path);
+    assert_int_equal(run(args), 0);
+    struct util_jvalue *v = output_json();
+    const struct util_jvalue *tot = util_jobject_get(v, "totals");
+    assert_true(num(tot, "drops") > 0);
+    const struct util_jvalue *b = util_jobject_get(tot, "bottleneck");
+    assert_non_null(b);
+    assert_true(strncmp(b->string, "ring overflow on core ", 22) == 0);
+    assert_non_null(strstr(b->string, "cause: "));
+    const struct util_jvalue *fd = util_jobject_get(tot, "first_drop");
+    assert_non_null(fd);
+    assert_int_equal(fd->type, UTIL_JOBJECT);
+    int core = (int)num(fd, "core");
+    char want[64];
+    snprintf(want, sizeof want, "ring overflow on core %d at t=", core);
+    assert_true(strncmp(b->string, want, strlen(want)) == 0);
+    const struct util_jvalue *cores = util_jobject_get(v, "cores");
+    assert_true(num(&cores->items[core], "drops") > 0);
+    assert_string_not_equal(util_jobject_get(tot, "cause")->string, "none");
+    util_jvalue_free(v);
+    /* Text: the same line. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --gbps 400 %s", plan_path,
+             trace_path);
+    char *t = run_text(args, 0);
+    assert_non_null(strstr(t, "bottleneck: ring overflow on core"));
+    free(t);
+    /* No drops: the limits, and no first drop. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --gbps 1 --json %s", plan_path,
+             trace_path);
+    assert_int_equal(run(args), 0);
+    v = output_json();
+    tot = util_jobject_get(v, "totals");
+    assert_true(num(tot, "drops") == 0);
+    assert_int_equal(util_jobject_get(tot, "first_drop")->type, UTIL_JNULL);
+    assert_string_equal(util_jobject_get(tot, "cause")->string, "none");
+    b = util_jobject_get(tot, "bottleneck");
+    assert_true(strncmp(b->string, "core ", 5) == 0 || strcmp(b->string, "PCIe") == 0 ||
+                strcmp(b->string, "NIC line rate") == 0);
+    util_jvalue_free(v);
+    /* --target above the NIC's line rate: no core count, the NIC named, the
+     * search stopped at once. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --target 1000Gbps --json %s",
+             plan_path, trace_path);
+    assert_int_equal(run(args), 0);
+    v = output_json();
+    const struct util_jvalue *tg = util_jobject_get(v, "target");
+    assert_non_null(tg);
+    assert_int_equal(util_jobject_get(tg, "cores")->type, UTIL_JNULL);
+    const struct util_jvalue *tried = util_jobject_get(tg, "tried");
+    assert_int_equal(tried->count, 1);
+    assert_string_equal(util_jobject_get(&tried->items[0], "cause")->string, "NIC line rate");
+    util_jvalue_free(v);
+    /* and one a single core carries: the answer 1, nothing below. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --target 10kpps --json %s",
+             plan_path, trace_path);
+    assert_int_equal(run(args), 0);
+    v = output_json();
+    tg = util_jobject_get(v, "target");
+    assert_true(num(tg, "cores") == 1);
+    assert_true(fabs(num(tg, "mpps") - 0.01) < 1e-12);
+    tot = util_jobject_get(v, "totals");
+    assert_true(num(tot, "drops") == 0);
+    b = util_jobject_get(tot, "bottleneck");
+    assert_true(strncmp(b->string, "core ", 5) == 0 || strcmp(b->string, "PCIe") == 0 ||
+                strcmp(b->string, "NIC line rate") == 0);
+    util_jvalue_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +453,8 @@ int main(void)
         cmocka_unit_test(test_json_run),
         cmocka_unit_test(test_threads_same_output),
         cmocka_unit_test(test_mlffr_and_scaling),
+        cmocka_unit_test(test_rate_units),
+        cmocka_unit_test(test_bottleneck_names_drops),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

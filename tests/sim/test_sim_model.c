@@ -301,11 +301,19 @@ static void test_ring_drops(void **state)
     assert_true(r.drops > n / 2);
     assert_int_equal(r.processed + r.drops, n);
     assert_int_equal(r.offered, n);
-    assert_true(strncmp(r.bottleneck, "core", 4) == 0);
-    /* At a gentle rate nothing drops. */
+    /* The bottleneck line names what lost packets first: a ring. */
+    assert_true(strncmp(r.bottleneck, "ring overflow on core ", 22) == 0);
+    assert_true(r.first_drop_packet > 0 && r.first_drop_packet <= n);
+    assert_true(r.first_drop_core >= 0 && r.first_drop_core < 2);
+    assert_true(r.core[r.first_drop_core].drops > 0);
+    assert_true(r.cause != SIM_CAUSE_NONE);
+    /* At a gentle rate nothing drops, and the limits are named. */
     o.rate = 1e5;
     run_ok(&p, &c, &o, pk, n, &r);
     assert_int_equal(r.drops, 0);
+    assert_int_equal(r.first_drop_packet, 0);
+    assert_int_equal(r.cause, SIM_CAUSE_NONE);
+    assert_true(strncmp(r.bottleneck, "core", 4) == 0);
     free(pk);
     fixture_plan_free(&p);
 }
