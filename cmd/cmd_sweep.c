@@ -39,7 +39,7 @@ static void usage(FILE *out)
         "  --trace LIST      pcap traces\n"
         "  --rate LIST       offered loads (default x1): 'trace' or xS (the trace's own\n"
         "                    timestamps, S times faster), R[k|M|G]pps (evenly spaced),\n"
-        "                    Ggbps (back to back at G Gbit/s)\n"
+        "                    Ggbps (G wire Gbit/s, evenly spaced)\n"
         "  --lan CIDRS       passed to synth and sim: these sources on port 0, others port 1\n"
         "  --limit N         simulate only the first N packets of each trace\n"
         "  --no-mlffr        skip the MLFFR search (faster; mlffr columns empty)\n"

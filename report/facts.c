@@ -31,7 +31,7 @@ static void capacity_answer(const struct util_jvalue *sim, struct report_verdict
     int n = 0;
     if (mlffr && mlffr->type == UTIL_JOBJECT) {
         n = snprintf(v->capacity, sizeof v->capacity,
-                     "MLFFR on %.0f cores: %.3f Mpps (%.2f Gbit/s), bottleneck %s.",
+                     "MLFFR on %.0f cores: %.3f Mpps (%.2f Gbit/s wire), bottleneck %s.",
                      report_num(mlffr, "cores"), report_num(mlffr, "mlffr_mpps"),
                      report_num(mlffr, "gbps"), report_str(mlffr, "bottleneck"));
         if (scaling) {

@@ -257,7 +257,7 @@ static void section_sim(struct text *t, const struct report_input *in)
     }
     addf(t, "<figure>\n");
     svg_scaling(t, sim);
-    addf(t, "</figure>\n<table><tr><th>cores</th><th>MLFFR (Mpps)</th><th>Gbit/s</th>"
+    addf(t, "</figure>\n<table><tr><th>cores</th><th>MLFFR (Mpps)</th><th>Gbit/s wire</th>"
             "<th>speedup</th><th>imbalance</th><th>cycles/packet</th><th>bus ops/packet</th>"
             "<th>bottleneck</th></tr>\n");
     double one = num(&scaling->items[0], "mlffr_mpps");

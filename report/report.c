@@ -305,7 +305,7 @@ static void section_sim(struct text *t, const struct report_input *in)
              str(totals, "bottleneck"));
     const struct util_jvalue *scaling = util_jobject_get(sim, "scaling");
     if (scaling && scaling->type == UTIL_JARRAY && scaling->count > 0) {
-        addf(t, "| cores | MLFFR (Mpps) | Gbps | imbalance | cycles/packet | bottleneck |\n"
+        addf(t, "| cores | MLFFR (Mpps) | Gbps wire | imbalance | cycles/packet | bottleneck |\n"
                 "| --- | --- | --- | --- | --- | --- |\n");
         for (size_t i = 0; i < scaling->count; i++) {
             const struct util_jvalue *s = &scaling->items[i];
