@@ -17,11 +17,8 @@ PACKAGES=(
   libclang-rt-19-dev            # libFuzzer and sanitizer runtimes for clang (scripts/fuzz.sh)
   dpdk-dev                      # dpdk-testpmd: tests/deploy runs rsskey deploy's testpmd.txt
   ethtool iproute2              # tests/deploy checks ethtool.sh's lines against a veth pair
-<<<<<<< HEAD
-  parallel                      # GNU parallel: tests/cli runs rsskey sweep --emit-jobs through it
-=======
+  parallel                      # GNU parallel: tests/sweep runs rsskey sweep --emit-jobs through it
   chromium                      # tests/report renders rsskey report --html to PNG and PDF
->>>>>>> report-html
 )
 
 missing=()
