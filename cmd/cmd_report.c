@@ -1,8 +1,8 @@
 /*
  * cmd_report.c - `rsskey report PLAN.json [--sim SIM.json] [--html] [-o FILE]`:
  * a design-review report of a plan, re-checked independently, as Markdown or
- * as one self-contained HTML page. A simulation made from another plan is
- * refused (exit 3). The command gathers the provenance (date, hashes, its
+ * as one self-contained HTML page. A simulation, verify result or manifest
+ * made from another plan is refused (exit 3). The command gathers the provenance (date, hashes, its
  * command line) and hands everything to report/.
  */
 #include <getopt.h>
@@ -18,8 +18,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: rsskey report PLAN.json [--sim SIM.json] [--manifest DIR|MANIFEST] [--html]\n"
-            "                     [-o FILE]\n"
+            "usage: rsskey report PLAN.json [--sim SIM.json] [--verify RUN.json]\n"
+            "                     [--manifest DIR|MANIFEST] [--html] [-o FILE]\n"
             "\n"
             "Render a plan written by 'rsskey synth' as a report for a design review: a\n"
             "verdict, the decision and reason for every state object, each port's RSS key,\n"
@@ -30,6 +30,10 @@ static void usage(FILE *out)
             "  --sim FILE        output of 'rsskey sim --json' for this plan (add --scaling\n"
             "                    there for the scaling curve); one made from another plan is\n"
             "                    refused (exit 3)\n"
+            "  --verify FILE     a runner's '--verify --json' output for this plan\n"
+            "                    (rsskey-run-NF --plan PLAN --verify --json ...): adds a\n"
+            "                    Verify section; an unsound result makes the verdict not\n"
+            "                    sound; one made with another plan is refused (exit 3)\n"
             "  --html            one self-contained HTML page (inline CSS and SVG pictures:\n"
             "                    state graph, load bars, cycles, scaling; prints on A4)\n"
             "                    instead of Markdown\n"
@@ -39,8 +43,38 @@ static void usage(FILE *out)
             "  -o, --output FILE where to write (default: standard output)\n"
             "  -h, --help        this help\n"
             "\n"
-            "Exit codes: 0 ok, 1 the re-check rejected the plan (report still written),\n"
-            "2 usage, 3 bad plan, simulation file or manifest, 4 I/O.\n");
+            "Exit codes: 0 ok, 1 the re-check rejected the plan or the verify result is\n"
+            "unsound (report still written), 2 usage, 3 bad plan, simulation file, verify\n"
+            "result or manifest, 4 I/O.\n");
+}
+
+static const char *report_str_of(const struct util_jvalue *obj, const char *key)
+{
+    const struct util_jvalue *v = obj ? util_jobject_get(obj, key) : NULL;
+    return v && v->type == UTIL_JSTRING ? v->string : "";
+}
+
+/* A runner's --verify --json output, refused (exit 3) unless made with this
+ * plan; exit 4 when unreadable. */
+static int read_verify(const char *path, const char *plan_path, const char *plan_sha,
+                       struct util_jvalue **out)
+{
+    struct util_error err = {{0}};
+    size_t len;
+    char *text = util_read_file(path, &len, &err);
+    if (!text) {
+        cmd_error("report", "%s", err.msg);
+        return UTIL_EXIT_IO;
+    }
+    struct util_jvalue *run = util_json_parse(text, len, path, &err);
+    free(text);
+    if (!run || report_verify_matches(run, path, plan_path, plan_sha, &err) != 0) {
+        cmd_error("report", "%s", err.msg);
+        util_jvalue_free(run);
+        return UTIL_EXIT_INPUT;
+    }
+    *out = run;
+    return UTIL_EXIT_OK;
 }
 
 int cmd_report(int argc, char **argv)
@@ -48,12 +82,13 @@ int cmd_report(int argc, char **argv)
     static const struct option longs[] = {
         {"sim", required_argument, NULL, 's'},
         {"manifest", required_argument, NULL, 'm'},
+        {"verify", required_argument, NULL, 'v'},
         {"output", required_argument, NULL, 'o'},
         {"html", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *sim_path = NULL, *out_path = "-", *manifest_path = NULL;
+    const char *sim_path = NULL, *out_path = "-", *manifest_path = NULL, *verify_path = NULL;
     bool html = false;
     int c;
     optind = 1;
@@ -61,6 +96,7 @@ int cmd_report(int argc, char **argv)
         switch (c) {
         case 's': sim_path = optarg; break;
         case 'm': manifest_path = optarg; break;
+        case 'v': verify_path = optarg; break;
         case 'o': out_path = optarg; break;
         case 'H': html = true; break;
         case 'h': usage(stdout); return UTIL_EXIT_OK;
@@ -72,8 +108,8 @@ int cmd_report(int argc, char **argv)
         return UTIL_EXIT_USAGE;
     }
     const char *plan_path = argv[optind];
-    const char *inputs[3] = {plan_path, sim_path, manifest_path};
-    if (cmd_output_is_input("report", out_path, inputs, 3))
+    const char *inputs[4] = {plan_path, sim_path, manifest_path, verify_path};
+    if (cmd_output_is_input("report", out_path, inputs, 4))
         return UTIL_EXIT_USAGE;
     struct util_error err = {{0}};
     struct rss_plan plan;
@@ -111,6 +147,15 @@ int cmd_report(int argc, char **argv)
             return UTIL_EXIT_INPUT;
         }
     }
+    struct util_jvalue *verify = NULL;
+    if (verify_path) {
+        rc = read_verify(verify_path, plan_path, plan_sha, &verify);
+        if (rc != UTIL_EXIT_OK) {
+            util_jvalue_free(sim);
+            rss_plan_free(&plan);
+            return rc;
+        }
+    }
     struct deploy_manifest *manifest = NULL;
     if (manifest_path) {
         manifest = malloc(sizeof *manifest);
@@ -120,6 +165,7 @@ int cmd_report(int argc, char **argv)
         if (rc != UTIL_EXIT_OK) {
             cmd_error("report", "%s", manifest ? err.msg : "out of memory");
             free(manifest);
+            util_jvalue_free(verify);
             util_jvalue_free(sim);
             rss_plan_free(&plan);
             return rc;
@@ -146,7 +192,8 @@ int cmd_report(int argc, char **argv)
             trace_sha[i][0] = 0;
         prov.trace_sha256[i] = trace_sha[i];
     }
-    struct report_input in = {plan_path, &plan, sim, sim_path, 0, manifest, &prov};
+    struct report_input in = {plan_path, &plan, sim,  sim_path, 0,
+                              manifest,  &prov, verify, verify_path};
     size_t len = 0;
     int sound = 0;
     char *md = html ? report_html(&in, &len, &sound) : report_markdown(&in, &len, &sound);
@@ -158,11 +205,18 @@ int cmd_report(int argc, char **argv)
         cmd_error("report", "%s", err.msg);
         rc = UTIL_EXIT_IO;
     } else if (!sound) {
-        cmd_error("report", "the independent re-check rejected %s (see the report)", plan_path);
+        const char *result = report_str_of(util_jobject_get(verify, "verify"), "result");
+        if (verify && strcmp(result, "sound") != 0)
+            cmd_error("report", "%s says %s is unsound on its traffic (see the report)",
+                      verify_path, plan_path);
+        else
+            cmd_error("report", "the independent re-check rejected %s (see the report)",
+                      plan_path);
         rc = UTIL_EXIT_FAILURE;
     }
     free(md);
     free(manifest);
+    util_jvalue_free(verify);
     util_jvalue_free(sim);
     rss_plan_free(&plan);
     return rc;

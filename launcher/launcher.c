@@ -206,6 +206,10 @@ static void print_rss_mode(const struct launcher *l)
         printf("rss: software (%s)\n", l->why_software);
 }
 
+/* SHA-256 of the plan's bytes as read (the file, or the built-in copy), so a
+ * report can tell which plan a --json summary belongs to; "" if unreadable. */
+static char plan_sha256[65];
+
 static void print_summary(const struct launcher *l, const struct rt_stats *st)
 {
     if (l->opt.json) {
@@ -213,6 +217,8 @@ static void print_summary(const struct launcher *l, const struct rt_stats *st)
         util_json_object_begin(w);
         util_json_key(w, "plan");
         util_json_string(w, l->opt.plan_path);
+        util_json_key(w, "plan_sha256");
+        util_json_string(w, plan_sha256);
         util_json_key(w, "rss");
         util_json_string(w, l->hardware_rss ? "hardware" : "software");
         util_json_key(w, "cores");
@@ -431,8 +437,13 @@ static int run(struct launcher *l, const char *prog, struct util_error *err)
 static int load_plan(struct launcher *l, const struct launcher_embedded_plan *embedded,
                      struct util_error *err)
 {
-    if (l->opt.plan_path)
+    if (l->opt.plan_path) {
+        struct util_error ignored = {{0}};
+        if (util_sha256_file(l->opt.plan_path, plan_sha256, &ignored) != 0)
+            plan_sha256[0] = 0;
         return rss_plan_read(l->opt.plan_path, &l->plan, err);
+    }
+    util_sha256_hex(embedded->json, embedded->len, plan_sha256);
     snprintf(l->embedded_name, sizeof l->embedded_name, "the built-in plan (%s)",
              embedded->name);
     l->opt.plan_path = l->embedded_name;

@@ -124,6 +124,8 @@ void report_verdict_compute(const struct report_input *in, struct report_verdict
                 "(max/mean core load %.3f tuned, %.3f round-robin): prefer the round-robin "
                 "table (ethtool -X equal) or re-run synth on a longer trace.",
              (unsigned long long)r->test_packets, r->tuned_max_mean, r->default_max_mean);
+    if (in->verify)
+        v->verify_unsound = report_verify_line(in, v->verify, sizeof v->verify);
     if (in->sim) {
         capacity_answer(in->sim, v);
         sim_warnings(in, v);

@@ -39,12 +39,17 @@ struct report_input {
      * NULL: rendered as a "Deployment" section. */
     const struct deploy_manifest *manifest;
     const struct report_provenance *prov;   /* or NULL */
+    /* A runner's `--verify --json` output for this plan (report_verify_matches
+     * passed), or NULL: a Verify section, and the verdict takes it in. */
+    const struct util_jvalue *verify;
+    const char *verify_path;        /* shown when verify is given */
 };
 
 /* Renders the report. Returns a malloc'd NUL-terminated Markdown text the
  * caller frees, and its length in *len; NULL when out of memory. *plan_sound
- * tells whether the independent checker accepted the plan (the report says
- * so either way). */
+ * tells whether the verdict is sound: the independent checker accepted the
+ * plan and a verify result, when given, is not unsound (the report says so
+ * either way). */
 char *report_markdown(const struct report_input *in, size_t *len, int *plan_sound);
 
 /* The same report as one self-contained HTML page (UTF-8): a verdict box,
@@ -60,5 +65,13 @@ char *report_html(const struct report_input *in, size_t *len, int *plan_sound);
 int report_sim_matches(const struct util_jvalue *sim, const char *sim_path,
                        const struct rss_plan *plan, const char *plan_path,
                        const char *plan_sha256, struct util_error *err);
+
+/* Whether a runner's `--verify --json` output (docs/launcher.md) was made
+ * with this plan: 0 when it has a "verify" object and its "plan_sha256"
+ * equals plan_sha256; -1 with err saying why not and what to re-run (also
+ * when it records no hash: nothing else ties it to the plan). */
+int report_verify_matches(const struct util_jvalue *run, const char *run_path,
+                          const char *plan_path, const char *plan_sha256,
+                          struct util_error *err);
 
 #endif /* RSSKEY_REPORT_H */

@@ -37,6 +37,8 @@ struct report_verdict {
     unsigned check_packets;
     int sharded, replicated, shared;
     char kind[96];              /* shared-nothing / locks / mixed */
+    bool verify_unsound;        /* a verify result was given and says unsound */
+    char verify[REPORT_NOTE_MAX];   /* the verify result in one line, "" without one */
     char capacity[REPORT_NOTE_MAX]; /* the capacity answer from the sim, "" without one */
     int n_warnings;             /* the plan's warnings, then the report's own */
     char warnings[REPORT_MAX_NOTES][REPORT_NOTE_MAX];
@@ -47,6 +49,14 @@ void report_verdict_compute(const struct report_input *in, struct report_verdict
 /* Provenance rows (label, value) shared by both renderings; returns count. */
 int report_provenance_rows(const struct report_input *in, const char *labels[],
                            char values[][REPORT_NOTE_MAX], int max);
+
+/* ---- A runner's --verify result (verify.c) ---- */
+
+/* The verify result in one sentence into out; returns whether it is unsound. */
+bool report_verify_line(const struct report_input *in, char *out, size_t n);
+/* The Verify section (nothing without in->verify). */
+void report_verify_markdown(struct text *t, const struct report_input *in);
+void report_verify_html(struct text *t, const struct report_input *in);
 
 /* ---- Pictures (svg.c): each appends one <svg> element, or nothing. ---- */
 

@@ -9,7 +9,9 @@
 # both are non-empty and that Chromium logged no console errors. The PNGs and
 # PDFs stay in ARTEFACT_DIR (a build folder, not git) for people to look at.
 # Also: a sim made from another plan is refused with exit 3, Markdown keeps
-# the same verdict and provenance.
+# the same verdict and provenance. With RUNNER_DIR (where rsskey-run-fw and
+# -lb are): a verify run of fw on the demo trace goes into the report (Verify
+# section, verdict), lb's verify result under fw's plan is refused (exit 3).
 set -uo pipefail
 rsskey=$1 bcdir=$2 demo=$3 art=$4 real=${5:-}
 chromium=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
@@ -138,6 +140,55 @@ check "  names both NFs" contains "$work/old.log" "simulated for NF .*lb.*fw"
 check "old sim of this NF: accepted with a warning" run 0 "$work/old-ok.log" report \
     "$work/lb-demo/plan.json" --sim "$work/old-sim.json" -o "$work/old-ok.md"
 check "  warning in the report" contains "$work/old-ok.md" "does not record its plan's SHA-256"
+
+# A runner's --verify result in the report (needs the runners and DPDK's
+# null PMD; the same EAL arguments as tests/launcher).
+runners=${RUNNER_DIR:-}
+verify_run() {  # verify_run NF OUT.json
+    local nf=$1 out=$2
+    "$runners/rsskey-run-$nf" --plan "$work/$nf-demo/plan.json" --verify --json \
+        --replay "$demo" --lan "$lan" -- --no-huge -m 512 --no-pci \
+        --file-prefix "rh-$nf-$$" --log-level=1 --vdev net_null0 --vdev net_null1 \
+        --lcores '0@0,(1-4)@0' > "$out" 2> "$out.err" ||
+        { echo "  rsskey-run-$nf exited $?"; tail -3 "$out.err"; return 1; }
+}
+if [ -n "$runners" ] && [ -x "$runners/rsskey-run-fw" ] && [ -x "$runners/rsskey-run-lb" ]; then
+    check "verify run of fw on the demo trace" verify_run fw "$work/fw-run.json"
+    check "  the run records the plan's hash" contains "$work/fw-run.json" \
+        "\"plan_sha256\": \"$(sha256sum "$work/fw-demo/plan.json" | cut -d' ' -f1)\""
+    check "verify run of lb on the demo trace" verify_run lb "$work/lb-run.json"
+    vhtml="$art/fw-demo-verify.html"
+    check "fw report --sim --verify --html" run 0 "$work/v.log" report \
+        "$work/fw-demo/plan.json" --sim "$work/fw-demo/sim.json" --verify "$work/fw-run.json" \
+        --html -o "$vhtml"
+    check "  verify section" contains "$vhtml" '<h2 id="verify">Verify</h2>'
+    check "  verify result sound" contains "$vhtml" '<b class="good">sound</b>'
+    check "  verify in the verdict box" contains "$vhtml" '<b>Verify:</b> The runner'
+    check "  per-object table names fw_flow_table" contains "$vhtml" "fw_flow_table"
+    check "fw report --verify (Markdown)" run 0 "$work/vmd.log" report \
+        "$work/fw-demo/plan.json" --verify "$work/fw-run.json" -o "$work/v.md"
+    check "  Markdown verify section" contains "$work/v.md" "^## Verify"
+    check "  Markdown counts per class" contains "$work/v.md" "^| unsound | 0 |"
+    check "lb's verify result with fw's plan: refused (exit 3)" run 3 "$work/vbad.log" \
+        report "$work/fw-demo/plan.json" --verify "$work/lb-run.json" --html \
+        -o "$work/vbad.html"
+    check "  says it was verified with another plan" contains "$work/vbad.log" \
+        "verified with another plan"
+    check "  writes nothing" test ! -e "$work/vbad.html"
+    python3 - "$work/fw-run.json" "$work/fw-unsound.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["verify"]["result"] = "unsound"; j["verify"]["differences"]["unsound"] = 2
+json.dump(j, open(sys.argv[2], "w"))
+PY
+    check "unsound verify result: report written, exit 1" run 1 "$work/vuns.log" report \
+        "$work/fw-demo/plan.json" --verify "$work/fw-unsound.json" --html \
+        -o "$work/vuns.html"
+    check "  verdict not sound" contains "$work/vuns.html" '<div class="verdict bad"'
+    check "  says verify found it unsound" contains "$work/vuns.html" "found the plan UNSOUND"
+else
+    echo "skip verify checks: no runners in '${runners:-RUNNER_DIR unset}'"
+fi
 
 echo "$((checks - failures))/$checks checks passed; renders in $art"
 [ "$failures" = 0 ]
