@@ -171,6 +171,22 @@ int cmd_report(int argc, char **argv)
             return rc;
         }
     }
+    /* The deployment's command files, from the folder holding manifest.json. */
+    char *deploy_text[2] = {NULL, NULL};
+    if (manifest) {
+        static const char *const names[2] = {"ethtool.sh", "testpmd.txt"};
+        char dir[sizeof manifest->path], file[sizeof manifest->path + 16];
+        snprintf(dir, sizeof dir, "%s", manifest->path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = 0;
+        for (int i = 0; i < 2; i++) {
+            struct util_error ignored = {{0}};
+            size_t flen;
+            snprintf(file, sizeof file, "%s/%s", slash ? dir : ".", names[i]);
+            deploy_text[i] = util_read_file(file, &flen, &ignored);
+        }
+    }
     /* Provenance: when, with what, from which files. */
     struct report_provenance prov = {RSSKEY_VERSION, NULL, plan_sha, NULL, {NULL}};
     char date[32], cmdline[1024], trace_sha[REPORT_MAX_TRACES][65];
@@ -192,8 +208,9 @@ int cmd_report(int argc, char **argv)
             trace_sha[i][0] = 0;
         prov.trace_sha256[i] = trace_sha[i];
     }
-    struct report_input in = {plan_path, &plan, sim,  sim_path, 0,
-                              manifest,  &prov, verify, verify_path};
+    struct report_input in = {plan_path, &plan,  sim,         sim_path,      0,
+                              manifest,  &prov, verify,      verify_path,   deploy_text[0],
+                              deploy_text[1]};
     size_t len = 0;
     int sound = 0;
     char *md = html ? report_html(&in, &len, &sound) : report_markdown(&in, &len, &sound);
@@ -215,6 +232,8 @@ int cmd_report(int argc, char **argv)
         rc = UTIL_EXIT_FAILURE;
     }
     free(md);
+    free(deploy_text[0]);
+    free(deploy_text[1]);
     free(manifest);
     util_jvalue_free(verify);
     util_jvalue_free(sim);

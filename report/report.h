@@ -43,6 +43,11 @@ struct report_input {
      * passed), or NULL: a Verify section, and the verdict takes it in. */
     const struct util_jvalue *verify;
     const char *verify_path;        /* shown when verify is given */
+    /* The deployment folder's ethtool.sh and testpmd.txt as text (read by the
+     * caller from beside the manifest), or NULL: shown in the HTML
+     * Deployment section, long lines and RETA runs shortened. */
+    const char *ethtool_sh;
+    const char *testpmd_txt;
 };
 
 /* Renders the report. Returns a malloc'd NUL-terminated Markdown text the

@@ -141,6 +141,19 @@ check "old sim of this NF: accepted with a warning" run 0 "$work/old-ok.log" rep
     "$work/lb-demo/plan.json" --sim "$work/old-sim.json" -o "$work/old-ok.md"
 check "  warning in the report" contains "$work/old-ok.md" "does not record its plan's SHA-256"
 
+# The deployment section shows ethtool.sh and testpmd.txt, long RETA lines cut.
+check "fw deploy" run 0 "$work/deploy.log" deploy "$work/fw-demo/plan.json" -o "$work/fw-dep"
+dhtml="$art/fw-demo-deploy.html"
+check "fw report --manifest DIR --html" run 0 "$work/dr.log" report "$work/fw-demo/plan.json" \
+    --sim "$work/fw-demo/sim.json" --manifest "$work/fw-dep" --html -o "$dhtml"
+check "  ethtool.sh lines" contains "$dhtml" '<pre class="file">#!/bin/sh'
+check "  ethtool channels line" contains "$dhtml" "^ethtool -L ETH0 combined 4"
+check "  ethtool key line whole" contains "$dhtml" "^ethtool -X ETH0 hfunc toeplitz hkey [0-9a-f:]*$"
+check "  testpmd RETA lines" contains "$dhtml" "^port config 0 rss reta (0,"
+check "  testpmd RETA run shortened" contains "$dhtml" "more line(s) like the one above"
+check "  long RETA line cut" contains "$dhtml" "more characters)</i>"
+check "  under 2 MB" smaller "$dhtml" 2000000
+
 # A runner's --verify result in the report (needs the runners and DPDK's
 # null PMD; the same EAL arguments as tests/launcher).
 runners=${RUNNER_DIR:-}
