@@ -88,7 +88,44 @@ struct sim_args {
     struct sim_options opts;
     struct trace_source_options traces;
     int n_traces;
+    const char *lan_given[TRACE_MAX_LAN];   /* each --lan value as given (argv) */
+    int n_lan_given;
 };
+
+/* The port policy the run used: "lan", every CIDR of every --lan as given
+ * (the comma lists split; [] without --lan), and
+ * "port_files", the --port N=FILE assignments in order ([] without). */
+static void json_port_policy(struct util_json *w, const struct sim_args *a)
+{
+    util_json_key(w, "lan");
+    util_json_array_begin(w);
+    for (int i = 0; i < a->n_lan_given; i++) {
+        const char *p = a->lan_given[i];
+        while (*p) {
+            size_t n = strcspn(p, ",");
+            if (n > 0) {
+                char cidr[128];
+                snprintf(cidr, sizeof cidr, "%.*s", (int)n, p);
+                util_json_string(w, cidr);
+            }
+            p += n + (p[n] == ',');
+        }
+    }
+    util_json_array_end(w);
+    util_json_key(w, "port_files");
+    util_json_array_begin(w);
+    for (size_t i = 0; i < a->traces.n_inputs; i++) {
+        if (a->traces.inputs[i].port < 0)
+            continue;
+        util_json_object_begin(w);
+        util_json_key(w, "port");
+        util_json_int(w, a->traces.inputs[i].port);
+        util_json_key(w, "trace");
+        util_json_string(w, a->traces.inputs[i].path);
+        util_json_object_end(w);
+    }
+    util_json_array_end(w);
+}
 
 /* A rate option through util_parse_rate: --pps takes packets/s, the Gbps
  * options Gbit/s (a bare number) or bits/s (with k/M/G or "bps"), --target
@@ -197,6 +234,9 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
                 cmd_error("sim", "--lan: %s", err.msg);
                 return UTIL_EXIT_USAGE;
             }
+            /* Each --lan adds at least one prefix, so this cannot overflow. */
+            if (a->n_lan_given < TRACE_MAX_LAN)
+                a->lan_given[a->n_lan_given++] = val;
             break;
         case OPT_PORT:
             if (trace_options_add_port_file(&a->traces, val, &err)) {
@@ -822,6 +862,7 @@ int cmd_sim(int argc, char **argv)
         for (size_t i = 0; i < a.traces.n_inputs; i++)
             util_json_string(w, a.traces.inputs[i].path);
         util_json_array_end(w);
+        json_port_policy(w, &a);
         util_json_key(w, "offered_load");
         util_json_string(w, pace);
         util_json_key(w, "pacing");

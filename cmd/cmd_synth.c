@@ -224,7 +224,12 @@ static void print_summary(const struct rss_plan *plan, const struct rss_nic *nic
     }
     print_shared(&plan->deps);
     const struct rss_reta_quality *r = &plan->quality.reta;
-    if (r->trained)
+    if (r->trained && r->kept_round_robin)
+        printf("  RETA round-robin kept: the table tuned on %llu packets was worse on the %llu "
+               "held back (max/mean %.3f, round-robin %.3f, best possible %.3f)\n",
+               (unsigned long long)r->train_packets, (unsigned long long)r->test_packets,
+               r->tuned_max_mean, r->default_max_mean, r->lower_bound_max_mean);
+    else if (r->trained)
         printf("  RETA tuned on %llu packets; on the %llu held back: max/mean %.3f "
                "(round-robin %.3f, best possible %.3f)\n",
                (unsigned long long)r->train_packets, (unsigned long long)r->test_packets,

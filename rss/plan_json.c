@@ -77,6 +77,10 @@ static void write_quality(const struct rss_plan *plan, struct util_json *w)
         util_json_double(w, r->default_max_mean);
         util_json_key(w, "lower_bound_max_mean");
         util_json_double(w, r->lower_bound_max_mean);
+        /* Which table the ports' "reta" holds: "round-robin" when the tuned
+         * one was worse on the held-back packets (max_mean > default_max_mean). */
+        util_json_key(w, "kept");
+        util_json_string(w, r->kept_round_robin ? "round-robin" : "tuned");
     }
     util_json_object_end(w);
     util_json_key(w, "solver_rounds");
@@ -269,6 +273,13 @@ static void read_quality(const struct util_jvalue *root, struct rss_plan *plan)
             pq->n_fields++;
         }
     }
+    /* Read back so that a plan re-written is the plan read. */
+    const struct util_jvalue *rounds = util_jobject_get(q, "solver_rounds");
+    if (rounds && rounds->type == UTIL_JNUMBER)
+        plan->quality.solver_rounds = util_jnumber_int(rounds->number);
+    const struct util_jvalue *secs = util_jobject_get(q, "seconds");
+    if (secs && secs->type == UTIL_JNUMBER)
+        plan->quality.seconds = secs->number;
     const struct util_jvalue *r = util_jobject_get(q, "reta");
     const struct util_jvalue *t = r ? util_jobject_get(r, "tuned_on_trace") : NULL;
     if (t && t->type == UTIL_JBOOL && t->boolean) {
@@ -284,6 +295,9 @@ static void read_quality(const struct util_jvalue *root, struct rss_plan *plan)
         NUM(default_max_mean, "default_max_mean");
         NUM(lower_bound_max_mean, "lower_bound_max_mean");
 #undef NUM
+        const struct util_jvalue *kept = util_jobject_get(r, "kept");
+        rq->kept_round_robin = kept && kept->type == UTIL_JSTRING &&
+                               strcmp(kept->string, "round-robin") == 0;
     }
 }
 

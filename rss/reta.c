@@ -183,6 +183,20 @@ static void train_from_buckets(struct rss_plan *plan, const uint32_t *buckets, s
     q->tuned_max_mean = rss_reta_max_mean(test, size, reta, cores);
     q->default_max_mean = rss_reta_max_mean(test, size, rr, cores);
     q->lower_bound_max_mean = rss_reta_lower_bound(test, size, cores);
+    /* The held-back part is the judge: a table tuned to the training part
+     * that spreads it worse than round-robin has overfitted, so it is not kept. */
+    q->kept_round_robin = q->test_packets > 0 &&
+                          q->tuned_max_mean > q->default_max_mean + RSS_RETA_WORSE_EPS;
+    if (q->kept_round_robin) {
+        for (int p = 0; p < plan->n_ports; p++)
+            memcpy(plan->ports[p].reta, rr, size * sizeof *rr);
+        rss_deps_warn(&plan->deps,
+                      "balance: the RETA tuned on %llu packets balanced the %llu held-back "
+                      "packets worse than round-robin (max/mean %.3f vs %.3f), so the plan "
+                      "keeps the round-robin RETA",
+                      (unsigned long long)q->train_packets, (unsigned long long)q->test_packets,
+                      q->tuned_max_mean, q->default_max_mean);
+    }
     free(train);
     free(test);
     free(rr);

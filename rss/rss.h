@@ -180,9 +180,13 @@ struct rss_port_quality {
 
 /* RETA balance: max/mean core load (1.0 = perfect) on the trace's held-back
  * part for the tuned table and the default round-robin one, and the best any
- * table could reach there (bucket granularity). trained = false: no trace. */
+ * table could reach there (bucket granularity). trained = false: no trace.
+ * kept_round_robin: the tuned table balanced the held-back part worse than
+ * round-robin, so the plan's RETA is round-robin (with a warning); the figures
+ * still describe both tables. */
 struct rss_reta_quality {
     bool trained;
+    bool kept_round_robin;
     uint64_t train_packets, test_packets, unhashed_packets;
     double train_max_mean;
     double tuned_max_mean, default_max_mean, lower_bound_max_mean;
@@ -255,6 +259,9 @@ uint32_t rss_bit_contribution(const uint8_t *key, int key_len, int input_bit, in
 /* ---- RETA ---------------------------------------------------------------------- */
 
 void rss_reta_round_robin(uint16_t *reta, uint32_t size, int cores);
+/* How much worse (max/mean) than round-robin on the held-back packets the
+ * tuned table may be before the plan falls back to round-robin. */
+#define RSS_RETA_WORSE_EPS 1e-9
 /* Buckets to cores minimising the most loaded core: longest-processing-time
  * first, then moves and swaps off the most loaded core for up to `seconds`. */
 void rss_reta_balance(const uint64_t *bucket_load, uint32_t size, int cores,

@@ -135,5 +135,24 @@ check "  verdict box" contains "$work/report.html" '<div class="verdict ok" id="
 check "  inline SVG pictures" test "$(grep -c '<svg ' "$work/report.html")" -ge 3
 check "  no scripts" test "$(grep -ci '<script' "$work/report.html")" = 0
 
+# A tuned RETA that balances the held-back packets worse than round-robin is not kept:
+# flows churning fast (the held-back half's flows are new) overfit it; few steady flows do not.
+check "trace gen: churning flows" run 0 "$work/e" trace gen -o "$work/churn.pcap" --seed 4 \
+    --flows 64 --packets 20000 --churn 20 --duration 1 --zipf 1.5
+check "synth --trace on churn" run 0 "$work/ov.txt" synth --plan-in "$work/a.json" \
+    --trace "$work/churn.pcap" --cores 8 -o "$work/ov.json"
+check "  keeps round-robin, says so" contains "$work/ov.txt" "RETA round-robin kept"
+check "  warns" contains "$work/ov.txt" "warning: balance: the RETA tuned on"
+check "  plan records it" contains "$work/ov.json" '"kept": "round-robin"'
+check "  plan warning" contains "$work/ov.json" "so the plan keeps the round-robin RETA"
+check "  plan's RETA is round-robin" contains "$work/ov.json" '"reta": \[0, 1, 2, 3, 4, 5, 6, 7, 0, 1,'
+check "trace gen: steady flows" run 0 "$work/e" trace gen -o "$work/steady.pcap" --flows 4 \
+    --packets 400
+check "synth --trace on steady flows" run 0 "$work/tu.txt" synth --plan-in "$work/a.json" \
+    --trace "$work/steady.pcap" --cores 4 -o "$work/tu.json"
+check "  keeps the tuned RETA" contains "$work/tu.txt" "RETA tuned on 200 packets"
+check "  plan records it" contains "$work/tu.json" '"kept": "tuned"'
+check "  no fallback warning" test "$(grep -c "keeps the round-robin RETA" "$work/tu.txt")" = 0
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]

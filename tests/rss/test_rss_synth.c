@@ -508,9 +508,100 @@ static void test_zipf_reta(void **state)
     assert_true(q->trained);
     assert_true(q->tuned_max_mean < q->default_max_mean);
     assert_true(q->lower_bound_max_mean <= q->tuned_max_mean + 1e-9);
+    /* Better than round-robin on the held-back half: the tuned table is kept. */
+    assert_false(q->kept_round_robin);
+    uint16_t rr[RSS_RETA_MAX];
+    rss_reta_round_robin(rr, plan.ports[0].reta_size, plan.cores);
+    assert_true(memcmp(plan.ports[0].reta, rr, plan.ports[0].reta_size * sizeof *rr) != 0);
+    for (int i = 0; i < plan.deps.n_warnings; i++)
+        assert_null(strstr(plan.deps.warnings[i], "keeps the round-robin RETA"));
     struct util_error err;
     assert_int_equal(rss_plan_check(&plan, 1, 2000, &err), 0);
     free(flows), free(cdf), free(pk), free(ports);
+    rss_plan_free(&plan);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Overfitting by construction: the training half is one elephant flow plus
+ * mice, so the tuned table gives the elephant's core nothing else; the
+ * held-back half has no elephant, leaving that core idle and the other seven
+ * over the mean. The tuned table is worse than round-robin there, so the plan
+ * keeps round-robin, says so in a warning, and the plan JSON records it and
+ * survives a read and re-write byte for byte. */
+static void test_overfit_reta_falls_back(void **state)
+{
+    (void)state;
+    struct rss_plan plan;
+    assert_int_equal(synth("fw", "x710", 8, 1, &plan), 0);
+    enum { ELEPHANT = 100000, MICE = 20000, TEST = 120000, PACKETS = ELEPHANT + MICE + TEST };
+    struct trace_tuple *pk = malloc(PACKETS * sizeof *pk);
+    uint16_t *ports = calloc(PACKETS, sizeof *ports);
+    struct trace_tuple elephant;
+    random_tcp(&elephant);
+    for (int i = 0; i < PACKETS; i++) {
+        if (i < ELEPHANT)
+            pk[i] = elephant;
+        else
+            random_tcp(&pk[i]);
+    }
+    /* train_fraction puts exactly the elephant and the mice in training. */
+    rss_reta_train_tuples(&plan, pk, ports, PACKETS, (double)(ELEPHANT + MICE) / PACKETS, 0.2);
+    const struct rss_reta_quality *q = &plan.quality.reta;
+    print_message("overfit: held-back max/mean tuned %.3f, round-robin %.3f (train %.3f)\n",
+                  q->tuned_max_mean, q->default_max_mean, q->train_max_mean);
+    assert_true(q->trained);
+    assert_int_equal(q->test_packets, TEST);
+    assert_true(q->tuned_max_mean > q->default_max_mean + 0.05);
+    assert_true(q->kept_round_robin);
+    uint16_t rr[RSS_RETA_MAX];
+    rss_reta_round_robin(rr, plan.ports[0].reta_size, plan.cores);
+    for (int p = 0; p < plan.n_ports; p++)
+        assert_memory_equal(plan.ports[p].reta, rr, plan.ports[p].reta_size * sizeof *rr);
+    int warned = 0;
+    for (int i = 0; i < plan.deps.n_warnings; i++)
+        warned += strstr(plan.deps.warnings[i], "keeps the round-robin RETA") != NULL;
+    assert_int_equal(warned, 1);
+    struct util_error err = {{0}};
+    assert_int_equal(rss_plan_check(&plan, 1, 2000, &err), 0);
+
+    char path[] = "/tmp/rsskey-overfit-XXXXXX", path2[] = "/tmp/rsskey-overfit2-XXXXXX";
+    int fd = mkstemp(path), fd2 = mkstemp(path2);
+    assert_true(fd >= 0 && fd2 >= 0);
+    close(fd), close(fd2);
+    assert_int_equal(rss_plan_write(&plan, path, &err), 0);
+    char *text = slurp(path);
+    assert_non_null(strstr(text, "\"kept\": \"round-robin\""));
+    struct rss_plan back;
+    assert_int_equal(rss_plan_read(path, &back, &err), 0);
+    assert_true(back.quality.reta.kept_round_robin);
+    assert_memory_equal(back.ports[0].reta, rr, back.ports[0].reta_size * sizeof *rr);
+    assert_int_equal(back.deps.n_warnings, plan.deps.n_warnings);
+    assert_int_equal(rss_plan_write(&back, path2, &err), 0);
+    char *text2 = slurp(path2);
+    size_t at = 0;
+    while (text[at] && text[at] == text2[at])
+        at++;
+    if (text[at] != text2[at])
+        print_error("re-written plan differs at byte %zu: \"%.60s\" vs \"%.60s\"\n", at,
+                    text + at, text2 + at);
+    assert_int_equal(text[at], text2[at]);
+    free(text), free(text2);
+    unlink(path), unlink(path2);
+    rss_plan_free(&back);
+    free(pk), free(ports);
     rss_plan_free(&plan);
 }
 
@@ -625,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_maestro_keys_measured),
         cmocka_unit_test(test_fw_symmetry),
         cmocka_unit_test(test_zipf_reta),
+        cmocka_unit_test(test_overfit_reta_falls_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

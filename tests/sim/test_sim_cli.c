@@ -194,6 +194,63 @@ static void test_json_run(void **state)
     util_jvalue_free(v);
 }
 
+static void assert_strings(const struct util_jvalue *v, const char *key, int n, const char **want)
+{
+    const struct util_jvalue *a = util_jobject_get(v, key);
+    assert_non_null(a);
+    assert_int_equal(a->type, UTIL_JARRAY);
+    assert_int_equal(a->count, n);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(a->items[i].type, UTIL_JSTRING);
+        assert_string_equal(a->items[i].string, want[i]);
+    }
+}
+
+/* --json records the port policy: every --lan CIDR as given, and the --port files. */
+static void test_json_port_policy(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8,192.168.0.0/16 --lan fd00::/8 "
+             "--lan 172.16.1.2 --rss-only --json %s", plan_path, trace_path);
+    assert_int_equal(run(args), 0);
+    struct util_jvalue *v = output_json();
+    const char *lan[] = {"10.0.0.0/8", "192.168.0.0/16", "fd00::/8", "172.16.1.2"};
+    assert_strings(v, "lan", 4, lan);
+    const struct util_jvalue *pf = util_jobject_get(v, "port_files");
+    assert_non_null(pf);
+    assert_int_equal(pf->type, UTIL_JARRAY);
+    assert_int_equal(pf->count, 0);
+    util_jvalue_free(v);
+
+    /* No policy: both lists empty. */
+    snprintf(args, sizeof args, "--plan %s --rss-only --json %s", plan_path, trace_path);
+    assert_int_equal(run(args), 0);
+    v = output_json();
+    assert_strings(v, "lan", 0, NULL);
+    assert_int_equal(util_jobject_get(v, "port_files")->count, 0);
+    util_jvalue_free(v);
+
+    /* --port files: port and trace in the order given; --lan still listed. */
+    snprintf(args, sizeof args, "--plan %s --lan 10.0.0.0/8 --port 1=%s --port 0=%s "
+             "--rss-only --json", plan_path, trace_path, trace_path);
+    assert_int_equal(run(args), 0);
+    v = output_json();
+    const char *lan1[] = {"10.0.0.0/8"};
+    assert_strings(v, "lan", 1, lan1);
+    pf = util_jobject_get(v, "port_files");
+    assert_non_null(pf);
+    assert_int_equal(pf->count, 2);
+    assert_int_equal((int)num(&pf->items[0], "port"), 1);
+    assert_int_equal((int)num(&pf->items[1], "port"), 0);
+    for (int i = 0; i < 2; i++) {
+        const struct util_jvalue *t = util_jobject_get(&pf->items[i], "trace");
+        assert_non_null(t);
+        assert_string_equal(t->string, trace_path);
+    }
+    util_jvalue_free(v);
+}
+
 /* --threads 1 and --threads 2 print the same bytes (MLFFR included). */
 static void test_threads_same_output(void **state)
 {
@@ -453,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_json_run),
         cmocka_unit_test(test_threads_same_output),
         cmocka_unit_test(test_mlffr_and_scaling),
+        cmocka_unit_test(test_json_port_policy),
         cmocka_unit_test(test_rate_units),
         cmocka_unit_test(test_bottleneck_names_drops),
     };
