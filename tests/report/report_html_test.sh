@@ -5,7 +5,8 @@
 # demo trace (and fw, nat, lb on REAL_TRACE when that file exists) it
 # synthesises a plan, simulates it with --scaling, renders the page, checks
 # that it is one self-contained file under 2 MB with the verdict and
-# non-empty SVGs, then renders it in headless Chromium to a PNG (A4 width)
+# non-empty SVGs, then renders it in headless Chromium to a PNG (A4 width,
+# 6000 px tall: the whole review, graph, load bars and scaling curve included)
 # and checks it is non-empty and that Chromium logged no console errors; for
 # fw, nat, lb and hhh also a PDF and the DOM (verdict text in it). The PNGs
 # and PDFs stay in ARTEFACT_DIR (a build folder, not git) for people to look
@@ -66,14 +67,14 @@ pdf_ok() { [ "$(head -c 5 "$1")" = "%PDF-" ] && [ "$(stat -c %s "$1")" -gt 10000
 render_png() {  # render_png HTML STEM: the PNG only, console errors on stderr
     local html=$1 stem=$2 flags=(--headless --no-sandbox --disable-gpu --no-first-run
         --disable-extensions --user-data-dir="$work/chromium-profile" --hide-scrollbars)
-    timeout 120 "$chromium" "${flags[@]}" --window-size=1240,1754 --enable-logging=stderr \
+    timeout 120 "$chromium" "${flags[@]}" --window-size=1240,6000 --enable-logging=stderr \
         --v=0 --screenshot="$art/$stem.png" "file://$html" > "$work/$stem.png.log" \
         2> "$work/$stem.console"
 }
 render() {  # render HTML STEM: PNG, PDF and the DOM (console errors on stderr)
     local html=$1 stem=$2 flags=(--headless --no-sandbox --disable-gpu --no-first-run
         --disable-extensions --user-data-dir="$work/chromium-profile" --hide-scrollbars)
-    timeout 120 "$chromium" "${flags[@]}" --window-size=1240,1754 \
+    timeout 120 "$chromium" "${flags[@]}" --window-size=1240,6000 \
         --screenshot="$art/$stem.png" "file://$html" > "$work/$stem.png.log" 2>&1
     timeout 120 "$chromium" "${flags[@]}" --no-pdf-header-footer \
         --print-to-pdf="$art/$stem.pdf" "file://$html" > "$work/$stem.pdf.log" 2>&1
