@@ -65,6 +65,9 @@ static void usage(FILE *out)
         "                        thread (default when the host has 2 CPUs); same results\n"
         "  --json                print JSON: {\"cores\": [...], \"totals\": {...}, ...}\n"
         "  --calibrate [NF.bc]   time this machine's state operations, write a costs file\n"
+        "  --driver-from RUN     --calibrate: the DPDK driver's share of base_cycles as\n"
+        "                        measured: RUN is `rsskey-run-nop --measure --json\n"
+        "                        --replay TRACE` output (default: 80 cycles assumed)\n"
         "  -o, --output FILE     where --calibrate writes (default: stdout)\n"
         "  -h, --help            this help\n"
         "\n"
@@ -76,6 +79,7 @@ enum rate_kind { RATE_NONE, RATE_PPS, RATE_GBPS, RATE_SPEEDUP };
 
 struct sim_args {
     const char *plan_path, *costs_path, *output, *calibrate_nf;
+    const char *driver_from;        /* --calibrate: the nop runner's --measure --json */
     bool calibrate, mlffr, scaling, json;
     enum rate_kind rate_kind;
     double rate_value;
@@ -190,7 +194,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
     enum { OPT_PLAN = 256, OPT_LAN, OPT_PORT, OPT_CORES, OPT_FOLD, OPT_PPS, OPT_GBPS,
            OPT_SPEEDUP, OPT_WRITES, OPT_COSTS, OPT_RING, OPT_NIC_GBPS, OPT_PCIE_GBPS, OPT_LIMIT,
            OPT_THREADS, OPT_MLFFR, OPT_SCALING, OPT_RSS_ONLY, OPT_JSON, OPT_CALIBRATE,
-           OPT_PACE, OPT_UNITS, OPT_TARGET };
+           OPT_PACE, OPT_UNITS, OPT_TARGET, OPT_DRIVER_FROM };
     static const struct option longs[] = {
         {"help", no_argument, NULL, 'h'},          {"output", required_argument, NULL, 'o'},
         {"plan", required_argument, NULL, OPT_PLAN}, {"lan", required_argument, NULL, OPT_LAN},
@@ -212,6 +216,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
         {"pace", required_argument, NULL, OPT_PACE},
         {"units", required_argument, NULL, OPT_UNITS},
         {"target", required_argument, NULL, OPT_TARGET},
+        {"driver-from", required_argument, NULL, OPT_DRIVER_FROM},
         {NULL, 0, NULL, 0}};
     opterr = 0;
     optind = 1;
@@ -339,6 +344,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
         case OPT_SCALING: a->scaling = true; break;
         case OPT_RSS_ONLY: a->opts.rss_only = true; break;
         case OPT_JSON: a->json = true; break;
+        case OPT_DRIVER_FROM: a->driver_from = val; break;
         case OPT_CALIBRATE:
             a->calibrate = true;
             if (val)
@@ -365,11 +371,16 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
             return UTIL_EXIT_USAGE;
         }
     }
-    const char *inputs[3 + TRACE_MAX_INPUTS] = {a->plan_path, a->costs_path, a->calibrate_nf};
+    const char *inputs[4 + TRACE_MAX_INPUTS] = {a->plan_path, a->costs_path, a->calibrate_nf,
+                                                a->driver_from};
     for (size_t i = 0; i < a->traces.n_inputs; i++)
-        inputs[3 + i] = a->traces.inputs[i].path;
-    if (cmd_output_is_input("sim", a->output, inputs, 3 + (int)a->traces.n_inputs))
+        inputs[4 + i] = a->traces.inputs[i].path;
+    if (cmd_output_is_input("sim", a->output, inputs, 4 + (int)a->traces.n_inputs))
         return UTIL_EXIT_USAGE;
+    if (a->driver_from && !a->calibrate) {
+        cmd_error("sim", "--driver-from goes with --calibrate");
+        return UTIL_EXIT_USAGE;
+    }
     if (a->calibrate)
         return 0;
     if (!a->plan_path) {
@@ -460,7 +471,13 @@ static int run_calibrate(const struct sim_args *a)
         }
         ir_nf_free(&nf);
     }
-    rc = sim_calibrate(&costs, objs, n_objs, log, &err);
+    double driver = 0;
+    if (a->driver_from && (rc = sim_read_measured_driver(a->driver_from, &driver, &err)) != 0) {
+        free(objs);
+        cmd_error("sim", "%s", err.msg);
+        return rc;
+    }
+    rc = sim_calibrate(&costs, objs, n_objs, driver, log, &err);
     free(objs);
     if (rc) {
         cmd_error("sim", "calibration failed: %s", err.msg);
@@ -470,8 +487,11 @@ static int run_calibrate(const struct sim_args *a)
     snprintf(header, sizeof header,
              "# rsskey sim cost model, measured by 'rsskey sim --calibrate'%s%s on this\n"
              "# machine (base, per-access costs and clock; caches keep the defaults).\n"
+             "# Driver share of base_cycles: %s%s.\n"
              "# Parameters: docs/simulator.md.\n",
-             a->calibrate_nf ? " " : "", a->calibrate_nf ? a->calibrate_nf : "");
+             a->calibrate_nf ? " " : "", a->calibrate_nf ? a->calibrate_nf : "",
+             a->driver_from ? "measured, from " : "80 cycles, assumed",
+             a->driver_from ? a->driver_from : "");
     char *text = sim_costs_format(&costs, header);
     if (!text) {
         cmd_error("sim", "out of memory");

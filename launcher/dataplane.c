@@ -31,7 +31,7 @@ static struct packet_meta *meta_of(const struct launcher *l, struct rte_mbuf *m)
 static uint64_t arrival_time_ns(const struct launcher *l)
 {
     uint64_t cycles = rte_get_tsc_cycles() - l->start_tsc;
-    return (uint64_t)((double)cycles * 1e9 / (double)rte_get_tsc_hz());
+    return (uint64_t)((double)cycles * l->ns_per_tsc);
 }
 
 /* An idle loop's back-off: spin briefly, then give the CPU away. */
@@ -89,16 +89,11 @@ static int process_packet(struct worker *w, struct rte_mbuf *m)
     return verdict;
 }
 
+/* Software RSS: hands a processed packet to the main lcore's TX, or frees it. */
 static void send_or_free(struct launcher *l, struct worker *w, struct rte_mbuf *m, int verdict)
 {
     if (verdict < 0 || verdict >= l->n_ports) {
         rte_pktmbuf_free(m);
-        return;
-    }
-    if (l->hardware_rss) {
-        /* Each worker owns TX queue w->core on every port. */
-        if (rte_eth_tx_burst((uint16_t)verdict, (uint16_t)w->core, &m, 1) != 1)
-            rte_pktmbuf_free(m);
         return;
     }
     struct idle idle = {0};
@@ -111,6 +106,50 @@ static void send_or_free(struct launcher *l, struct worker *w, struct rte_mbuf *
     }
 }
 
+/* One polling round over queue w->core of every port (hardware RSS, and
+ * --measure's pre-steered devices): a burst from each port, the NF on each
+ * packet, and what it forwards sent in one burst per output port on the
+ * worker's own TX queue. Every port is polled every round, so a saturated
+ * port cannot starve the others. Returns the packets received. */
+unsigned launcher_poll_queues(struct worker *w)
+{
+    struct launcher *l = w->l;
+    struct rte_mbuf *bufs[BURST];
+    struct rte_mbuf *out[MAX_PORTS][BURST];
+    unsigned total = 0;
+    for (int p = 0; p < l->n_ports; p++) {
+        unsigned n = rte_eth_rx_burst((uint16_t)p, (uint16_t)w->core, bufs, BURST);
+        if (n == 0)
+            continue;
+        uint64_t now = arrival_time_ns(l);      /* one clock read per burst */
+        unsigned n_out[MAX_PORTS] = {0};
+        for (unsigned i = 0; i < n; i++) {
+            struct packet_meta *meta = meta_of(l, bufs[i]);
+            meta->in_port = (uint16_t)p;
+            meta->time_ns = now;
+            meta->seq = UINT64_MAX;             /* ordered by time afterwards */
+            int verdict = process_packet(w, bufs[i]);
+            if (verdict >= 0 && verdict < l->n_ports)
+                out[verdict][n_out[verdict]++] = bufs[i];
+            else
+                rte_pktmbuf_free(bufs[i]);
+        }
+        for (int q = 0; q < l->n_ports; q++) {
+            if (n_out[q] == 0)
+                continue;
+            unsigned sent = rte_eth_tx_burst((uint16_t)q, (uint16_t)w->core, out[q],
+                                             (uint16_t)n_out[q]);
+            w->sent += sent;
+            if (sent < n_out[q]) {
+                w->send_failed += n_out[q] - sent;
+                rte_pktmbuf_free_bulk(out[q] + sent, n_out[q] - sent);
+            }
+        }
+        total += n;
+    }
+    return total;
+}
+
 int launcher_worker_loop(void *arg)
 {
     struct worker *w = arg;
@@ -119,29 +158,21 @@ int launcher_worker_loop(void *arg)
     struct idle idle = {0};
     rt_set_core(w->core);
     for (;;) {
-        unsigned n = 0;
-        if (l->hardware_rss) {
-            for (int p = 0; p < l->n_ports && n == 0; p++) {
-                n = rte_eth_rx_burst((uint16_t)p, (uint16_t)w->core, bufs, BURST);
-                for (unsigned i = 0; i < n; i++) {
-                    struct packet_meta *meta = meta_of(l, bufs[i]);
-                    meta->in_port = (uint16_t)p;
-                    meta->time_ns = arrival_time_ns(l);
-                    meta->seq = UINT64_MAX;     /* ordered by time afterwards */
-                }
-            }
+        unsigned n;
+        if (l->per_queue) {
+            n = launcher_poll_queues(w);
         } else {
             n = rte_ring_dequeue_burst(w->rx_ring, (void **)bufs, BURST, NULL);
+            for (unsigned i = 0; i < n; i++)
+                send_or_free(l, w, bufs[i], process_packet(w, bufs[i]));
         }
-        for (unsigned i = 0; i < n; i++)
-            send_or_free(l, w, bufs[i], process_packet(w, bufs[i]));
         if (n > 0) {
             idle_reset(&idle);
             continue;
         }
         if (launcher_stop_requested)
             break;
-        if (atomic_load(&l->rx_done) && (l->hardware_rss || rte_ring_empty(w->rx_ring)))
+        if (atomic_load(&l->rx_done) && (l->per_queue || rte_ring_empty(w->rx_ring)))
             break;
         idle_wait(&idle);
     }
@@ -389,7 +420,8 @@ int launcher_setup_dataplane(struct launcher *l, struct util_error *err)
                             "with -m", mbufs, rte_strerror(rte_errno));
         return UTIL_EXIT_FAILURE;
     }
-    l->hardware_rss = !l->opt.software_rss && !l->opt.replaying;
+    l->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+    l->hardware_rss = !l->opt.software_rss && !l->opt.replaying && !l->measure_devices;
     if (l->opt.software_rss)
         snprintf(l->why_software, sizeof l->why_software, "--software-rss");
     if (l->opt.replaying)
@@ -398,6 +430,10 @@ int launcher_setup_dataplane(struct launcher *l, struct util_error *err)
     for (int p = 0; p < l->n_ports && l->hardware_rss; p++)
         l->hardware_rss = launcher_port_can_hash(l, (uint16_t)p, l->why_software,
                                                  sizeof l->why_software);
+    if (l->measure_devices)
+        snprintf(l->why_software, sizeof l->why_software,
+                 "--measure: packets pre-steered by the plan's hash into one queue per core");
+    l->per_queue = l->hardware_rss || l->measure_devices;
     for (int p = 0; p < l->n_ports; p++) {
         int rc = launcher_setup_port(l, (uint16_t)p, err);
         if (rc)

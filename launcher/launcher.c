@@ -202,6 +202,8 @@ static void print_rss_mode(const struct launcher *l)
     if (l->hardware_rss)
         printf("rss: hardware (the plan's key, hash fields and RETA programmed into every "
                "port)\n");
+    else if (l->measure_devices)
+        printf("rss: pre-steered (%s)\n", l->why_software);
     else
         printf("rss: software (%s)\n", l->why_software);
 }
@@ -220,7 +222,9 @@ static void print_summary(const struct launcher *l, const struct rt_stats *st)
         util_json_key(w, "plan_sha256");
         util_json_string(w, plan_sha256);
         util_json_key(w, "rss");
-        util_json_string(w, l->hardware_rss ? "hardware" : "software");
+        util_json_string(w, l->hardware_rss      ? "hardware"
+                            : l->measure_devices ? "pre-steered"
+                                                 : "software");
         util_json_key(w, "cores");
         util_json_array_begin(w);
         for (int c = 0; c < l->cores; c++) {
@@ -258,6 +262,8 @@ static void print_summary(const struct launcher *l, const struct rt_stats *st)
         util_json_object_end(w);
         if (l->verify)
             verify_json(l, w);
+        if (l->measure)
+            measure_json(l, w);
         util_json_key(w, "plan_violations");
         util_json_uint(w, st->plan_violations);
         /* What the run held at most (--verify's streams are on disk). */
@@ -276,15 +282,18 @@ static void print_summary(const struct launcher *l, const struct rt_stats *st)
     for (int c = 0; c < l->cores; c++)
         printf("%-6d %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n", c, l->workers[c].packets,
                l->workers[c].forwarded, l->workers[c].dropped);
-    for (int p = 0; p < l->n_ports; p++)
+    for (int p = 0; p < l->n_ports && !l->measure; p++)
         printf("port %d: %" PRIu64 " received, %" PRIu64 " sent%s\n", p, l->rx_packets[p],
                l->tx_packets[p], l->tx_failed[p] ? " (some sends failed)" : "");
     if (!l->verify && (l->replay_skipped_port || l->replay_skipped_long))
         printf("not replayed: %" PRIu64 " packets for ports the plan lacks, %" PRIu64
                " frames longer than %u bytes\n", l->replay_skipped_port,
-               l->replay_skipped_long, (unsigned)MAX_FRAME);
+               l->replay_skipped_long,
+               l->measure ? (unsigned)RTE_MBUF_DEFAULT_DATAROOM : (unsigned)MAX_FRAME);
     if (l->verify)
         verify_print(l, stdout);
+    if (l->measure)
+        measure_print(l, stdout);
 }
 
 static void free_logs(struct launcher *l)
@@ -303,7 +312,6 @@ static void on_signal(int sig)
 
 static int check_resources(struct launcher *l, const char *prog, struct util_error *err)
 {
-    int avail = rte_eth_dev_count_avail();
     if (l->plan.n_ports < 1 || l->plan.cores < 1 || l->plan.cores > RT_MAX_CORES) {
         util_error_set(err, "%s: the plan has %d ports and %d cores; expected at least one of "
                             "each (and at most %d cores)", l->opt.plan_path, l->plan.n_ports,
@@ -312,12 +320,6 @@ static int check_resources(struct launcher *l, const char *prog, struct util_err
     }
     l->n_ports = l->plan.n_ports;
     l->cores = l->plan.cores;
-    if (avail < l->n_ports) {
-        util_error_set(err, "the plan has %d ports but DPDK found %d; add devices after '--', "
-                            "e.g. --vdev net_pcap0,rx_pcap=IN.pcap,tx_pcap=OUT.pcap",
-                       l->n_ports, avail);
-        return UTIL_EXIT_USAGE;
-    }
     if ((int)rte_lcore_count() < l->cores + 1) {
         util_error_set(err, "the plan has %d cores, so %s needs %d lcores (one to dispatch "
                             "and transmit, one per core); the EAL gave %u: pass e.g. "
@@ -327,6 +329,19 @@ static int check_resources(struct launcher *l, const char *prog, struct util_err
     }
     for (int p = 0; p < l->n_ports; p++)
         rss_port_hasher_init(&l->hashers[p], launcher_port_config(l, p));
+    return 0;
+}
+
+/* After --measure has made its devices: DPDK port i is the NF's port i. */
+static int check_ports(const struct launcher *l, struct util_error *err)
+{
+    int avail = rte_eth_dev_count_avail();
+    if (avail < l->n_ports) {
+        util_error_set(err, "the plan has %d ports but DPDK found %d; add devices after '--', "
+                            "e.g. --vdev net_pcap0,rx_pcap=IN.pcap,tx_pcap=OUT.pcap",
+                       l->n_ports, avail);
+        return UTIL_EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -357,7 +372,8 @@ static void start_workers(struct launcher *l)
     RTE_LCORE_FOREACH_WORKER(lcore) {
         if (c == l->cores)
             break;
-        rte_eal_remote_launch(launcher_worker_loop, &l->workers[c++], lcore);
+        rte_eal_remote_launch(l->measure ? measure_worker_loop : launcher_worker_loop,
+                              &l->workers[c++], lcore);
     }
 }
 
@@ -378,6 +394,10 @@ static void stop_workers(struct launcher *l)
 static int run(struct launcher *l, const char *prog, struct util_error *err)
 {
     int rc = check_resources(l, prog, err);
+    if (rc == 0 && l->opt.measure && !l->opt.configure_only)
+        rc = measure_prepare(l, err);
+    if (rc == 0)
+        rc = check_ports(l, err);
     if (rc == 0 && l->opt.verify && !l->opt.configure_only)
         rc = prepare_verify(l, err);
     if (rc == 0)
@@ -397,12 +417,20 @@ static int run(struct launcher *l, const char *prog, struct util_error *err)
             util_error_set(err, "a port reports RSS settings other than the plan's");
         return ok ? 0 : UTIL_EXIT_FAILURE;
     }
+    if (l->measure && !l->per_queue) {
+        util_error_set(err, "--measure without --replay times each worker's own queue, so the "
+                            "ports must take the plan's RSS, and %s; or measure from memory "
+                            "with --replay FILE", l->why_software);
+        return UTIL_EXIT_USAGE;
+    }
     start_workers(l);
-    if (l->set)
+    if (l->measure)
+        measure_wait(l);
+    else if (l->set)
         rc = launcher_dispatch_from_set(l, err);
     else if (l->opt.replaying)
         rc = launcher_dispatch_from_replay(l, err);
-    else if (l->hardware_rss)
+    else if (l->per_queue)
         launcher_wait_hardware_idle(l);
     else
         launcher_dispatch_from_ports(l);
@@ -504,6 +532,7 @@ int launcher_main_embedded(int argc, char **argv, const struct launcher_embedded
         fprintf(stderr, "%s: error: %s\n", argv[0], err.msg);
     free_logs(l);
     verify_free(l);
+    measure_free(l);
     if (l->set)
         replay_set_free(l->set);
     free(l->set);

@@ -51,6 +51,8 @@ struct options {
     unsigned idle_exit_ms;  /* stop after this long without packets (0: never) */
     unsigned ring_size;
     unsigned examples;      /* --verify: examples shown per class */
+    bool measure;           /* --measure: time the NF at full speed (measure.c) */
+    double seconds;         /* --measure: how long (default 2 s) */
 };
 
 /* Carried in each mbuf from RX to its worker. */
@@ -136,6 +138,7 @@ struct worker {
      * that reserved a slot is descheduled (more lcores than CPUs). */
     struct rte_ring *tx_ring[MAX_PORTS];
     uint64_t packets, forwarded, dropped;
+    uint64_t sent, send_failed;     /* per-queue TX (launcher_poll_queues) */
     struct spill log;               /* --verify: one outcome record per packet */
     uint64_t n_log;
     bool log_failed;
@@ -143,6 +146,7 @@ struct worker {
 };
 
 struct verify_state;
+struct measure;
 
 struct launcher {
     struct options opt;
@@ -150,7 +154,11 @@ struct launcher {
     char embedded_name[300];        /* opt.plan_path of a built-in plan */
     int n_ports;
     int cores;
-    bool hardware_rss;
+    bool hardware_rss;              /* the plan's RSS programmed into the ports */
+    bool measure_devices;           /* --measure made the ports (measure.c) */
+    bool per_queue;                 /* each worker polls its own queue of every port
+                                       (hardware RSS or --measure's devices) */
+    double ns_per_tsc;
     char why_software[256];
     bool may_write_shared[MAX_PORTS];
     struct rss_port_hasher hashers[MAX_PORTS];
@@ -167,6 +175,7 @@ struct launcher {
     uint64_t replay_skipped_long;   /* frames longer than MAX_FRAME */
     struct replay_set *set;         /* --verify --replay: the capture as a stream */
     struct verify_state *verify;    /* --verify: references and results */
+    struct measure *measure;        /* --measure: packets and timings */
 };
 
 /* Set by SIGINT/SIGTERM (launcher.c). */
@@ -194,10 +203,24 @@ bool launcher_rss_readback_matches(const struct launcher *l, uint16_t port, FILE
 /* dataplane.c */
 int launcher_setup_dataplane(struct launcher *l, struct util_error *err);
 int launcher_worker_loop(void *arg);
+unsigned launcher_poll_queues(struct worker *w);
 void launcher_drain_tx(struct launcher *l);
 void launcher_dispatch_from_ports(struct launcher *l);
 int launcher_dispatch_from_replay(struct launcher *l, struct util_error *err);
 int launcher_dispatch_from_set(struct launcher *l, struct util_error *err);
+
+/* measure.c: --measure. With --replay: loads the captures into memory,
+ * steers each packet by the plan's hash and makes one ring device per port
+ * with a queue per core (before the ports are counted); without: times the
+ * ports' own queues (hardware RSS). Workers then run at full speed for
+ * --seconds, timing every polling round with the TSC. */
+int measure_prepare(struct launcher *l, struct util_error *err);
+int measure_worker_loop(void *arg);
+/* The main lcore while workers measure: sleeps, so it takes no CPU from them. */
+void measure_wait(struct launcher *l);
+void measure_print(const struct launcher *l, FILE *out);
+void measure_json(const struct launcher *l, struct util_json *w);
+void measure_free(struct launcher *l);
 void launcher_wait_hardware_idle(struct launcher *l);
 void launcher_wait_workers(struct launcher *l);
 

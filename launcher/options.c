@@ -43,6 +43,13 @@ static void usage(FILE *out, const char *prog, const char *embedded)
             "                     SIGINT, or until the replay ends)\n"
             "  --ring-size N      per-core dispatch ring (power of two, default 4096)\n"
             "  --configure-only   program the ports, read RSS back, compare, exit\n"
+            "  --measure          time the NF at full speed with the TSC: cycles per\n"
+            "                     packet per core and the rate the cores carry. With\n"
+            "                     --replay the packets come from memory, steered by the\n"
+            "                     plan's hash into one queue per core of devices the\n"
+            "                     runner makes (give no --vdev); without, the ports' own\n"
+            "                     queues are timed (docs/launcher.md, \"Measuring\")\n"
+            "  --seconds S        --measure: how long to run (default 2)\n"
             "  --json             print the summary as JSON\n"
             "  -h, --help         this text\n"
             "\n"
@@ -69,6 +76,8 @@ int launcher_parse_options(int argc, char **argv, const char *embedded, struct o
         {"configure-only", no_argument, NULL, 'C'},
         {"json", no_argument, NULL, 'j'},
         {"examples", required_argument, NULL, 'e'},
+        {"measure", no_argument, NULL, 'm'},
+        {"seconds", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -76,6 +85,7 @@ int launcher_parse_options(int argc, char **argv, const char *embedded, struct o
     memset(o, 0, sizeof *o);
     o->ring_size = 4096;
     o->examples = 3;
+    o->seconds = 2;
     /* Options end at "--"; what follows is for the EAL. */
     int split = argc;
     for (int i = 1; i < argc; i++)
@@ -134,6 +144,15 @@ int launcher_parse_options(int argc, char **argv, const char *embedded, struct o
             }
             break;
         case 'C': o->configure_only = true; break;
+        case 'm': o->measure = true; break;
+        case 'S':
+            o->seconds = strtod(optarg, &end);
+            if (*end || !(o->seconds > 0 && o->seconds <= 3600)) {
+                fprintf(stderr, "%s: error: --seconds wants a duration in seconds (0 < S <= "
+                                "3600), got '%s'\n", argv[0], optarg);
+                return UTIL_EXIT_USAGE;
+            }
+            break;
         case 'j': o->json = true; break;
         case 'h': usage(stdout, argv[0], embedded); return -1;
         default: usage(stderr, argv[0], embedded); return UTIL_EXIT_USAGE;
@@ -146,6 +165,12 @@ int launcher_parse_options(int argc, char **argv, const char *embedded, struct o
     }
     if (o->replay.n_lan > 0 && !o->replaying) {
         fprintf(stderr, "%s: error: --lan splits replayed captures: add --replay FILE\n",
+                argv[0]);
+        return UTIL_EXIT_USAGE;
+    }
+    if (o->measure && o->verify) {
+        fprintf(stderr, "%s: error: --measure and --verify do not go together: --verify logs "
+                        "every packet, which is not the NF's speed; run them apart\n",
                 argv[0]);
         return UTIL_EXIT_USAGE;
     }

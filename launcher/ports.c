@@ -108,7 +108,7 @@ int launcher_setup_port(struct launcher *l, uint16_t port, struct util_error *er
         util_error_set(err, "port %u: cannot read device info", port);
         return UTIL_EXIT_FAILURE;
     }
-    uint16_t queues = l->hardware_rss ? (uint16_t)l->cores : 1;
+    uint16_t queues = l->per_queue ? (uint16_t)l->cores : 1;
     if (l->hardware_rss) {
         memcpy(key, cfg->key, (size_t)cfg->key_len);
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;

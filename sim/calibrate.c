@@ -11,13 +11,16 @@
  *   lock_write_cycles  rt_packet_begin(c, true) + rt_packet_end on 4 cores,
  *                      divided by 4 (per token)
  *   base_cycles        the packet parse (nf_eth, nf_ipv4, nf_l4, nf_l4_proto
- *                      on a 64-byte TCP frame) plus SIM_DRIVER_CYCLES, the
- *                      DPDK RX/TX share, which needs a NIC and is assumed
+ *                      on a 64-byte TCP frame) plus the DPDK RX/TX share:
+ *                      measured when the caller has it (the nop NF's cycles
+ *                      per packet under `rsskey-run-nop --measure`, read by
+ *                      sim_read_measured_driver), else SIM_DRIVER_CYCLES
  * Each figure is the median of 7 rounds. Small tables keep the operations in
  * L1, as the model charges cache misses separately. For the NF's own objects
  * (when given) it also times lookups at their real sizes, for the log. (Their
  * sizes reach simulations through the plan, not the costs file.)
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <x86intrin.h>
@@ -96,8 +99,11 @@ static void make_frame(uint8_t *f)
 }
 
 int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int n_objs,
-                  FILE *log, struct util_error *err)
+                  double driver_cycles, FILE *log, struct util_error *err)
 {
+    bool driver_measured = driver_cycles > 0;
+    if (!driver_measured)
+        driver_cycles = SIM_DRIVER_CYCLES;
     rt_reset();
     double ghz = tsc_ghz();
     if (!(ghz > 0.3 && ghz < 10)) {
@@ -206,15 +212,64 @@ int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int 
     c->expire_cycles = expire;
     c->lock_read_cycles = tok_read;
     c->lock_write_cycles = tok_write / 4;
-    c->base_cycles = parse + SIM_DRIVER_CYCLES;
+    c->base_cycles = parse + driver_cycles;
     if (log) {
         fprintf(log, "measured (median of %d rounds, TSC cycles at %.2f GHz):\n", ROUNDS, ghz);
         fprintf(log, "  map get hit %.1f, map put %.1f, alloc refresh %.1f, expire sweep %.1f\n",
                 get, put, refresh, expire);
-        fprintf(log, "  parse %.1f (+ %.0f assumed for the DPDK driver = base %.1f)\n", parse,
-                SIM_DRIVER_CYCLES, c->base_cycles);
+        fprintf(log, "  parse %.1f (+ %.1f %s for the DPDK driver = base %.1f)\n", parse,
+                driver_cycles, driver_measured ? "measured" : "assumed", c->base_cycles);
         fprintf(log, "  read token %.1f, all 4 tokens %.1f (%.1f per token)\n", tok_read,
                 tok_write, tok_write / 4);
     }
     return 0;
+}
+
+/* The driver share from a runner's --measure --json output: the cycles per
+ * packet of a stateless NF (the nop NF: receive, return a port, send) with
+ * packets from memory, which is what a packet costs a core before the NF
+ * itself does anything. */
+int sim_read_measured_driver(const char *path, double *cycles, struct util_error *err)
+{
+    size_t len;
+    char *text = util_read_file(path, &len, err);
+    if (!text)
+        return UTIL_EXIT_IO;
+    struct util_jvalue *root = util_json_parse(text, len, path, err);
+    free(text);
+    if (!root)
+        return UTIL_EXIT_INPUT;
+    const struct util_jvalue *m = util_jobject_get(root, "measure");
+    const struct util_jvalue *src = util_jobject_get(m, "source");
+    const struct util_jvalue *objects = util_jobject_get(m, "objects");
+    const struct util_jvalue *cpp = util_jobject_get(m, "cycles_per_packet");
+    const struct util_jvalue *partial = util_jobject_get(m, "partial");
+    int rc = 0;
+    if (!m || !src || src->type != UTIL_JSTRING || !objects || objects->type != UTIL_JNUMBER ||
+        !cpp || cpp->type != UTIL_JNUMBER) {
+        util_error_set(err, "%s: not a runner's --measure --json output (no \"measure\" object "
+                       "with source, objects and cycles_per_packet); make one with "
+                       "rsskey-run-nop --measure --json --replay TRACE", path);
+        rc = UTIL_EXIT_INPUT;
+    } else if (strcmp(src->string, "memory") != 0) {
+        util_error_set(err, "%s: measured from the ports (source \"%s\"); the driver share is "
+                       "taken from packets in memory: run the nop NF with --measure --replay",
+                       path, src->string);
+        rc = UTIL_EXIT_INPUT;
+    } else if (objects->number != 0) {
+        util_error_set(err, "%s: that NF has %.0f state objects, so its cycles are not the "
+                       "driver's alone; measure the nop NF (rsskey-run-nop)", path,
+                       objects->number);
+        rc = UTIL_EXIT_INPUT;
+    } else if (partial && partial->type == UTIL_JBOOL && partial->boolean) {
+        util_error_set(err, "%s: the measurement is partial (a worker ran out of mbufs)", path);
+        rc = UTIL_EXIT_INPUT;
+    } else if (!(cpp->number > 1 && cpp->number < 100000)) {
+        util_error_set(err, "%s: cycles_per_packet %g is not plausible", path, cpp->number);
+        rc = UTIL_EXIT_INPUT;
+    } else {
+        *cycles = cpp->number;
+    }
+    util_jvalue_free(root);
+    return rc;
 }

@@ -388,7 +388,13 @@ struct sim_calib_object {
     enum deps_object_kind kind;
     uint32_t key_size, record_size, capacity;
 };
+/* driver_cycles: the DPDK RX/TX share of base_cycles as measured (see
+ * sim_read_measured_driver); 0 assumes 80 cycles. */
 int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int n_objs,
-                  FILE *log, struct util_error *err);
+                  double driver_cycles, FILE *log, struct util_error *err);
+/* Reads a runner's `--measure --json` output of the nop NF (packets from
+ * memory, no state objects) and gives its cycles per packet: the driver
+ * share. Returns 0, or a UTIL_EXIT_* code with err saying what is wrong. */
+int sim_read_measured_driver(const char *path, double *cycles, struct util_error *err);
 
 #endif /* RSSKEY_SIM_H */

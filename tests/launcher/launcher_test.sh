@@ -8,6 +8,10 @@
 #              key caught
 #   hardware   hardware RSS: the key and RETA read back from net_null ports
 #   errors     bad plans and arguments give clear errors and usage exit codes
+#   measure    --measure: packets from memory land on the cores the plan's RSS
+#              picks (checked against rsskey sim --rss-only), every core runs
+#              passes and reports cycles; the ports' own queues on net_null;
+#              --driver-from calibrates with the nop NF and refuses a stateful one
 # With a real capture (TRACE from ../shared/traces):
 #   zero-diff  fw: no difference of any class at 2, 4 and 8 cores (e810 and x550),
 #              IPv4 fragments included
@@ -116,6 +120,61 @@ hardware)
     grep -q "^rss: hardware" "$work/run.out" || fail "hardware RSS was not used"
     [ "$(grep -c 'key programmed, RETA (128 entries) programmed' "$work/run.out")" = 2 ] \
         || fail "key or RETA did not read back on both ports"
+    ;;
+measure)
+    synth 3 e810 "$work/plan.json"
+    noports=(--no-huge -m 512 --no-pci --file-prefix "$prefix" --log-level=1)
+    "$runner" --plan "$work/plan.json" --measure --seconds 0.3 --json --replay "$trace" \
+        --lan 10.0.0.0/8 -- "${noports[@]}" --lcores '0@0,(1-3)@0' > "$work/m.json" \
+        2> "$work/m.err" || { cat "$work/m.err"; fail "--measure from memory failed"; }
+    jq -e '.rss == "pre-steered" and .measure.source == "memory" and .measure.partial == false
+           and .measure.rate_pps > 0 and .measure.cycles_per_packet > 0' "$work/m.json" \
+        > /dev/null || { cat "$work/m.json"; fail "--measure: wrong summary"; }
+    # Every core: at least 3 passes over its packets, with cycles.
+    jq -e '[.measure.cores[] | select(.packets > 0) | (.passes >= 3 and .cycles_per_packet > 0)]
+           | all' "$work/m.json" > /dev/null || { cat "$work/m.json"; fail "--measure: a core did not run its passes"; }
+    # The packets per core are the plan's RSS split, as the simulator computes it.
+    "$rsskey" sim --plan "$work/plan.json" --rss-only --json "$trace" --lan 10.0.0.0/8 \
+        > "$work/rss.json"
+    want=$(jq -c '[.cores[].packets]' "$work/rss.json")
+    got=$(jq -c '[.measure.cores[].packets]' "$work/m.json")
+    [ "$want" = "$got" ] || fail "--measure steered $got packets per core, the plan's RSS gives $want"
+    [ "$(jq '[.cores[] | select(.packets > 0)] | length' "$work/rss.json")" -ge 2 ] ||
+        fail "the test trace should spread over several cores"
+    # Ports' own queues: net_null with a 128-entry RETA plan, one worker.
+    synth 1 virtio "$work/one.json"
+    "$runner" --plan "$work/one.json" --measure --seconds 0.3 --json -- "${eal[@]}" \
+        --lcores 0@0,1@0 > "$work/p.json" 2> "$work/p.err" || { cat "$work/p.err"; fail "--measure on ports failed"; }
+    jq -e '.rss == "hardware" and .measure.source == "ports" and .measure.packets > 0 and
+           .measure.rate_pps > 0' "$work/p.json" > /dev/null || { cat "$work/p.json"; fail "--measure on ports: wrong summary"; }
+    # Errors: devices given with --replay; --verify with --measure.
+    set +e
+    "$runner" --plan "$work/plan.json" --measure --replay "$trace" -- "${eal[@]}" \
+        --lcores '0@0,(1-3)@0' 2> "$work/e1"; rc1=$?
+    "$runner" --plan "$work/plan.json" --measure --verify --replay "$trace" -- "${noports[@]}" \
+        2> "$work/e2"; rc2=$?
+    "$runner" --plan "$work/plan.json" --measure --seconds 0 -- "${noports[@]}" 2> "$work/e3"; rc3=$?
+    set -e
+    [ $rc1 = 2 ] && grep -q "makes its own devices" "$work/e1" || { cat "$work/e1"; fail "vdevs with --measure --replay: $rc1"; }
+    [ $rc2 = 2 ] && grep -q "do not go together" "$work/e2" || { cat "$work/e2"; fail "--measure --verify: $rc2"; }
+    [ $rc3 = 2 ] && grep -q -- "--seconds wants" "$work/e3" || { cat "$work/e3"; fail "--seconds 0: $rc3"; }
+    # Calibration from the nop NF's measurement; a stateful NF's is refused.
+    nop_runner="$(dirname "$runner")/rsskey-run-nop"
+    "$rsskey" synth "$(dirname "$bc")/nop.O2.bc" --cores 1 -o "$work/nop.json" > /dev/null
+    "$nop_runner" --plan "$work/nop.json" --measure --seconds 0.3 --json --replay "$trace" \
+        --lan 10.0.0.0/8 -- "${noports[@]}" --lcores 0@0,1@0 > "$work/nop.run.json" \
+        2> "$work/nop.err" || { cat "$work/nop.err"; fail "nop --measure failed"; }
+    cyc=$(jq -r '.measure.cycles_per_packet' "$work/nop.run.json")
+    "$rsskey" sim --calibrate --driver-from "$work/nop.run.json" -o "$work/costs.conf" \
+        2> "$work/cal.log" || { cat "$work/cal.log"; fail "--calibrate --driver-from failed"; }
+    grep -q "$(printf '+ %.1f measured for the DPDK driver' "$cyc")" "$work/cal.log" ||
+        { cat "$work/cal.log"; fail "calibration did not take the measured $cyc cycles"; }
+    grep -q "Driver share of base_cycles: measured" "$work/costs.conf" || fail "costs file does not say where the driver share came from"
+    set +e
+    "$rsskey" sim --calibrate --driver-from "$work/m.json" -o "$work/c2.conf" 2> "$work/e4"; rc4=$?
+    set -e
+    [ $rc4 = 3 ] && grep -q "state objects" "$work/e4" && [ ! -e "$work/c2.conf" ] ||
+        { cat "$work/e4"; fail "a stateful NF's measurement was taken as the driver's: $rc4"; }
     ;;
 errors)
     synth 3 x710 "$work/plan.json"

@@ -98,7 +98,7 @@ static void test_calibrate(void **state)
     sim_costs_default(&c);
     struct sim_calib_object objs[1] = {{"flows", DEPS_KIND_MAP, 16, 0, 4096}};
     struct util_error err;
-    assert_int_equal(sim_calibrate(&c, objs, 1, NULL, &err), 0);
+    assert_int_equal(sim_calibrate(&c, objs, 1, 0, NULL, &err), 0);
     assert_true(c.ghz > 0.3 && c.ghz < 10);
     assert_true(c.read_cycles > 0 && c.write_cycles > 0 && c.alloc_cycles > 0);
     assert_true(c.lock_read_cycles > 0 && c.lock_write_cycles > 0);
