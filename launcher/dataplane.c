@@ -57,11 +57,13 @@ static void idle_reset(struct idle *s)
     s->polls = 0;
 }
 
-/* Runs nf_process on one packet on core w->core; returns the verdict. */
-static int process_packet(struct worker *w, struct rte_mbuf *m)
+/* Runs nf_process on one packet on core w->core; returns the verdict. The
+ * packet's arrival (input port, time, order) comes as arguments: under
+ * per-queue polling nothing but the PMD touches the mbuf's metadata lines. */
+static int process_packet(struct worker *w, struct rte_mbuf *m, uint16_t in_port,
+                          uint64_t time_ns, uint64_t seq)
 {
     struct launcher *l = w->l;
-    struct packet_meta *meta = meta_of(l, m);
     if (rte_pktmbuf_linearize(m) != 0) {
         w->dropped++;
         return NF_DROP;
@@ -71,14 +73,13 @@ static int process_packet(struct worker *w, struct rte_mbuf *m)
     /* --verify: the input, for the log. */
     if (l->opt.verify)
         memcpy(w->log_input, data, len);
-    struct nf_packet pkt = {data, len, meta->in_port, meta->time_ns};
-    rt_packet_begin(w->core, l->may_write_shared[meta->in_port]);
+    struct nf_packet pkt = {data, len, in_port, time_ns};
+    rt_packet_begin(w->core, l->may_write_shared[in_port]);
     int verdict = nf_process(&pkt);
     uint64_t commit = l->opt.verify ? atomic_fetch_add(&l->commit_counter, 1) : 0;
     rt_packet_end(w->core);
     if (l->opt.verify && !w->log_failed &&
-        !outcome_log_write(w, meta->seq, commit, meta->time_ns, meta->in_port, verdict,
-                           w->log_input, data, len))
+        !outcome_log_write(w, seq, commit, time_ns, in_port, verdict, w->log_input, data, len))
         w->log_failed = true;
     /* Read by the main lcore while running (hardware RSS idleness check). */
     __atomic_store_n(&w->packets, w->packets + 1, __ATOMIC_RELAXED);
@@ -87,6 +88,13 @@ static int process_packet(struct worker *w, struct rte_mbuf *m)
     else
         w->dropped++;
     return verdict;
+}
+
+/* A packet handed over through a ring (software RSS) carries its arrival. */
+static int process_dispatched(struct worker *w, struct rte_mbuf *m)
+{
+    const struct packet_meta *meta = meta_of(w->l, m);
+    return process_packet(w, m, meta->in_port, meta->time_ns, meta->seq);
 }
 
 /* Software RSS: hands a processed packet to the main lcore's TX, or frees it. */
@@ -124,11 +132,8 @@ unsigned launcher_poll_queues(struct worker *w)
         uint64_t now = arrival_time_ns(l);      /* one clock read per burst */
         unsigned n_out[MAX_PORTS] = {0};
         for (unsigned i = 0; i < n; i++) {
-            struct packet_meta *meta = meta_of(l, bufs[i]);
-            meta->in_port = (uint16_t)p;
-            meta->time_ns = now;
-            meta->seq = UINT64_MAX;             /* ordered by time afterwards */
-            int verdict = process_packet(w, bufs[i]);
+            /* seq UINT64_MAX: --verify orders these by time afterwards */
+            int verdict = process_packet(w, bufs[i], (uint16_t)p, now, UINT64_MAX);
             if (verdict >= 0 && verdict < l->n_ports)
                 out[verdict][n_out[verdict]++] = bufs[i];
             else
@@ -164,7 +169,7 @@ int launcher_worker_loop(void *arg)
         } else {
             n = rte_ring_dequeue_burst(w->rx_ring, (void **)bufs, BURST, NULL);
             for (unsigned i = 0; i < n; i++)
-                send_or_free(l, w, bufs[i], process_packet(w, bufs[i]));
+                send_or_free(l, w, bufs[i], process_dispatched(w, bufs[i]));
         }
         if (n > 0) {
             idle_reset(&idle);

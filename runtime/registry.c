@@ -42,6 +42,7 @@ struct runtime {
     bool instantiated;
     bool abort_on_violation;
     bool tracking;                  /* rt_set_tracking */
+    bool any_shared;                /* an object runs shared: tokens are needed */
     uint64_t *full_events;          /* per object, grown with the registry */
     struct core_state core[RT_MAX_CORES];
 };
@@ -295,6 +296,9 @@ int rt_instantiate_with(int cores, const enum rt_mode *modes,
             o->guard |= RT_GUARD_TRACK;
     }
     free(built);
+    rt->any_shared = false;
+    for (size_t i = 0; i < rt->nobjects; i++)
+        rt->any_shared = rt->any_shared || rt->objects[i]->mode == RT_SHARED;
     rt->cores = cores;
     rt->instantiated = true;
     return 0;
@@ -369,8 +373,16 @@ void rt_packet_begin(int core, bool may_write_shared)
     rt_tls_core = core;
     cs->packets++;
     memset(&cs->touched, 0, sizeof cs->touched);
-    if (may_write_shared) {
+    if (may_write_shared)
         cs->write_packets++;
+    /* Tokens guard shared objects only: with none, every object a packet can
+     * touch is its core's own instance (or read-only), and taking a token
+     * would cost an atomic operation per packet for nothing. */
+    if (!rt->any_shared) {
+        cs->held = may_write_shared ? HELD_ALL : HELD_READ;
+        return;
+    }
+    if (may_write_shared) {
         for (int c = 0; c < rt->cores; c++)
             token_take(&rt->core[c].token);
         cs->held = HELD_ALL;
@@ -386,6 +398,10 @@ void rt_packet_end(int core)
     if (core < 0 || core >= rt->cores)
         return;
     struct core_state *cs = &rt->core[core];
+    if (!rt->any_shared) {
+        cs->held = HELD_NONE;           /* no tokens were taken (rt_packet_begin) */
+        return;
+    }
     if (cs->held == HELD_ALL) {
         for (int c = rt->cores; c-- > 0;)
             token_give(&rt->core[c].token);

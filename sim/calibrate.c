@@ -185,7 +185,8 @@ int sim_calibrate(struct sim_costs *c, const struct sim_calib_object *objs, int 
     enum rt_mode modes[SIM_MAX_OVERRIDES + 8];
     size_t n_rt = rt_objects();
     for (size_t i = 0; i < n_rt && i < sizeof modes / sizeof modes[0]; i++)
-        modes[i] = RT_REPLICATED;       /* keep nf_init's contents as they are */
+        modes[i] = RT_SHARED;   /* keeps nf_init's contents; tokens are taken only
+                                   when some object is shared (rt_packet_begin) */
     if (n_rt > sizeof modes / sizeof modes[0] || rt_instantiate(4, modes, err)) {
         if (n_rt > sizeof modes / sizeof modes[0])
             util_error_set(err, "too many objects to calibrate (%zu)", n_rt);
