@@ -31,11 +31,13 @@ static void usage(FILE *out)
         "  --lan CIDR[,CIDR...]  packets from these source prefixes on port 0, rest port 1\n"
         "  --port N=FILE         every packet of FILE on input port N (repeatable)\n"
         "  --cores N             simulate N cores (default: the plan's); the RETA is\n"
-        "                        folded (entry -> plan core %% N) unless --fold rr\n"
-        "  --fold plan|rr|synth  RETA for other core counts: the plan's folded,\n"
-        "                        round-robin (entry %% N, also used above the plan's), or\n"
-        "                        as 'rsskey synth --cores N' would make it (balanced on\n"
-        "                        this trace's buckets when the plan's was trained)\n"
+        "                        re-derived for N as --fold says\n"
+        "  --fold synth|plan|rr  RETA for other core counts (--cores, --scaling,\n"
+        "                        --target): as 'rsskey synth --cores N' would make it\n"
+        "                        (default; balanced on this trace's buckets when the\n"
+        "                        plan's was trained, else round-robin), the plan's\n"
+        "                        folded (entry -> plan core %% N, round-robin above the\n"
+        "                        plan's count), or round-robin (entry %% N)\n"
         "  --pps R | --gbps G | --speedup X\n"
         "                        offered load: R packets/s, or G Gbit/s (wire bits unless\n"
         "                        --units frame; converted to packets/s with this trace's\n"
@@ -185,6 +187,9 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 {
     memset(a, 0, sizeof *a);
     sim_options_default(&a->opts);
+    /* Other core counts get the RETA synth would make for them (issue 12
+     * item 4); --fold plan / --fold rr keep the old derivations. */
+    a->opts.fold = SIM_FOLD_SYNTH;
     int pacing_given = 0;
     struct util_error err;
     enum { OPT_PLAN = 256, OPT_LAN, OPT_PORT, OPT_CORES, OPT_FOLD, OPT_PPS, OPT_GBPS,
