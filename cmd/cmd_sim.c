@@ -31,11 +31,13 @@ static void usage(FILE *out)
         "  --lan CIDR[,CIDR...]  packets from these source prefixes on port 0, rest port 1\n"
         "  --port N=FILE         every packet of FILE on input port N (repeatable)\n"
         "  --cores N             simulate N cores (default: the plan's); the RETA is\n"
-        "                        folded (entry -> plan core %% N) unless --fold rr\n"
-        "  --fold plan|rr|synth  RETA for other core counts: the plan's folded,\n"
-        "                        round-robin (entry %% N, also used above the plan's), or\n"
-        "                        as 'rsskey synth --cores N' would make it (balanced on\n"
-        "                        this trace's buckets when the plan's was trained)\n"
+        "                        re-derived for N as --fold says\n"
+        "  --fold synth|plan|rr  RETA for other core counts (--cores, --scaling,\n"
+        "                        --target): as 'rsskey synth --cores N' would make it\n"
+        "                        (default; balanced on this trace's buckets when the\n"
+        "                        plan's was trained, else round-robin), the plan's\n"
+        "                        folded (entry -> plan core %% N, round-robin above the\n"
+        "                        plan's count), or round-robin (entry %% N)\n"
         "  --pps R | --gbps G | --speedup X\n"
         "                        offered load: R packets/s, or G Gbit/s (wire bits unless\n"
         "                        --units frame; converted to packets/s with this trace's\n"
@@ -189,6 +191,9 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 {
     memset(a, 0, sizeof *a);
     sim_options_default(&a->opts);
+    /* Other core counts get the RETA synth would make for them (issue 12
+     * item 4); --fold plan / --fold rr keep the old derivations. */
+    a->opts.fold = SIM_FOLD_SYNTH;
     int pacing_given = 0;
     struct util_error err;
     enum { OPT_PLAN = 256, OPT_LAN, OPT_PORT, OPT_CORES, OPT_FOLD, OPT_PPS, OPT_GBPS,
@@ -588,6 +593,12 @@ struct scaling_row {
     enum sim_cause cause;
     int cause_core;
     char why[256];
+    /* What explains a flat or falling row (at the MLFFR). */
+    double shared_write_share, busiest_share, top_flow_share;
+    int window_core;
+    uint64_t window_packets;
+    bool flat;                  /* < 5% over the previous row, or lower */
+    char flat_why[64];          /* "shared writes 38%", "one flow 62% of core 2" */
 };
 
 static void fill_row(struct scaling_row *row, int cores, const struct sim_mlffr_result *m)
@@ -609,6 +620,36 @@ static void fill_row(struct scaling_row *row, int cores, const struct sim_mlffr_
     row->cause = m->cause;
     row->cause_core = m->cause_core;
     snprintf(row->why, sizeof row->why, "%s", m->why);
+    row->shared_write_share = r->shared_write_share;
+    row->busiest_share = r->busiest_share;
+    row->window_core = r->window_core;
+    row->window_packets = r->window_packets;
+    row->top_flow_share = r->window_packets ? (double)r->window_top_flow / r->window_packets : 0;
+}
+
+/* A flat or falling row's "why" word: the NIC or PCIe when they are the
+ * cause, else the strongest of shared writes (20%+ of packets), one flow
+ * (half or more of its core's busiest window), imbalance (1.3+), else the
+ * MLFFR search's cause. */
+static void explain_row(struct scaling_row *row, const struct scaling_row *prev)
+{
+    row->flat = prev && row->mlffr_pps < 1.05 * prev->mlffr_pps;
+    row->flat_why[0] = 0;
+    if (!row->flat)
+        return;
+    char *b = row->flat_why;
+    size_t n = sizeof row->flat_why;
+    if (row->cause == SIM_CAUSE_NIC || row->cause == SIM_CAUSE_PCIE)
+        snprintf(b, n, "%s", sim_cause_name(row->cause));
+    else if (row->shared_write_share >= 0.2)
+        snprintf(b, n, "shared writes %.0f%%", 100 * row->shared_write_share);
+    else if (row->top_flow_share >= 0.5 && row->window_core >= 0)
+        snprintf(b, n, "one flow %.0f%% of core %d", 100 * row->top_flow_share,
+                 row->window_core);
+    else if (row->imbalance >= 1.3)
+        snprintf(b, n, "imbalance %.2f", row->imbalance);
+    else
+        snprintf(b, n, "%s", sim_cause_name(row->cause));
 }
 
 /* "core cycles (core 2)", "NIC line rate": a table cell. */
@@ -647,6 +688,20 @@ static void json_row(struct util_json *w, const struct scaling_row *row)
     util_json_int(w, row->cause_core);
     util_json_key(w, "why");
     util_json_string(w, row->why);
+    util_json_key(w, "shared_write_share");
+    util_json_double(w, row->shared_write_share);
+    util_json_key(w, "busiest_core_share");
+    util_json_double(w, row->busiest_share);
+    util_json_key(w, "top_flow_share");
+    util_json_double(w, row->top_flow_share);
+    util_json_key(w, "top_flow_core");
+    util_json_int(w, row->window_core);
+    util_json_key(w, "window_packets");
+    util_json_uint(w, row->window_packets);
+    util_json_key(w, "flat");
+    util_json_bool(w, row->flat);
+    util_json_key(w, "flat_why");
+    util_json_string(w, row->flat_why);
     util_json_object_end(w);
 }
 
@@ -852,6 +907,7 @@ int cmd_sim(int argc, char **argv)
                 goto out;
             }
             fill_row(&rows[k - 1], k, &m);
+            explain_row(&rows[k - 1], k > 1 ? &rows[k - 2] : NULL);
             util_progress_update(&prog, (uint64_t)k + 1);
         }
     }
@@ -968,6 +1024,12 @@ int cmd_sim(int argc, char **argv)
                        r->imbalance, r->cycles_per_packet, r->bus_per_packet,
                        !tpps ? "-" : r->mlffr_pps >= tpps ? "yes" : "no",
                        cause_cell(r->cause, r->cause_core, cell, sizeof cell));
+                if (r->flat)
+                    printf("%5s %s: %s (writes %.0f%%, busiest core %.0f%%, top flow %.0f%%"
+                           " on core %d)\n", "", k && r->mlffr_pps <
+                           rows[k - 1].mlffr_pps ? "falls" : "flat", r->flat_why,
+                           100 * r->shared_write_share, 100 * r->busiest_share,
+                           100 * r->top_flow_share, r->window_core);
             }
         }
     }

@@ -168,6 +168,7 @@ struct engine {
     struct lock_rt *locks;
     uint64_t shared_lines;      /* lines [0, shared_lines) are the shared area */
     struct sim_trace_sink *sink;
+    struct sim_windows *windows;    /* the busiest window's largest flow */
     struct sim_result *res;
     /* The event loop's state, written per packet: on host lines of its own,
      * so the front end's reads above never share a line with its writes. */
@@ -589,6 +590,7 @@ static void engine_free(struct engine *e)
     free(e->values);
     free(e->flows.slots);
     free(e->seen.slots);
+    sim_windows_free(e->windows);
 }
 
 static int engine_init(struct engine *e, const struct rss_plan *plan,
@@ -697,7 +699,8 @@ static int engine_init(struct engine *e, const struct rss_plan *plan,
     e->objects = calloc(e->n_objects ? e->n_objects : 1, sizeof *e->objects);
     e->locks = calloc(e->n_objects ? e->n_objects : 1, sizeof *e->locks);
     e->held = calloc(e->n_objects ? e->n_objects : 1, 1);
-    if (!e->objects || !e->locks || !e->held)
+    e->windows = sim_windows_new(e->cores);
+    if (!e->objects || !e->locks || !e->held || !e->windows)
         goto oom;
     uint64_t addr = 0;
     for (int i = 0; i < e->n_objects; i++) {
@@ -1024,14 +1027,20 @@ static void process(struct engine *e, int k, const struct pending *pk, double st
         }
     }
     double end = start + cycles;
+    bool wrote = false;
     for (int l = 0; l < e->n_locks; l++) {
         if (!e->held[l])
             continue;
         e->locks[l].reader_end[k] = end;
-        if (e->held[l] == 2)
+        if (e->held[l] == 2) {
             e->locks[l].writer_end = end;
+            wrote = true;
+        }
         e->held[l] = 0;
     }
+    st->shared_writes += wrote;
+    if (e->windows)
+        sim_windows_add(e->windows, k, flow, pk->arrival);
     e->core[k].free_at = end;
     st->busy_cycles += cycles;
     st->packets++;
@@ -1107,6 +1116,13 @@ static void finish(struct engine *e, const struct sim_options *o, double port_bi
     }
     double mean = (double)r->processed / e->cores;
     r->imbalance = mean > 0 ? maxp / mean : 0;
+    r->busiest_share = r->processed ? (double)maxp / r->processed : 0;
+    for (int k = 0; k < e->cores; k++)
+        r->shared_writes += r->core[k].shared_writes;
+    r->shared_write_share = r->processed ? (double)r->shared_writes / r->processed : 0;
+    r->window_core = -1;
+    if (e->windows)
+        sim_windows_finish(e->windows, r);
     if (!e->rss_only) {
         r->last_done_s /= hz;
         r->duration_s = r->last_done_s - r->first_arrival_s;

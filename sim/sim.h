@@ -166,6 +166,8 @@ struct sim_core_stats {
     uint64_t bytes;             /* frame bytes processed (the capture's lengths) */
     double wire_bits;           /* the same packets' wire bits (sim_wire_bits) */
     uint64_t accesses;          /* state accesses made */
+    uint64_t shared_writes;     /* packets that wrote shared state (took a
+                                   lock's write tokens) */
     double busy_cycles;
     /* breakdown of busy_cycles */
     double cycles_base, cycles_state, cycles_l2, cycles_llc, cycles_dram;
@@ -226,8 +228,18 @@ struct sim_result {
     enum sim_cause cause;
     int cause_core;
     char bottleneck_buf[256];
+    /* Why a scaling row is flat: the share of processed packets that wrote
+     * shared state, the busiest core's share of packets, and the largest
+     * flow's packets in the busiest window (window.c: SIM_WINDOW_PACKETS
+     * consecutive packets of one core, the fastest-arriving such window). */
+    uint64_t shared_writes;
+    double shared_write_share;
+    double busiest_share;       /* most packets on one core / processed */
+    int window_core;            /* -1: no window */
+    uint64_t window_packets, window_top_flow;
     struct sim_core_stats core[SIM_MAX_CORES];
 };
+#define SIM_WINDOW_PACKETS 1024
 
 /* Replays src through plan on opts->cores cores. Returns 0, or a UTIL_EXIT_*
  * code with err set. The source is read from its current position (with

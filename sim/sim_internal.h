@@ -52,4 +52,14 @@ uint64_t sim_hash_bytes(const void *data, size_t len, uint64_t seed);
 int sim_synth_reta(const struct rss_plan *plan, struct sim_source *src, uint64_t limit,
                    int cores, uint16_t *reta, bool *balanced, struct util_error *err);
 
+/* Per-core windows of processed packets and the largest flow's share of the
+ * busiest one (window.c). */
+struct sim_windows;
+struct sim_windows *sim_windows_new(int cores);     /* NULL: out of memory */
+void sim_windows_free(struct sim_windows *s);
+/* Packet of flow processed on core k, arrived at `arrival` (any time unit). */
+void sim_windows_add(struct sim_windows *s, int k, uint64_t flow, double arrival);
+/* Sets r's window_core, window_packets and window_top_flow. */
+void sim_windows_finish(struct sim_windows *s, struct sim_result *r);
+
 #endif /* RSSKEY_SIM_INTERNAL_H */

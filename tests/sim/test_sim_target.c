@@ -207,6 +207,33 @@ static void test_fold_synth(void **state)
     util_jvalue_free(v);
 }
 
+/* No --fold: the default is synth's re-derivation (issue 12 item 4), so a
+ * direct --cores 3 run and scaling row 3 get the table balanced for 3 cores,
+ * exactly as --fold synth does, and JSON names the fold. */
+static void test_default_fold_is_synth(void **state)
+{
+    (void)state;
+    plan = trained_path;
+    struct util_jvalue *v = sim_json("--lan 10.0.0.0/8 --cores 3 --pps 100k %s", trace_path);
+    const struct util_jvalue *tot = get(v, "totals");
+    assert_true(get(tot, "reta_balanced")->boolean);
+    assert_false(get(tot, "reta_round_robin")->boolean);
+    double dflt = num(tot, "imbalance");
+    util_jvalue_free(v);
+    v = sim_json("--lan 10.0.0.0/8 --fold synth --cores 3 --pps 100k %s", trace_path);
+    assert_true(num(get(v, "totals"), "imbalance") == dflt);
+    util_jvalue_free(v);
+    v = sim_json("--lan 10.0.0.0/8 --cores 3 --scaling %s", trace_path);
+    assert_string_equal(get(v, "fold")->string, "synth");
+    assert_true(num(&get(v, "scaling")->items[2], "imbalance") == dflt);
+    util_jvalue_free(v);
+    /* --fold plan still folds: a different table, so different imbalance. */
+    v = sim_json("--lan 10.0.0.0/8 --fold plan --cores 3 --pps 100k %s", trace_path);
+    assert_false(get(get(v, "totals"), "reta_balanced")->boolean);
+    util_jvalue_free(v);
+    plan = plan_path;
+}
+
 static void test_real_mix_40g(void **state)
 {
     (void)state;
@@ -231,6 +258,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated),
         cmocka_unit_test(test_fold_synth),
+        cmocka_unit_test(test_default_fold_is_synth),
         cmocka_unit_test(test_real_mix_40g),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
