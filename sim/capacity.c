@@ -179,10 +179,13 @@ enum sim_cause sim_explain(const struct sim_result *r, const struct sim_costs *c
         } else {
             *core = k;
         }
-        snprintf(buf, n, "ring overflow on core %d at t=%.6f s (packet %llu; %llu drops on "
-                 "%d core%s); cause: %s", k, r->first_drop_s,
-                 (unsigned long long)r->first_drop_packet, (unsigned long long)r->drops,
-                 dropping, dropping == 1 ? "" : "s", why);
+        int len = snprintf(buf, n, "ring overflow on core %d at t=%.6f s (packet %llu; %llu "
+                           "drops on %d core%s); cause: %s", k, r->first_drop_s,
+                           (unsigned long long)r->first_drop_packet,
+                           (unsigned long long)r->drops, dropping, dropping == 1 ? "" : "s",
+                           why);
+        if (len >= (int)n && n > 4)
+            memcpy(buf + n - 4, "...", 4);      /* a cut sentence says so */
         return cause;
     }
     if (rate > r->nic_limit_pps * TOLERANCE) {

@@ -234,6 +234,75 @@ static void test_default_fold_is_synth(void **state)
     plan = plan_path;
 }
 
+/* A generated trace (seed, flows, Zipf skew) at path. */
+static void gen_trace(const char *path, uint64_t flows, double zipf)
+{
+    struct trace_gen_options g;
+    trace_gen_defaults(&g);
+    g.seed = 11;
+    g.flows = flows;
+    g.zipf = zipf;
+    g.packets = 20000;
+    g.pps = 1e6;
+    g.two_port = true;
+    struct util_error err;
+    assert_int_equal(trace_gen_check(&g, &err), 0);
+    assert_int_equal(trace_gen_write(&g, path, NULL, &err), 0);
+}
+
+/* Each scaling row says why it is flat or falls: dbridge writes its shared
+ * table on every packet (share 1 on every row, and "shared writes" named);
+ * fw shards everything (share 0); with 50 flows at Zipf 3 one flow fills most
+ * of a core's busiest window, and a flat row names that flow. */
+static void test_scaling_rows_explain(void **state)
+{
+    (void)state;
+    char elephant[300], dbridge[300], cmd[1024];
+    snprintf(elephant, sizeof elephant, "%s/elephant.pcap", dir);
+    snprintf(dbridge, sizeof dbridge, "%s/dbridge.json", dir);
+    gen_trace(elephant, 50, 3.0);
+    snprintf(cmd, sizeof cmd, "%s synth %s/dbridge.O2.bc -o %s >/dev/null 2>&1", RSSKEY,
+             NF_BITCODE_DIR, dbridge);
+    assert_int_equal(system(cmd), 0);
+
+    plan = dbridge;
+    struct util_jvalue *v = sim_json("--lan 10.0.0.0/8 --cores 3 --scaling %s", trace_path);
+    const struct util_jvalue *rows = get(v, "scaling");
+    assert_int_equal((int)rows->count, 3);
+    bool named = false;
+    for (size_t i = 0; i < rows->count; i++) {
+        assert_true(fabs(num(&rows->items[i], "shared_write_share") - 1.0) < 1e-9);
+        const struct util_jvalue *why = get(&rows->items[i], "flat_why");
+        if (get(&rows->items[i], "flat")->boolean) {
+            assert_true(why->type == UTIL_JSTRING);
+            named = named || strstr(why->string, "shared writes") != NULL;
+        }
+    }
+    assert_true(named);             /* dbridge does not scale, and says why */
+    util_jvalue_free(v);
+
+    plan = plan_path;
+    v = sim_json("--lan 10.0.0.0/8 --cores 4 --scaling %s", elephant);
+    rows = get(v, "scaling");
+    double top = 0;
+    bool flow_named = false;
+    for (size_t i = 0; i < rows->count; i++) {
+        const struct util_jvalue *r = &rows->items[i];
+        assert_true(num(r, "shared_write_share") == 0);
+        double share = num(r, "top_flow_share");
+        assert_true(share >= 0 && share <= 1);
+        assert_true(num(r, "window_packets") > 0);
+        top = share > top ? share : top;
+        const struct util_jvalue *why = get(r, "flat_why");
+        if (get(r, "flat")->boolean && why->type == UTIL_JSTRING)
+            flow_named = flow_named || strstr(why->string, "one flow") != NULL ||
+                         strstr(why->string, "imbalance") != NULL;
+    }
+    assert_true(top > 0.5);         /* 50 flows at Zipf 3: the top one dominates */
+    assert_true(flow_named);
+    util_jvalue_free(v);
+}
+
 static void test_real_mix_40g(void **state)
 {
     (void)state;
@@ -259,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_generated),
         cmocka_unit_test(test_fold_synth),
         cmocka_unit_test(test_default_fold_is_synth),
+        cmocka_unit_test(test_scaling_rows_explain),
         cmocka_unit_test(test_real_mix_40g),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
