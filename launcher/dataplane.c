@@ -233,10 +233,7 @@ static void dispatch(struct launcher *l, struct rte_mbuf *m, const struct trace_
             memset(&tuple, 0, sizeof tuple);
         parsed = &tuple;
     }
-    int core = rss_port_hasher_core(&l->hashers[meta->in_port], parsed);
-    if (core < 0 || core >= l->cores)
-        core = 0;
-    enqueue_to_core(l, m, core);
+    enqueue_to_core(l, m, launcher_steer(l, meta->in_port, parsed));
 }
 
 /* Live ports, software RSS: poll every port's single queue in turn. */

@@ -196,6 +196,9 @@ enum rt_mode *launcher_plan_modes(const struct launcher *l, bool warn, struct ut
 
 /* ports.c */
 const struct rss_port_config *launcher_port_config(const struct launcher *l, int port);
+/* The core the plan's RSS gives a packet of `port` with these header fields
+ * (the NIC's Toeplitz hash and RETA; core 0 for a RETA entry out of range). */
+int launcher_steer(const struct launcher *l, uint16_t port, const struct trace_tuple *t);
 bool launcher_port_can_hash(const struct launcher *l, uint16_t port, char *why, size_t whylen);
 int launcher_setup_port(struct launcher *l, uint16_t port, struct util_error *err);
 bool launcher_rss_readback_matches(const struct launcher *l, uint16_t port, FILE *out);

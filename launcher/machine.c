@@ -360,9 +360,7 @@ static int source_next(struct machine_source *src, struct launcher *l,
     struct trace_tuple parsed;
     if (!trace_parse(LINKTYPE_ETHERNET, src->rewritten, v->len, &parsed))
         memset(&parsed, 0, sizeof parsed);
-    mp->core = rss_port_hasher_core(&l->hashers[v->port], &parsed);
-    if (mp->core < 0 || mp->core >= l->cores)
-        mp->core = 0;
+    mp->core = launcher_steer(l, v->port, &parsed);
     mp->input = src->rewritten;
     mp->rewritten = true;
     return 1;

@@ -97,10 +97,7 @@ static int load_packets(struct launcher *l, struct measure *m, struct util_error
             m->skipped_long++;
             continue;
         }
-        int core = rss_port_hasher_core(&l->hashers[pkt.port], &pkt.tuple);
-        if (core < 0 || core >= l->cores)
-            core = 0;
-        struct measure_core *mc = &m->core[core];
+        struct measure_core *mc = &m->core[launcher_steer(l, pkt.port, &pkt.tuple)];
         if (!grow((void **)&m->bytes, &m->cap, m->len + pkt.cap_len, 1) ||
             !grow((void **)&m->pkts, &m->n_cap, m->n + 1, sizeof *m->pkts) ||
             !grow((void **)&mc->order, &mc->cap, mc->n + 1, sizeof *mc->order) ||

@@ -19,6 +19,12 @@ const struct rss_port_config *launcher_port_config(const struct launcher *l, int
     return NULL;
 }
 
+int launcher_steer(const struct launcher *l, uint16_t port, const struct trace_tuple *t)
+{
+    int core = rss_port_hasher_core(&l->hashers[port], t);
+    return core < 0 || core >= l->cores ? 0 : core;
+}
+
 /* Hardware RSS only when every port takes the plan as it is. */
 bool launcher_port_can_hash(const struct launcher *l, uint16_t port, char *why, size_t whylen)
 {

@@ -53,10 +53,8 @@ int replay_set_load(struct launcher *l, struct replay_set *set, struct util_erro
             set->skipped_long++;
             continue;
         }
-        int core = rss_port_hasher_core(&l->hashers[pkt.port], &pkt.tuple);
-        if (core < 0 || core >= l->cores)
-            core = 0;
-        if (replay_set_add(set, pkt.data, pkt.cap_len, pkt.port, pkt.time_ns, core) != 0)
+        if (replay_set_add(set, pkt.data, pkt.cap_len, pkt.port, pkt.time_ns,
+                           launcher_steer(l, pkt.port, &pkt.tuple)) != 0)
             break;                      /* spill_finish says why */
     }
     trace_source_close(src);
